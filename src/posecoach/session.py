@@ -1,0 +1,300 @@
+"""The session: the pure pipeline from poses to reps, faults and cues.
+
+    pose (or None) -> cut detection -> smoothing -> side and view -> visibility
+    gate -> angle features -> exercise engine -> cue policy -> FrameResult
+
+It knows nothing of cameras, Qt or speakers: the CLI and the GUI feed it
+``(t, Pose | None)`` pairs and read back one ``FrameResult`` per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .cues import Cue, CuePolicy
+from .engine import EngineEvent, ExerciseEngine, Phase, Targets
+from .exercise.schema import Exercise
+from .features import FeatureSet
+from .landmarks import INDEX
+from .smoothing import OneEuroFilter
+from .types import Pose
+
+__all__ = ["Session", "SessionConfig", "FrameResult", "GUIDANCE"]
+
+_LS, _RS, _LH, _RH = (INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
+_TORSO = np.array([_LS, _RS, _LH, _RH])
+_SIDE_L = np.array([INDEX[n] for n in ("left_shoulder", "left_hip", "left_knee", "left_ankle")])
+_SIDE_R = np.array([INDEX[n] for n in ("right_shoulder", "right_hip", "right_knee", "right_ankle")])
+
+GUIDANCE = {
+    "no_person": "Step into the camera's view",
+    "not_visible": "Move back so your whole body is visible",
+    "wrong_view_side": "Turn side-on to the camera",
+    "wrong_view_front": "Face the camera",
+    "ok": "",
+}
+
+
+@dataclass(frozen=True)
+class SessionConfig:
+    min_visibility: float = 0.5
+    smoothing: bool = True
+    min_cutoff: float = 1.5
+    beta: float = 8.0
+    cut_jump: float = 0.45  # centre jump between frames, in torso lengths
+    cut_scale: float = 1.35  # body size change between frames (ratio)
+    cut_max_dt: float = 0.25
+    side_view_min_yaw: float = 40.0  # degrees the shoulder/hip line turns away from the image plane
+    front_view_max_yaw: float = 50.0
+    view_check: bool = True
+
+
+@dataclass
+class FrameResult:
+    t: float
+    pose: Pose | None
+    status: str  # ok | no_person | not_visible | wrong_view
+    side: str
+    values: dict[str, float]
+    phase: Phase
+    reps: int
+    hold_s: float
+    events: list[EngineEvent] = field(default_factory=list)
+    cue: Cue | None = None
+    cut: bool = False
+    n_people: int = 0
+
+    @property
+    def guidance(self) -> str:
+        return GUIDANCE.get(self.status, "")
+
+
+def _torso(xy: np.ndarray) -> tuple[np.ndarray, float]:
+    sh = 0.5 * (xy[_LS] + xy[_RS])
+    hp = 0.5 * (xy[_LH] + xy[_RH])
+    return 0.5 * (sh + hp), float(np.linalg.norm(sh - hp))
+
+
+class Session:
+    """One exercise session over a stream of poses."""
+
+    def __init__(
+        self,
+        exercise: Exercise,
+        *,
+        config: SessionConfig | None = None,
+        targets: Targets | None = None,
+        cue_policy: CuePolicy | None = None,
+    ) -> None:
+        self.exercise = exercise
+        self.config = config or SessionConfig()
+        self.features = FeatureSet(exercise)
+        self.engine = ExerciseEngine(exercise, targets=targets)
+        self.cues = cue_policy or CuePolicy(praise=tuple(exercise.praise))
+        self._filter_xy = OneEuroFilter(self.config.min_cutoff, self.config.beta)
+        self._filter_world = OneEuroFilter(self.config.min_cutoff, self.config.beta)
+        self._prev: tuple[float, np.ndarray, float] | None = None  # t, centre, scale
+        self._side_score = 0.0
+        self._side = "left"
+        self._side_known = False
+        self._yaw: float | None = None
+        self._uses_sides = any(
+            p.startswith(("near_", "far_")) for f in exercise.angles.values() for p in f.points
+        )
+        # bookkeeping for the summary
+        self.frames = 0
+        self.frames_with_pose = 0
+        self.frames_usable = 0
+        self.frames_wrong_view = 0
+        self.frames_not_visible = 0
+        self.frames_multi = 0
+        self.cuts = 0
+        self.events: list[EngineEvent] = []
+        self.first_t: float | None = None
+        self.last_t: float | None = None
+        self.trace_t: list[float] = []
+        self.trace_main: list[float] = []
+
+    # -- the per-frame step --------------------------------------------------
+    def process(self, t: float, pose: Pose | None) -> FrameResult:
+        self.frames += 1
+        if self.first_t is None:
+            self.first_t = t
+        self.last_t = t
+        cut = False
+        events: list[EngineEvent] = []
+        values: dict[str, float] = {}
+        status = "no_person"
+        n_people = 0
+        smoothed: Pose | None = None
+        if pose is not None:
+            self.frames_with_pose += 1
+            n_people = pose.n_people
+            if pose.n_people > 1:
+                self.frames_multi += 1
+            cut = self._detect_cut(t, pose)
+            if cut:
+                self.cuts += 1
+                events += self.engine.reset(t, "camera cut")
+                self._filter_xy.reset()
+                self._filter_world.reset()
+                self._side_known = False
+                self._yaw = None
+            smoothed = self._smooth(t, pose) if self.config.smoothing else pose
+            self._track_side(smoothed)
+            status = self._gate(smoothed)
+            if status == "ok":
+                self.frames_usable += 1
+                values = self.features.values(smoothed, self._side)
+        self.engine.side = self._side if self._uses_sides else ""
+        events += self.engine.update(t, values if status == "ok" else None)
+        self.events += events
+        cue = self.cues.offer(t, self.cues.candidates(events, self.engine.count))
+        main = values.get(self.exercise.rep.angle, math.nan)
+        self.trace_t.append(t)
+        self.trace_main.append(main)
+        return FrameResult(
+            t=t,
+            pose=smoothed,
+            status=status,
+            side=self._side,
+            values=values,
+            phase=self.engine.phase,
+            reps=self.engine.count,
+            hold_s=self.engine.hold_s,
+            events=events,
+            cue=cue,
+            cut=cut,
+            n_people=n_people,
+        )
+
+    # -- steps ------------------------------------------------------------------
+    def _detect_cut(self, t: float, pose: Pose) -> bool:
+        """A jump of the whole body between two close frames is a cut, not movement."""
+        centre, scale = _torso(pose.xy)
+        prev = self._prev
+        self._prev = (t, centre, scale)
+        if prev is None or scale <= 1e-6:
+            return False
+        pt, pc, ps = prev
+        if t - pt > self.config.cut_max_dt or ps <= 1e-6:
+            return False
+        jump = float(np.linalg.norm(centre - pc)) / max(scale, ps)
+        ratio = max(scale, ps) / min(scale, ps)
+        return jump > self.config.cut_jump or ratio > self.config.cut_scale
+
+    def _smooth(self, t: float, pose: Pose) -> Pose:
+        h = float(pose.size_wh[1]) or 1.0
+        xy = self._filter_xy(pose.xy / h, t) * h
+        world = self._filter_world(pose.world, t) if pose.world is not None else None
+        return Pose(xy=xy, visibility=pose.visibility, world=world, size_wh=pose.size_wh, n_people=pose.n_people)
+
+    def _track_side(self, pose: Pose) -> None:
+        """Which side faces the camera: nearer in depth, and more visible."""
+        if not self._uses_sides:
+            return
+        score = float(pose.visibility[_SIDE_L].mean() - pose.visibility[_SIDE_R].mean())
+        if pose.world is not None:
+            # world z grows away from the camera: the near side has the smaller z.
+            score += 4.0 * float(pose.world[_SIDE_R, 2].mean() - pose.world[_SIDE_L, 2].mean())
+        if not self._side_known:
+            self._side_score = score
+            self._side_known = True
+        else:
+            self._side_score += 0.1 * (score - self._side_score)
+        if self._side_score > 0.05:
+            self._side = "left"
+        elif self._side_score < -0.05:
+            self._side = "right"
+
+    def _view_yaw(self, pose: Pose) -> float | None:
+        if pose.world is None:
+            return None
+        w = pose.world
+        yaws = []
+        for a, b in ((_LS, _RS), (_LH, _RH)):
+            d = w[a] - w[b]
+            yaws.append(math.degrees(math.atan2(abs(float(d[2])), abs(float(d[0])) + 1e-9)))
+        y = float(np.mean(yaws))
+        self._yaw = y if self._yaw is None else self._yaw + 0.2 * (y - self._yaw)
+        return self._yaw
+
+    def _gate(self, pose: Pose) -> str:
+        cfg = self.config
+        side = self._side
+        needed = self.features.needed_landmarks(side)
+        vis_ok = float(pose.visibility[needed].min()) >= cfg.min_visibility
+        w, h = pose.size_wh
+        pts = pose.xy[needed]
+        inside = bool(
+            np.all(pts[:, 0] > -0.02 * w) and np.all(pts[:, 0] < 1.02 * w)
+            and np.all(pts[:, 1] > -0.02 * h) and np.all(pts[:, 1] < 1.02 * h)
+        )
+        yaw = self._view_yaw(pose)
+        if cfg.view_check and yaw is not None:
+            if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw:
+                self.frames_wrong_view += 1
+                return "wrong_view_side"
+            if self.exercise.view == "front" and yaw > cfg.front_view_max_yaw:
+                self.frames_wrong_view += 1
+                return "wrong_view_front"
+        if not (vis_ok and inside):
+            self.frames_not_visible += 1
+            return "not_visible"
+        return "ok"
+
+    # -- results ------------------------------------------------------------
+    @property
+    def duration_s(self) -> float:
+        if self.first_t is None or self.last_t is None:
+            return 0.0
+        return self.last_t - self.first_t
+
+    def warnings(self) -> list[str]:
+        out = []
+        n = max(self.frames, 1)
+        if self.frames_with_pose == 0:
+            out.append("no person was found in the video: nothing could be counted")
+            return out
+        if self.frames_multi / n > 0.05:
+            out.append(
+                f"several people were in view in {100 * self.frames_multi / n:.0f}% of frames: "
+                "the most prominent person was followed"
+            )
+        if self.frames_wrong_view / n > 0.1:
+            want = "side-on" if self.exercise.view == "side" else "facing the camera"
+            out.append(
+                f"the camera did not see the person {want} in {100 * self.frames_wrong_view / n:.0f}% "
+                f"of frames: reps there were not counted ({self.exercise.camera_setup.strip()})"
+            )
+        if self.frames_not_visible / n > 0.1:
+            out.append(
+                f"the joints this exercise needs were hidden or out of frame in "
+                f"{100 * self.frames_not_visible / n:.0f}% of frames: reps there were not counted"
+            )
+        if self.frames_usable / n < 0.2:
+            out.append("too little of the video showed the exercise clearly: the count may be too low")
+        return out
+
+    def summary(self) -> dict:
+        eng = self.engine
+        return {
+            "exercise": self.exercise.id,
+            "reps": eng.count,
+            "duration_s": round(self.duration_s, 3),
+            "frames": self.frames,
+            "frames_with_pose": self.frames_with_pose,
+            "frames_usable": self.frames_usable,
+            "frames_wrong_view": self.frames_wrong_view,
+            "frames_several_people": self.frames_multi,
+            "cuts": self.cuts,
+            "rep_details": [r.to_dict() for r in eng.reps],
+            "partial_reps": [r.to_dict() for r in eng.partials],
+            "hold_target_s": eng.hold_target,
+            "faults": dict(sorted(eng.fault_counts.items())),
+            "cues": [c.to_dict() for c in self.cues.said],
+            "warnings": self.warnings(),
+        }
