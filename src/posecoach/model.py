@@ -323,6 +323,9 @@ def _write_bundle(out: Path, members: dict[str, bytes]) -> None:
                                 compress_type=zipfile.ZIP_STORED)
             fh.flush()
             os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; give it normal file permissions
         os.replace(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
