@@ -113,30 +113,31 @@ class CompiledFeature:
         den = float(np.linalg.norm(p[2] - p[3]))
         if den <= 1e-9:
             return math.nan
-        sign = -1.0 if spec.space == "world" else -1.0  # both have y pointing down
-        return sign * float(p[0][1] - p[1][1]) / den
+        return float(p[1][1] - p[0][1]) / den  # y points down in both spaces
 
 
 class FeatureSet:
     """All features of one exercise, compiled for both sides of the body.
 
-    ``values(pose, side)`` returns ``{name: value}``; ``visibility(pose, side)``
-    the lowest visibility among the landmarks an exercise needs.
+    ``values(pose, side)`` returns ``{name: value}``.  The landmarks of the
+    main (rep) feature are the ones a frame *needs* to be usable; other
+    features are NaN on frames where their landmarks are hidden, and the form
+    rules that use them are then not judged.
     """
 
     def __init__(self, exercise: Exercise) -> None:
         self.exercise = exercise
         self._compiled: dict[str, list[CompiledFeature]] = {}
         self._needed: dict[str, np.ndarray] = {}
+        main = exercise.rep.angle
         for side in ("left", "right"):
             feats = []
-            needed: set[int] = set()
             for name, spec in exercise.angles.items():
                 idx = np.array([_points_index(n, side) for n in spec.points], dtype=np.intp)
                 feats.append(CompiledFeature(name, spec, idx))
-                needed.update(idx.ravel().tolist())
+                if name == main:
+                    self._needed[side] = np.unique(idx.ravel())
             self._compiled[side] = feats
-            self._needed[side] = np.array(sorted(needed), dtype=np.intp)
 
     @property
     def names(self) -> list[str]:
@@ -145,8 +146,13 @@ class FeatureSet:
     def needed_landmarks(self, side: str) -> np.ndarray:
         return self._needed[side]
 
-    def values(self, pose: Pose, side: str) -> dict[str, float]:
-        return {f.name: f.value(pose) for f in self._compiled[side]}
+    def values(self, pose: Pose, side: str, min_visibility: float = 0.0) -> dict[str, float]:
+        """Every feature's value; NaN for a feature whose landmarks are not visible enough."""
+        vis = pose.visibility
+        return {
+            f.name: f.value(pose) if vis[f.idx].min() >= min_visibility else math.nan
+            for f in self._compiled[side]
+        }
 
     def min_visibility(self, pose: Pose, side: str) -> float:
         return float(pose.visibility[self._needed[side]].min())

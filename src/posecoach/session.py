@@ -44,9 +44,10 @@ class SessionConfig:
     smoothing: bool = True
     min_cutoff: float = 1.5
     beta: float = 8.0
-    cut_jump: float = 0.45  # centre jump between frames, in torso lengths
-    cut_scale: float = 1.35  # body size change between frames (ratio)
-    cut_max_dt: float = 0.25
+    # Landmark jumps: only clear ones count (the tracker itself jitters on hard frames).
+    cut_jump: float = 0.5  # centre jump between frames, in body-box diagonals
+    cut_scale: float = 1.8  # body size change between frames (ratio)
+    cut_max_dt: float = 0.1  # only consecutive frames are compared
     side_view_min_yaw: float = 40.0  # degrees the shoulder/hip line turns away from the image plane
     front_view_max_yaw: float = 50.0
     view_check: bool = True
@@ -72,10 +73,11 @@ class FrameResult:
         return GUIDANCE.get(self.status, "")
 
 
-def _torso(xy: np.ndarray) -> tuple[np.ndarray, float]:
-    sh = 0.5 * (xy[_LS] + xy[_RS])
-    hp = 0.5 * (xy[_LH] + xy[_RH])
-    return 0.5 * (sh + hp), float(np.linalg.norm(sh - hp))
+def _box(xy: np.ndarray) -> tuple[np.ndarray, float]:
+    """Centre and diagonal of the box around all landmarks (a scale that foreshortening barely changes)."""
+    lo = xy.min(axis=0)
+    hi = xy.max(axis=0)
+    return 0.5 * (lo + hi), float(np.linalg.norm(hi - lo))
 
 
 class Session:
@@ -97,6 +99,7 @@ class Session:
         self._filter_xy = OneEuroFilter(self.config.min_cutoff, self.config.beta)
         self._filter_world = OneEuroFilter(self.config.min_cutoff, self.config.beta)
         self._prev: tuple[float, np.ndarray, float] | None = None  # t, centre, scale
+        self._suspect: tuple[float, np.ndarray, float] | None = None
         self._side_score = 0.0
         self._side = "left"
         self._side_known = False
@@ -112,6 +115,7 @@ class Session:
         self.frames_not_visible = 0
         self.frames_multi = 0
         self.cuts = 0
+        self.glitches = 0
         self.events: list[EngineEvent] = []
         self.first_t: float | None = None
         self.last_t: float | None = None
@@ -119,7 +123,8 @@ class Session:
         self.trace_main: list[float] = []
 
     # -- the per-frame step --------------------------------------------------
-    def process(self, t: float, pose: Pose | None) -> FrameResult:
+    def process(self, t: float, pose: Pose | None, scene_cut: bool = False) -> FrameResult:
+        """One frame.  ``scene_cut``: the picture itself changed shot (from ``SceneCutDetector``)."""
         self.frames += 1
         if self.first_t is None:
             self.first_t = t
@@ -130,25 +135,28 @@ class Session:
         status = "no_person"
         n_people = 0
         smoothed: Pose | None = None
+        if scene_cut:
+            self._restart(t, events)
+            self._prev = self._suspect = None
         if pose is not None:
             self.frames_with_pose += 1
             n_people = pose.n_people
             if pose.n_people > 1:
                 self.frames_multi += 1
-            cut = self._detect_cut(t, pose)
-            if cut:
-                self.cuts += 1
-                events += self.engine.reset(t, "camera cut")
-                self._filter_xy.reset()
-                self._filter_world.reset()
-                self._side_known = False
-                self._yaw = None
+            jump = self._detect_cut(t, pose)
+            cut = jump == "cut"
+            if jump == "glitch":
+                self.glitches += 1
+                pose = None
+            elif cut:
+                self._restart(t, events)
+        if pose is not None:
             smoothed = self._smooth(t, pose) if self.config.smoothing else pose
             self._track_side(smoothed)
             status = self._gate(smoothed)
             if status == "ok":
                 self.frames_usable += 1
-                values = self.features.values(smoothed, self._side)
+                values = self.features.values(smoothed, self._side, self.config.min_visibility)
         self.engine.side = self._side if self._uses_sides else ""
         events += self.engine.update(t, values if status == "ok" else None)
         self.events += events
@@ -167,24 +175,48 @@ class Session:
             hold_s=self.engine.hold_s,
             events=events,
             cue=cue,
-            cut=cut,
+            cut=cut or scene_cut,
             n_people=n_people,
         )
 
     # -- steps ------------------------------------------------------------------
-    def _detect_cut(self, t: float, pose: Pose) -> bool:
-        """A jump of the whole body between two close frames is a cut, not movement."""
-        centre, scale = _torso(pose.xy)
-        prev = self._prev
-        self._prev = (t, centre, scale)
-        if prev is None or scale <= 1e-6:
-            return False
-        pt, pc, ps = prev
-        if t - pt > self.config.cut_max_dt or ps <= 1e-6:
-            return False
-        jump = float(np.linalg.norm(centre - pc)) / max(scale, ps)
-        ratio = max(scale, ps) / min(scale, ps)
-        return jump > self.config.cut_jump or ratio > self.config.cut_scale
+    def _restart(self, t: float, events: list[EngineEvent]) -> None:
+        """A discontinuity: count nothing across it, forget smoothing, side and view."""
+        self.cuts += 1
+        events += self.engine.reset(t, "camera cut")
+        self._filter_xy.reset()
+        self._filter_world.reset()
+        self._side_known = False
+        self._yaw = None
+
+    def _detect_cut(self, t: float, pose: Pose) -> str:
+        """``ok``, ``glitch`` (one odd frame: ignore it) or ``cut`` (the body jumped and stayed).
+
+        A jump of the whole body between two close frames is not movement.  If
+        the next frame agrees with the jumped one, it was a camera cut (or a
+        switch to another person): the cycle restarts.  If not, the odd frame
+        was a detection glitch and is treated as a frame without a pose.
+        """
+        box = _box(pose.xy)
+        prev, suspect = self._prev, self._suspect
+        if prev is None or t - prev[0] > self.config.cut_max_dt or box[1] <= 1e-6:
+            self._prev, self._suspect = (t, *box), None
+            return "ok"
+        if self._consistent(prev, box):
+            self._prev, self._suspect = (t, *box), None
+            return "ok"
+        if suspect is not None and t - suspect[0] <= self.config.cut_max_dt and self._consistent(suspect, box):
+            self._prev, self._suspect = (t, *box), None
+            return "cut"
+        self._suspect = (t, *box)
+        return "glitch"
+
+    def _consistent(self, ref: tuple, box: tuple[np.ndarray, float]) -> bool:
+        _, c0, s0 = ref
+        c1, s1 = box
+        big = max(s0, s1)
+        jump = float(np.linalg.norm(c1 - c0)) / big
+        return jump <= self.config.cut_jump and big / max(min(s0, s1), 1e-6) <= self.config.cut_scale
 
     def _smooth(self, t: float, pose: Pose) -> Pose:
         h = float(pose.size_wh[1]) or 1.0
@@ -291,6 +323,7 @@ class Session:
             "frames_wrong_view": self.frames_wrong_view,
             "frames_several_people": self.frames_multi,
             "cuts": self.cuts,
+            "glitches": self.glitches,
             "rep_details": [r.to_dict() for r in eng.reps],
             "partial_reps": [r.to_dict() for r in eng.partials],
             "hold_target_s": eng.hold_target,

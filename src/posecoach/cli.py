@@ -1,0 +1,166 @@
+"""The command line.  ``main(argv) -> int`` is separate from the console entry
+point so tests call it in-process; every ``PosecoachError`` becomes a one-line
+``ERROR ...`` and an exit code here, in one place.
+
+Exit codes: 0 ok, 1 some input failed (others were still processed), 2 usage
+or set-up error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import PosecoachError
+
+__all__ = ["main", "entry_point"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="posecoach", description="An exercise coach for people with low back pain.")
+    sub = p.add_subparsers(dest="cmd")
+
+    a = sub.add_parser("analyze", help="analyse recorded videos: reps, holds, form faults, cues")
+    a.add_argument("paths", nargs="+", help="video files or folders of videos")
+    a.add_argument("--exercise", "-e", required=True, help="exercise id (see `posecoach exercises`) or a file")
+    a.add_argument("--out", "-o", default="posecoach-results", help="output folder (default: %(default)s)")
+    a.add_argument("--workers", "-j", type=int, default=1, help="videos analysed in parallel processes")
+    a.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
+    a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("exercises", help="list the exercises, or validate an exercise file")
+    e.add_argument("action", nargs="?", choices=["list", "validate"], default="list")
+    e.add_argument("files", nargs="*", help="with validate: exercise files to check")
+
+    m = sub.add_parser("setup-model", help="find or build the pose model in models/")
+    m.add_argument("rest", nargs=argparse.REMAINDER)
+
+    d = sub.add_parser("demo", help="replay a generated session (no camera needed) and show the coaching")
+    d.add_argument("--exercise", "-e", default="glute_bridge")
+    d.add_argument("--speed", type=float, default=4.0, help="replay speed (1 = real time, 0 = as fast as possible)")
+    d.add_argument("--out", default=None, help="also write the session's JSON result here")
+
+    s = sub.add_parser("start", help="coach live on the default camera, or run the demo where there is none")
+    s.add_argument("--exercise", "-e", default="glute_bridge")
+    s.add_argument("--source", default="0")
+
+    lv = sub.add_parser("live", help="coach live in the terminal on a camera or a video")
+    lv.add_argument("--source", default="0", help="camera index or video file")
+    lv.add_argument("--exercise", "-e", required=True)
+    lv.add_argument("--model", default=None)
+    return p
+
+
+def _cmd_exercises(args: argparse.Namespace) -> int:
+    from .exercise import list_exercises, load_exercise
+
+    if args.action == "validate":
+        if not args.files:
+            print("ERROR give the exercise file(s) to validate: posecoach exercises validate FILE", file=sys.stderr)
+            return 2
+        bad = 0
+        for f in args.files:
+            try:
+                ex = load_exercise(f)
+                print(f"ok  {f}: {ex.id} ({len(ex.angles)} angles, {len(ex.form_rules)} form rules)")
+            except PosecoachError as err:
+                print(f"ERROR {err}", file=sys.stderr)
+                bad += 1
+        return 1 if bad else 0
+    good, bad = list_exercises()
+    width = max((len(x.id) for x in good), default=10)
+    for x in good:
+        print(f"{x.id:<{width}}  {x.summary}")
+    for err in bad:
+        print(f"ERROR {err}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _cmd_analyze(args: argparse.Namespace) -> int:
+    from .analyze import AnalyzeOptions, run_batch
+    from .exercise import find_exercise
+    from .model import find_model
+    from .sources import collect_videos
+
+    find_exercise(args.exercise)
+    find_model(args.model)
+    videos, problems = collect_videos(args.paths)
+    for msg in problems:
+        print(f"ERROR {msg}", file=sys.stderr)
+    if not videos:
+        print("ERROR no video to analyse; pass video files or folders that contain some", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    opts = AnalyzeOptions(exercise=args.exercise, model=args.model)
+
+    def show(res: dict) -> None:
+        if "error" in res:
+            print(f"ERROR {res['error']}", file=sys.stderr)
+        else:
+            for w in res["warnings"]:
+                print(f"warning {Path(res['source']).name}: {w}", file=sys.stderr)
+
+    results = run_batch(
+        videos, opts, out, workers=max(1, args.workers), show_progress=not args.quiet, on_result=show
+    )
+    _print_table(results)
+    print(f"results in {out}/ (per video JSON and reps CSV, summary.csv, report.md)")
+    failed = sum("error" in r for r in results) + len(problems)
+    return 1 if failed else 0
+
+
+def _print_table(results: list[dict]) -> None:
+    rows = [("video", "reps", "secs", "pose%", "faults")]
+    for r in results:
+        name = Path(r["source"]).name
+        if "error" in r:
+            rows.append((name, "-", "-", "-", "failed"))
+            continue
+        pct = 100 * r["frames_with_pose"] / max(r["frames"], 1)
+        faults = ", ".join(f"{k}x{v}" for k, v in r["faults"].items()) or "-"
+        rows.append((name, str(r["reps"]), f"{r['duration_s']:.1f}", f"{pct:.0f}", faults))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) if i in (0, 4) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.cmd is None or args.cmd == "start":
+            from .demo import start
+
+            return start(getattr(args, "exercise", "glute_bridge"), getattr(args, "source", "0"))
+        if args.cmd == "exercises":
+            return _cmd_exercises(args)
+        if args.cmd == "analyze":
+            return _cmd_analyze(args)
+        if args.cmd == "setup-model":
+            from .model import setup_model_main
+
+            return setup_model_main(args.rest)
+        if args.cmd == "demo":
+            from .demo import run_demo
+
+            return run_demo(args.exercise, speed=args.speed, out=args.out)
+        if args.cmd == "live":
+            from .demo import run_live
+
+            return run_live(args.source, args.exercise, model=args.model)
+    except PosecoachError as err:
+        print(f"ERROR {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
+    parser.print_help()
+    return 2
+
+
+def entry_point() -> None:  # pragma: no cover - console script
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.exit(main())
