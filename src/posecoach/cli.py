@@ -31,8 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
 
     e = sub.add_parser("exercises", help="list the exercises, or validate an exercise file")
-    e.add_argument("action", nargs="?", choices=["list", "validate"], default="list")
+    e.add_argument("action", nargs="?", choices=["list", "validate", "docs"], default="list")
     e.add_argument("files", nargs="*", help="with validate: exercise files to check")
+    e.add_argument("--out", default=None, help="with docs: write the page here (default: print it)")
 
     m = sub.add_parser("setup-model", help="find or build the pose model in models/")
     m.add_argument("rest", nargs=argparse.REMAINDER)
@@ -70,6 +71,19 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
                 bad += 1
         return 1 if bad else 0
     good, bad = list_exercises()
+    if args.action == "docs":
+        from .analyze import _atomic_write
+        from .exercise.docs import exercises_markdown
+
+        page = exercises_markdown(good)
+        if args.out:
+            _atomic_write(Path(args.out), page)
+            print(f"wrote {args.out}")
+        else:
+            print(page, end="")
+        for err in bad:
+            print(f"ERROR {err}", file=sys.stderr)
+        return 1 if bad else 0
     width = max((len(x.id) for x in good), default=10)
     for x in good:
         print(f"{x.id:<{width}}  {x.summary}")
