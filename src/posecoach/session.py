@@ -104,6 +104,7 @@ class Session:
         self._side = "left"
         self._side_known = False
         self._yaw: float | None = None
+        self._needed_hidden = False
         self._uses_sides = any(
             p.startswith(("near_", "far_")) for f in exercise.angles.values() for p in f.points
         )
@@ -151,6 +152,13 @@ class Session:
             elif cut:
                 self._restart(t, events)
         if pose is not None:
+            hidden = self.features.min_visibility(pose, self._side) < self.config.min_visibility
+            if self._needed_hidden and not hidden:
+                # While hidden, the needed joints' positions are garbage and the filter chased
+                # them; start smoothing afresh rather than lag that garbage into the angles.
+                self._filter_xy.reset()
+                self._filter_world.reset()
+            self._needed_hidden = hidden
             smoothed = self._smooth(t, pose) if self.config.smoothing else pose
             self._track_side(smoothed)
             status = self._gate(smoothed)
