@@ -84,7 +84,9 @@ def load_exercise(path: str | Path) -> Exercise:
         hint = ""
         if err.get("type") == "extra_forbidden":
             hint = _unknown_field_hint(err, _fields_at(err["loc"][:-1]))
-        raise ExerciseError(f"{path}: {_loc(err['loc'])}: {_describe(err)}{hint}{more}") from None
+        # Cross-field checks (rep.angle, form_rules[i].id) sit at the top level and name their field.
+        where = f"{_loc(err['loc'])}: " if err["loc"] else ""
+        raise ExerciseError(f"{path}: {where}{_describe(err)}{hint}{more}") from None
     if ex.id != path.stem:
         raise ExerciseError(f"{path}: id: expected '{path.stem}' (the file name), got '{ex.id}'")
     return ex
