@@ -1,4 +1,4 @@
-"""The exercise engine: a rep/hold state machine with form rules (pure).
+r"""The exercise engine: a rep/hold state machine with form rules (pure).
 
 It sees one number per feature per frame (or nothing, when the pose is not
 usable) and the frame's timestamp; it never looks at the wall clock.
