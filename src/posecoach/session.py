@@ -273,6 +273,11 @@ class Session:
             np.all(pts[:, 0] > -0.02 * w) and np.all(pts[:, 0] < 1.02 * w)
             and np.all(pts[:, 1] > -0.02 * h) and np.all(pts[:, 1] < 1.02 * h)
         )
+        if not (vis_ok and inside):
+            # Hidden joints' positions are guesses: judge no view from them (a hidden hip
+            # would otherwise read as "turn side-on" to someone who is side-on).
+            self.frames_not_visible += 1
+            return "not_visible"
         yaw = self._view_yaw(pose)
         if cfg.view_check and yaw is not None:
             if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw:
@@ -281,9 +286,6 @@ class Session:
             if self.exercise.view == "front" and yaw > cfg.front_view_max_yaw:
                 self.frames_wrong_view += 1
                 return "wrong_view_front"
-        if not (vis_ok and inside):
-            self.frames_not_visible += 1
-            return "not_visible"
         return "ok"
 
     # -- results ------------------------------------------------------------
