@@ -32,6 +32,7 @@ _SIDE_R = np.array([INDEX[n] for n in ("right_shoulder", "right_hip", "right_kne
 GUIDANCE = {
     "no_person": "Step into the camera's view",
     "not_visible": "Move back so your whole body is visible",
+    "unsteady": "Make sure your whole body is in view and well lit",
     "wrong_view_side": "Turn side-on to the camera",
     "wrong_view_front": "Face the camera",
     "ok": "",
@@ -48,6 +49,11 @@ class SessionConfig:
     cut_jump: float = 0.5  # centre jump between frames, in body-box diagonals
     cut_scale: float = 1.8  # body size change between frames (ratio)
     cut_max_dt: float = 0.1  # only consecutive frames are compared
+    # A shot change in the picture restarts the count only if the body moved with it.
+    shot_jump: float = 0.12
+    shot_scale: float = 1.15
+    shot_angle: float = 12.0  # ...or if the main angle jumps more than this at the shot change
+    max_angle_step: float = 60.0  # degrees between consecutive frames; more is a glitch
     side_view_min_yaw: float = 40.0  # degrees the shoulder/hip line turns away from the image plane
     front_view_max_yaw: float = 50.0
     view_check: bool = True
@@ -117,6 +123,9 @@ class Session:
         self.frames_multi = 0
         self.cuts = 0
         self.glitches = 0
+        self._last_main: tuple[float, float] | None = None
+        self._main_suspect: float | None = None
+        self._shot_changed_t: float | None = None
         self.events: list[EngineEvent] = []
         self.first_t: float | None = None
         self.last_t: float | None = None
@@ -137,19 +146,27 @@ class Session:
         n_people = 0
         smoothed: Pose | None = None
         if scene_cut:
-            self._restart(t, events)
-            self._prev = self._suspect = None
+            if self._body_continues(t, pose):
+                # The body is where it was: graphics, or a fast movement filling the frame.
+                # Still a cut if the main angle jumps (checked in _steady, on unsmoothed values).
+                self._shot_changed_t = t
+                self._filter_xy.reset()
+                self._filter_world.reset()
+            else:
+                self._restart(t, events)
+                self._prev = self._suspect = None
+                cut = True
         if pose is not None:
             self.frames_with_pose += 1
             n_people = pose.n_people
             if pose.n_people > 1:
                 self.frames_multi += 1
             jump = self._detect_cut(t, pose)
-            cut = jump == "cut"
             if jump == "glitch":
                 self.glitches += 1
                 pose = None
-            elif cut:
+            elif jump == "cut":
+                cut = True
                 self._restart(t, events)
         if pose is not None:
             hidden = self.features.min_visibility(pose, self._side) < self.config.min_visibility
@@ -163,8 +180,12 @@ class Session:
             self._track_side(smoothed)
             status = self._gate(smoothed)
             if status == "ok":
-                self.frames_usable += 1
                 values = self.features.values(smoothed, self._side, self.config.min_visibility)
+                status = self._steady(t, values, events)
+                if status == "ok":
+                    self.frames_usable += 1
+                else:
+                    values = {}
         self.engine.side = self._side if self._uses_sides else ""
         events += self.engine.update(t, values if status == "ok" else None)
         self.events += events
@@ -183,11 +204,60 @@ class Session:
             hold_s=self.engine.hold_s,
             events=events,
             cue=cue,
-            cut=cut or scene_cut,
+            cut=cut,
             n_people=n_people,
         )
 
     # -- steps ------------------------------------------------------------------
+    def _body_continues(self, t: float, pose: Pose | None) -> bool:
+        """True if ``pose`` is where the body was a moment ago (same place, same size)."""
+        prev = self._prev
+        if pose is None or prev is None or t - prev[0] > self.config.cut_max_dt:
+            return False
+        c1, s1 = _box(pose.xy)
+        _, c0, s0 = prev
+        big = max(s0, s1)
+        if big <= 1e-6:
+            return False
+        return (
+            float(np.linalg.norm(c1 - c0)) / big <= self.config.shot_jump
+            and big / max(min(s0, s1), 1e-6) <= self.config.shot_scale
+        )
+
+    def _steady(self, t: float, values: dict[str, float], events: list[EngineEvent]) -> str:
+        """Reject a main angle that jumps faster than a body can move (a tracker glitch).
+
+        A lone jump is dropped as a glitch; a jump the next frame agrees with was real.
+        After a shot change that left the body in place, a jump of the main angle means the
+        view changed: the cycle restarts.
+        """
+        main = values.get(self.exercise.rep.angle, math.nan)
+        if math.isnan(main):
+            return "ok"
+        last, self._last_main = self._last_main, (t, main)
+        shot_t, self._shot_changed_t = self._shot_changed_t, None
+        if shot_t is not None and (
+            last is None or t - last[0] > 0.3 or abs(main - last[1]) > self.config.shot_angle
+        ):
+            self._main_suspect = None
+            self._restart(t, events)
+            return "ok"
+        if last is None or t - last[0] > self.config.cut_max_dt:
+            self._main_suspect = None
+            return "ok"
+        limit = self.config.max_angle_step
+        if abs(main - last[1]) <= limit:
+            self._main_suspect = None
+            return "ok"
+        suspect, self._main_suspect = self._main_suspect, main
+        if suspect is not None and abs(main - suspect) <= limit:
+            # Two frames agree on the new value: it was real (fast) movement.
+            self._main_suspect = None
+            return "ok"
+        self._last_main = last  # keep comparing with the last steady value
+        self.glitches += 1
+        return "unsteady"
+
     def _restart(self, t: float, events: list[EngineEvent]) -> None:
         """A discontinuity: count nothing across it, forget smoothing, side and view."""
         self.cuts += 1
