@@ -179,6 +179,17 @@ def test_small_excursion_is_neither_rep_nor_partial(make_exercise, sig, feed, ev
     assert eng.count == 0 and event_kinds(events) == []
 
 
+def test_brief_blip_past_half_range_is_not_a_partial(make_exercise, sig, feed, event_kinds):
+    # A noise spike of a few frames is not an attempt: no "go further" cue for it.
+    ex = make_exercise()
+    eng = ExerciseEngine(ex)
+    three_quarters = REST + 0.75 * (PEAK - REST)
+    blip_s = 0.4 * ex.rep.min_duration_s
+    seq = sig.hold(REST, 0.5) + sig.hold(three_quarters, blip_s) + sig.hold(REST, 0.5)
+    events = feed(eng, seq)
+    assert eng.count == 0 and event_kinds(events) == []
+
+
 # --------------------------------------------------------------------------- discontinuities
 
 

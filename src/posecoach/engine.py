@@ -300,7 +300,9 @@ class ExerciseEngine:
     def _partial(self, t: float) -> list[EngineEvent]:
         cur = self._cur
         events: list[EngineEvent] = []
-        if cur is not None and self._max_x >= 0.5 * self.span:
+        # A partial must be a real attempt: half the range, and not a blip of noise.
+        long_enough = cur is not None and t - cur.start_s >= 0.5 * self.exercise.rep.min_duration_s
+        if cur is not None and long_enough and self._max_x >= 0.5 * self.span:
             cur.end_s = t
             cur.counted = False
             self.partials.append(cur)
