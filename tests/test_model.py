@@ -158,7 +158,14 @@ def test_video_mode_tracks_and_tolerates_bad_timestamps(right_model: Path, photo
         for t in (9 / 30, 9 / 30, 0.0, -1.0):
             assert est.detect(img, t) is not None
     ref = np.asarray(REFERENCE["images"]["astronaut"]["landmarks"])
-    assert np.linalg.norm(poses[-1].xy[:13] - ref[:13, :2], axis=1).max() < 10
+    # The first frame goes through the detector, like IMAGE mode: it matches the reference.
+    assert np.linalg.norm(poses[0].xy[:13] - ref[:13, :2], axis=1).max() < 2
+    # Later frames are tracked: the crop comes from the previous landmarks, not the
+    # detector's box, so on this bust (hips out of frame) the points settle a little
+    # apart (measured over 40 frames: face <= 9 px, shoulders <= 17 px on 512 px).
+    for p in poses[1:]:
+        dist = np.linalg.norm(p.xy[:13] - ref[:13, :2], axis=1)
+        assert dist[:11].max() < 15 and dist[11:].max() < 30, dist.round(1)
 
 
 @pytest.mark.model
@@ -181,6 +188,34 @@ def test_two_people_picks_the_larger(right_model: Path, photos) -> None:
     assert pose is not None
     assert pose.n_people == 2
     assert pose.xy[INDEX["nose"], 0] < 512  # the big astronaut on the left
+
+
+@pytest.mark.model
+def test_video_mode_counts_people_on_sampled_frames(right_model: Path, photos) -> None:
+    """Tracking follows one person; a sampled IMAGE-mode check counts people, held until the next check."""
+    import cv2
+
+    from posecoach.estimator import PoseEstimator
+
+    big = photos["astronaut"]
+    two = np.zeros((512, 768, 3), np.uint8)  # the layout of the test above, where the detector sees both
+    two[:, :512] = big
+    two[128:384, 512:] = cv2.resize(big, (256, 256), interpolation=cv2.INTER_AREA)
+    one = two.copy()
+    one[:, 512:] = 0  # the same picture with the small astronaut gone
+    with PoseEstimator(right_model, mode="video", people_every_s=1.0) as est:
+        assert est.detect(two, 0.0).n_people == 2  # the first frame is always checked
+        pose = est.detect(one, 0.5)  # not checked: the count is kept
+        assert pose.n_people == 2
+        assert pose.xy[INDEX["nose"], 0] < 512  # tracking follows the big astronaut
+        assert est.detect(one, 1.0).n_people == 1  # checked again a second later
+        assert est.detect(two, 1.5).n_people == 1  # the second person is only seen at the next check
+        assert est.detect(two, 2.0).n_people == 2
+    for kw in ({"people_every_s": 0.0}, {"num_poses": 1}):  # counting off
+        with PoseEstimator(right_model, mode="video", **kw) as est:
+            assert all(est.detect(two, i / 30).n_people == 1 for i in range(3))
+    with pytest.raises(ValueError):
+        PoseEstimator(right_model, mode="video", people_every_s=-1.0)
 
 
 def test_largest_uses_visible_landmarks_only() -> None:

@@ -8,17 +8,31 @@ This is the only module that imports ``mediapipe`` (lazily, when a
   a non-increasing one is bumped to 1 ms after the previous.
 - ``mode="image"`` uses ``detect``: every call is independent (single photos).
 
-Several people: the landmarker reports up to ``num_poses`` of them (default 2).
-We return the one whose **visible** landmarks (visibility >= 0.5; all of them if
-none is) span the largest bounding box, usually the person nearest the camera,
-and put how many were seen in ``Pose.n_people`` so callers can warn.
+Several people.  In IMAGE mode the landmarker reports up to ``num_poses`` of
+them (default 2); we return the one whose **visible** landmarks (visibility >=
+0.5; all of them if none is) span the largest bounding box, usually the person
+nearest the camera, and put how many were seen in ``Pose.n_people``.
 
-Speed (2-core CPU, 640x480, full model): IMAGE mode about 28 ms a frame.  VIDEO
-mode about 18 ms with ``num_poses=1`` but about 28 ms with ``num_poses=2``: while
-fewer people are tracked than ``num_poses`` allows, MediaPipe runs the detector
-on every frame to look for more, so tracking saves nothing.  Use ``num_poses=1``
-when speed matters more than noticing a second person.  The adapter itself adds
-about 0.1 ms (colour conversion, ``mp.Image``, numpy conversion).
+In VIDEO mode the tracking landmarker always runs with ``num_poses=1``: while
+fewer people are tracked than ``num_poses`` allows, MediaPipe runs its person
+detector on *every* frame to look for more, which costs about 28 ms a frame
+instead of about 18 ms (2-core CPU, full model).  People are counted instead by
+a second landmarker in IMAGE mode (``num_poses=3``) run on one frame every
+``people_every_s`` seconds of video time (default 1.0).  ``Pose.n_people`` is
+the latest count (at least 1) and is kept until the next check, so a second
+person seen once is reported for the next second of frames.  The tracked person
+is the one MediaPipe's detector picked when tracking (re)started, usually the
+most prominent one; it is not switched when someone larger walks in while
+tracking holds.  ``people_every_s=0`` turns counting off (``n_people`` is then
+always 1), and so does ``num_poses=1``, which has always meant "do not look
+for a second person".  Other ``num_poses`` values do not change tracking.
+
+Speed (2-core CPU, full model, 960x544): VIDEO mode about 19-20 ms a frame
+(with ``num_poses=2`` tracking it was about 31 ms) plus, once a second, one
+IMAGE-mode check of about 30 ms: the frame it falls on takes about 50 ms, and
+on average it adds about 1 ms a frame at 30 frames/s (4%).  IMAGE mode about
+28 ms a frame.  The adapter itself adds about 0.1 ms (colour conversion,
+``mp.Image``, numpy conversion).  ``bench/bench_pipeline.py`` measures this.
 
 Always close the estimator (``with PoseEstimator() as est: ...``): an unclosed
 landmarker raises a TypeError at interpreter exit.
@@ -47,7 +61,14 @@ class PoseEstimator:
     """Pose landmarks for one frame at a time, on the CPU.
 
     ``model_path``: a ``.task`` file or a models folder (default: :func:`find_model`).
+    ``num_poses``: in IMAGE mode, how many people the landmarker reports; in VIDEO
+    mode tracking always follows one person and ``num_poses=1`` turns the people
+    count off (see the module docstring).
+    ``people_every_s``: VIDEO mode only; seconds of video time between two people
+    counts (0 turns counting off).
     """
+
+    PEOPLE_NUM_POSES = 3
 
     def __init__(
         self,
@@ -58,17 +79,25 @@ class PoseEstimator:
         min_detection_confidence: float = 0.5,
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
+        people_every_s: float = 1.0,
     ) -> None:
         if mode not in ("video", "image"):
             raise ValueError(f"mode must be 'video' or 'image', got {mode!r}")
         if num_poses < 1:
             raise ValueError(f"num_poses must be at least 1, got {num_poses}")
+        if not people_every_s >= 0:  # also refuses NaN
+            raise ValueError(f"people_every_s must be 0 or more, got {people_every_s}")
         path = find_model(model_path)
         check_model(path)
         self.model_path: Path = path
         self.mode = mode
         self._landmarker = None
+        self._counter = None
         self._last_ms = -1
+        # People count (VIDEO mode): the latest sampled count and when the next check is due.
+        self.people_every_s = float(people_every_s) if (mode == "video" and num_poses > 1) else 0.0
+        self._people = 1
+        self._next_check_ms: int | None = None
 
         import mediapipe as mp  # lazy: only this adapter needs it
         from mediapipe.tasks.python import BaseOptions
@@ -76,34 +105,48 @@ class PoseEstimator:
 
         self._mp_image = mp.Image
         self._srgb = mp.ImageFormat.SRGB
-        options = vision.PoseLandmarkerOptions(
-            base_options=BaseOptions(model_asset_path=str(path), delegate=BaseOptions.Delegate.CPU),
-            running_mode=vision.RunningMode.VIDEO if mode == "video" else vision.RunningMode.IMAGE,
-            num_poses=int(num_poses),
-            min_pose_detection_confidence=float(min_detection_confidence),
-            min_pose_presence_confidence=float(min_presence_confidence),
-            min_tracking_confidence=float(min_tracking_confidence),
-            output_segmentation_masks=False,
-        )
-        try:
-            self._landmarker = vision.PoseLandmarker.create_from_options(options)
-        except Exception as exc:  # the C++ side reports bad models as RuntimeError/ValueError
-            why = " ".join(str(exc).split())[:200]
-            raise ModelError(
-                f"model file {path} cannot be loaded ({why}); "
-                "delete it and run `posecoach setup-model`"
-            ) from None
-        self._run = (
-            self._landmarker.detect_for_video if mode == "video" else self._landmarker.detect
-        )
+
+        def make(running_mode, n: int):
+            options = vision.PoseLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(path), delegate=BaseOptions.Delegate.CPU),
+                running_mode=running_mode,
+                num_poses=int(n),
+                min_pose_detection_confidence=float(min_detection_confidence),
+                min_pose_presence_confidence=float(min_presence_confidence),
+                min_tracking_confidence=float(min_tracking_confidence),
+                output_segmentation_masks=False,
+            )
+            try:
+                return vision.PoseLandmarker.create_from_options(options)
+            except Exception as exc:  # the C++ side reports bad models as RuntimeError/ValueError
+                why = " ".join(str(exc).split())[:200]
+                raise ModelError(
+                    f"model file {path} cannot be loaded ({why}); "
+                    "delete it and run `posecoach setup-model`"
+                ) from None
+
+        if mode == "video":
+            self._landmarker = make(vision.RunningMode.VIDEO, 1)
+            self._run = self._landmarker.detect_for_video
+            if self.people_every_s > 0:
+                try:
+                    self._counter = make(vision.RunningMode.IMAGE, max(self.PEOPLE_NUM_POSES, num_poses))
+                except ModelError:
+                    self.close()
+                    raise
+        else:
+            self._landmarker = make(vision.RunningMode.IMAGE, num_poses)
+            self._run = self._landmarker.detect
 
     # -- lifetime -------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the landmarker; safe to call twice."""
-        landmarker, self._landmarker = self._landmarker, None
-        if landmarker is not None:
-            landmarker.close()
+        """Release the landmarker(s); safe to call twice."""
+        for name in ("_landmarker", "_counter"):
+            landmarker = getattr(self, name)
+            setattr(self, name, None)
+            if landmarker is not None:
+                landmarker.close()
 
     def __enter__(self) -> PoseEstimator:
         return self
@@ -133,6 +176,9 @@ class PoseEstimator:
                 ms = self._last_ms + 1
             self._last_ms = ms
             result = self._run(mp_image, ms)
+            if self._counter is not None and (self._next_check_ms is None or ms >= self._next_check_ms):
+                self._people = max(1, len(self._counter.detect(mp_image).pose_landmarks))
+                self._next_check_ms = ms + int(round(self.people_every_s * 1000.0))
         else:
             result = self._run(mp_image)
 
@@ -157,7 +203,8 @@ class PoseEstimator:
             world = np.array(
                 [(p.x, p.y, p.z) for p in result.pose_world_landmarks[best]], dtype=np.float64
             )
-        return Pose(xy=xy, visibility=a[:, 2].copy(), world=world, size_wh=(w, h), n_people=len(arrays))
+        n_people = self._people if self.mode == "video" else len(arrays)
+        return Pose(xy=xy, visibility=a[:, 2].copy(), world=world, size_wh=(w, h), n_people=n_people)
 
 
 def _largest(arrays: list[np.ndarray], w: int, h: int) -> int:
