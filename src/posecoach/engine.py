@@ -55,6 +55,7 @@ class RepRecord:
     faults: list[str] = field(default_factory=list)
     side: str = ""
     counted: bool = True
+    hold_segments: list[float] = field(default_factory=list)
 
     @property
     def duration_s(self) -> float:
@@ -74,6 +75,7 @@ class RepRecord:
             "hold_s": r(self.hold_s),
             "faults": list(self.faults),
             "side": self.side,
+            "hold_segments_s": [round(h, 3) for h in self.hold_segments] if len(self.hold_segments) > 1 else [],
         }
 
 
@@ -149,6 +151,13 @@ class ExerciseEngine:
         self.relative = rep.relative
         self._base: deque[tuple[float, float]] = deque()
         self.baseline = 0.0
+        self.hold_mode = exercise.counting == "hold"
+        self._times_hold = self.hold_mode or self.hold_target > 0
+        # A held position seen on both sides of a camera cut is one rep (a press-up held
+        # across cuts), never a new one; the hold time is kept per shot.
+        self._carry_holds = exercise.hold is not None or self.hold_mode
+        self._suspended: tuple[float, RepRecord, float] | None = None  # (t, rep, reach_t)
+        self.carry_after_s = 2.0  # only a position already held this long is carried over a cut
 
     # -- public -----------------------------------------------------------
     @property
@@ -165,9 +174,23 @@ class ExerciseEngine:
         return self.sign * (value - self.rest) / self.span
 
     def reset(self, t: float, why: str) -> list[EngineEvent]:
-        """Abandon the cycle in progress (camera cut, person lost...)."""
+        """Abandon the cycle in progress (camera cut, person lost...).
+
+        In hold mode a hold in progress is closed and kept (holds are timed per shot).
+        In reps mode a rep held at its peak is suspended: if the first frames after the
+        cut still show the peak, it resumes; otherwise it is dropped.
+        """
         events = []
-        if self._cur is not None:
+        cur = self._cur
+        if cur is not None and self.hold_mode and self.phase in (Phase.PEAK, Phase.RETURNING):
+            events += self._close_hold(t)
+        elif (
+            cur is not None and self._carry_holds and self.phase == Phase.PEAK and why == "camera cut"
+            and t - self._reach_t >= self.carry_after_s
+        ):
+            cur.hold_segments.append(cur.hold_s - sum(cur.hold_segments))
+            self._suspended = (t, cur, self._reach_t)
+        elif cur is not None:
             events.append(EngineEvent(t, "reset", detail=why))
         self._reset_cycle()
         self.phase = Phase.UNKNOWN
@@ -207,6 +230,14 @@ class ExerciseEngine:
             self._max_x = max(self._max_x, x)
 
         ph = self.phase
+        if ph == Phase.UNKNOWN and self._suspended is not None:
+            st, rep, reach_t = self._suspended
+            self._suspended = None
+            if x >= D - h and t - st <= 2.0:
+                self._cur, self._reach_t, cur = rep, reach_t, rep
+                self.phase = ph = Phase.PEAK
+                self._phase_t = t
+                self._peak_judged = True
         if ph == Phase.UNKNOWN:
             if x <= 0:
                 self.phase = Phase.REST
@@ -227,7 +258,12 @@ class ExerciseEngine:
             elif t - self._phase_t > self.exercise.rep.max_duration_s:
                 events += self.reset(t, "rep took too long")
         elif ph == Phase.PEAK:
-            if x < D - h:
+            if x < D - h and self.hold_mode:
+                events += self._close_hold(t)
+                self.phase = Phase.REST if x <= 0 else Phase.UNKNOWN
+                if x <= 0:
+                    self._rest_t = t
+            elif x < D - h:
                 self.phase = Phase.RETURNING
                 self._phase_t = t
                 self._leave_t = t
@@ -237,11 +273,11 @@ class ExerciseEngine:
                     events += self._finish(t)
             else:
                 self._peak_values.append(values)
-                if self.hold_target > 0 and not any(rs.active for rs in self._always):
+                if self._times_hold and not any(rs.active for rs in self._always):
                     # hold time counts only while form is right
                     before = cur.hold_s
                     cur.hold_s += dt
-                    if before < self.hold_target <= cur.hold_s:
+                    if self.hold_target > 0 and before < self.hold_target <= cur.hold_s:
                         events.append(EngineEvent(t, "hold_done", rep=cur, detail=self._hold_cue))
         elif ph == Phase.RETURNING:
             if x >= D:
@@ -258,7 +294,31 @@ class ExerciseEngine:
                 rs.since, rs.active = None, False
         return events
 
+    def flush(self, t: float) -> list[EngineEvent]:
+        """The stream ended: close a hold in progress (hold mode); an unfinished rep is not a rep."""
+        if self.hold_mode and self._cur is not None and self.phase == Phase.PEAK:
+            events = self._close_hold(t)
+            self.phase = Phase.UNKNOWN
+            return events
+        return []
+
     # -- internals --------------------------------------------------------
+    def _close_hold(self, t: float) -> list[EngineEvent]:
+        """Hold mode: the position was left (or the shot ended); keep the hold if long enough."""
+        cur = self._cur
+        events: list[EngineEvent] = []
+        if cur is None:
+            return events
+        cur.end_s = t
+        cur.up_s = self._reach_t - cur.start_s if not math.isnan(self._reach_t) else math.nan
+        if cur.hold_s >= self.exercise.rep.min_duration_s:
+            if not self._peak_judged:
+                events += self._judge_peak(t)
+            self.reps.append(cur)
+            events.append(EngineEvent(t, "rep", rep=cur))
+        self._reset_cycle()
+        return events
+
     def _relative(self, t: float, main: float) -> float:
         """Express ``main`` relative to the person's own resting value."""
         if self.phase in (Phase.UNKNOWN, Phase.REST) or not self._base:

@@ -100,7 +100,15 @@ class Session:
         self.exercise = exercise
         self.config = config or SessionConfig()
         self.features = FeatureSet(exercise)
-        self.engine = ExerciseEngine(exercise, targets=targets)
+        sides = ("left", "right") if exercise.sides == "both" else ("near",)
+        self.engines: dict[str, ExerciseEngine] = {
+            side: ExerciseEngine(exercise, targets=targets) for side in sides
+        }
+        for side, eng in self.engines.items():
+            eng.side = "" if side == "near" else side
+        # The single engine of a near-side exercise (the left one for both sides).
+        self.engine = next(iter(self.engines.values()))
+        self._flushed = False
         self.cues = cue_policy or CuePolicy(praise=tuple(exercise.praise))
         self._filter_xy = OneEuroFilter(self.config.min_cutoff, self.config.beta)
         self._filter_world = OneEuroFilter(self.config.min_cutoff, self.config.beta)
@@ -142,6 +150,7 @@ class Session:
         cut = False
         events: list[EngineEvent] = []
         values: dict[str, float] = {}
+        side_values: dict[str, dict[str, float]] = {}
         status = "no_person"
         n_people = 0
         smoothed: Pose | None = None
@@ -178,18 +187,32 @@ class Session:
             self._needed_hidden = hidden
             smoothed = self._smooth(t, pose) if self.config.smoothing else pose
             self._track_side(smoothed)
-            status = self._gate(smoothed)
-            if status == "ok":
-                values = self.features.values(smoothed, self._side, self.config.min_visibility)
-                status = self._steady(t, values, events)
+            if self.exercise.sides == "both":
+                per_side = {side: self._gate(smoothed, side, count=False) for side in self.engines}
+                status = "ok" if "ok" in per_side.values() else per_side["left"]
+                self._count_status(status)
+                for side, st in per_side.items():
+                    if st == "ok":
+                        side_values[side] = self.features.values(smoothed, side, self.config.min_visibility)
                 if status == "ok":
                     self.frames_usable += 1
-                else:
-                    values = {}
-        self.engine.side = self._side if self._uses_sides else ""
-        events += self.engine.update(t, values if status == "ok" else None)
+                    values = side_values.get("left") or side_values["right"]
+            else:
+                status = self._gate(smoothed, self._side)
+                if status == "ok":
+                    values = self.features.values(smoothed, self._side, self.config.min_visibility)
+                    status = self._steady(t, values, events)
+                    if status == "ok":
+                        self.frames_usable += 1
+                        side_values["near"] = values
+                    else:
+                        values = {}
+        if "near" in self.engines:
+            self.engine.side = self._side if self._uses_sides else ""
+        for side, eng in self.engines.items():
+            events += eng.update(t, side_values.get(side))
         self.events += events
-        cue = self.cues.offer(t, self.cues.candidates(events, self.engine.count))
+        cue = self.cues.offer(t, self.cues.candidates(events, self.count))
         main = values.get(self.exercise.rep.angle, math.nan)
         self.trace_t.append(t)
         self.trace_main.append(main)
@@ -200,8 +223,8 @@ class Session:
             side=self._side,
             values=values,
             phase=self.engine.phase,
-            reps=self.engine.count,
-            hold_s=self.engine.hold_s,
+            reps=self.count,
+            hold_s=max(e.hold_s for e in self.engines.values()),
             events=events,
             cue=cue,
             cut=cut,
@@ -261,7 +284,8 @@ class Session:
     def _restart(self, t: float, events: list[EngineEvent]) -> None:
         """A discontinuity: count nothing across it, forget smoothing, side and view."""
         self.cuts += 1
-        events += self.engine.reset(t, "camera cut")
+        for eng in self.engines.values():
+            events += eng.reset(t, "camera cut")
         self._filter_xy.reset()
         self._filter_world.reset()
         self._side_known = False
@@ -332,9 +356,20 @@ class Session:
         self._yaw = y if self._yaw is None else self._yaw + 0.2 * (y - self._yaw)
         return self._yaw
 
-    def _gate(self, pose: Pose) -> str:
+    def _count_status(self, status: str) -> None:
+        if status == "not_visible":
+            self.frames_not_visible += 1
+        elif status.startswith("wrong_view"):
+            self.frames_wrong_view += 1
+
+    def _gate(self, pose: Pose, side: str, count: bool = True) -> str:
+        status = self._gate_status(pose, side)
+        if count:
+            self._count_status(status)
+        return status
+
+    def _gate_status(self, pose: Pose, side: str) -> str:
         cfg = self.config
-        side = self._side
         needed = self.features.needed_landmarks(side)
         vis_ok = float(pose.visibility[needed].min()) >= cfg.min_visibility
         w, h = pose.size_wh
@@ -346,15 +381,12 @@ class Session:
         if not (vis_ok and inside):
             # Hidden joints' positions are guesses: judge no view from them (a hidden hip
             # would otherwise read as "turn side-on" to someone who is side-on).
-            self.frames_not_visible += 1
             return "not_visible"
         yaw = self._view_yaw(pose)
         if cfg.view_check and yaw is not None:
             if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw:
-                self.frames_wrong_view += 1
                 return "wrong_view_side"
             if self.exercise.view == "front" and yaw > cfg.front_view_max_yaw:
-                self.frames_wrong_view += 1
                 return "wrong_view_front"
         return "ok"
 
@@ -391,11 +423,43 @@ class Session:
             out.append("too little of the video showed the exercise clearly: the count may be too low")
         return out
 
+    @property
+    def count(self) -> int:
+        """Reps so far: per side added up, or pairs of a left and a right rep."""
+        counts = [e.count for e in self.engines.values()]
+        if self.exercise.sides == "both" and self.exercise.count_per == "pair":
+            return min(counts)
+        return sum(counts)
+
+    def finish(self) -> list[EngineEvent]:
+        """The stream ended: close holds in progress (hold exercises). Safe to call twice."""
+        if self._flushed or self.last_t is None:
+            return []
+        self._flushed = True
+        events: list[EngineEvent] = []
+        for eng in self.engines.values():
+            events += eng.flush(self.last_t)
+        self.events += events
+        return events
+
     def summary(self) -> dict:
-        eng = self.engine
-        return {
+        self.finish()
+        engines = list(self.engines.values())
+        reps = sorted((r for e in engines for r in e.reps), key=lambda r: r.start_s)
+        partials = sorted((r for e in engines for r in e.partials), key=lambda r: r.start_s)
+        details = []
+        for i, r in enumerate(reps, 1):
+            d = r.to_dict()
+            d["index"] = i
+            details.append(d)
+        faults: dict[str, int] = {}
+        for e in engines:
+            for k, v in e.fault_counts.items():
+                faults[k] = faults.get(k, 0) + v
+        out = {
             "exercise": self.exercise.id,
-            "reps": eng.count,
+            "counting": self.exercise.counting,
+            "reps": self.count,
             "duration_s": round(self.duration_s, 3),
             "frames": self.frames,
             "frames_with_pose": self.frames_with_pose,
@@ -404,10 +468,19 @@ class Session:
             "frames_several_people": self.frames_multi,
             "cuts": self.cuts,
             "glitches": self.glitches,
-            "rep_details": [r.to_dict() for r in eng.reps],
-            "partial_reps": [r.to_dict() for r in eng.partials],
-            "hold_target_s": eng.hold_target,
-            "faults": dict(sorted(eng.fault_counts.items())),
+            "rep_details": details,
+            "partial_reps": [r.to_dict() for r in partials],
+            "hold_target_s": self.engine.hold_target,
+            "faults": dict(sorted(faults.items())),
             "cues": [c.to_dict() for c in self.cues.said],
             "warnings": self.warnings(),
         }
+        if self.exercise.sides == "both":
+            out["reps_by_side"] = {side: eng.count for side, eng in self.engines.items()}
+            out["count_per"] = self.exercise.count_per
+        if self.exercise.counting == "hold":
+            out["holds"] = [
+                {"start_s": d["start_s"], "end_s": d["end_s"], "hold_s": d["hold_s"], "side": d["side"]} for d in details
+            ]
+            out["hold_total_s"] = round(sum(r.hold_s for r in reps), 3)
+        return out

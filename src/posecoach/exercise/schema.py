@@ -212,6 +212,17 @@ class Dosage(_Strict):
 
 
 class Exercise(_Strict):
+    """One exercise.
+
+    - ``counting: reps`` counts rest -> peak -> rest cycles; ``hold`` times how
+      long the position (the peak) is held: every continuous hold is one entry,
+      split at camera cuts, and ``reps`` is the number of holds.
+    - ``sides: near`` judges the side facing the camera (``near_``/``far_``
+      names); ``both`` runs the rules on each side separately (``near_`` then
+      means the side being judged) and reports left and right apart; with
+      ``count_per: pair`` a left and a right rep make one rep.
+    """
+
     schema_version: Literal[1] = 1
     id: str
     name: str
@@ -219,6 +230,9 @@ class Exercise(_Strict):
     category: Literal["core", "mobility", "functional", "strength"] = "core"
     view: Literal["side", "front", "any"]
     camera_setup: str
+    counting: Literal["reps", "hold"] = "reps"
+    sides: Literal["near", "both"] = "near"
+    count_per: Literal["side", "pair"] = "side"
     angles: dict[str, Feature]
     rep: RepCounting
     hold: Hold | None = None
@@ -262,6 +276,8 @@ class Exercise(_Strict):
                 )
 
         check(self.rep.angle, "rep.angle")
+        if self.counting == "hold" and self.rep.relative:
+            raise ValueError("counting: hold cannot use a relative rep angle")
         seen: set[str] = set()
         for i, rule in enumerate(self.form_rules):
             if rule.angle is not None:
