@@ -39,6 +39,7 @@ class AnalyzeOptions:
     max_side: int = 1280
     num_poses: int = 2
     config: SessionConfig = SessionConfig()
+    save_landmarks: bool = False
 
 
 def analyze_video(
@@ -47,8 +48,13 @@ def analyze_video(
     *,
     progress: Callable[[int], None] | None = None,
     exercise: Exercise | None = None,
+    record_to: Path | None = None,
 ) -> dict:
-    """Analyse one video; raises ``PosecoachError`` subclasses on bad input."""
+    """Analyse one video; raises ``PosecoachError`` subclasses on bad input.
+
+    ``record_to``: also save the landmarks (``posecoach.recording``) so the video can be
+    re-judged later without the model (``posecoach replay``).
+    """
     from .estimator import PoseEstimator  # the mediapipe adapter, imported only when needed
     from .scenecut import SceneCutDetector
     from .sources import VideoFileSource
@@ -57,6 +63,7 @@ def analyze_video(
     t0 = time.perf_counter()
     session = Session(ex, config=opts.config)
     cuts = SceneCutDetector()
+    recorded: list | None = [] if record_to is not None else None
     with VideoFileSource(path, max_side=opts.max_side) as src, PoseEstimator(
         opts.model, num_poses=opts.num_poses
     ) as est:
@@ -65,7 +72,10 @@ def analyze_video(
         for frame in src:
             size = frame.size_wh
             pose = est.detect(frame.image, frame.t)
-            session.process(frame.t, pose, cuts(frame.image))
+            cut = cuts(frame.image)
+            session.process(frame.t, pose, cut)
+            if recorded is not None:
+                recorded.append((frame.t, pose, cut))
             pending += 1
             if progress is not None and pending >= 25:
                 progress(pending)
@@ -75,6 +85,13 @@ def analyze_video(
         fps = src.fps
     if session.frames == 0:
         raise SourceError(f"{path}: no frame could be decoded (corrupt or empty video)")
+    if record_to is not None and recorded is not None:
+        from .recording import write_recording
+
+        try:
+            write_recording(record_to, recorded, {"source": str(path), "fps": fps, "size": list(size or ())})
+        except OSError as e:
+            raise OutputError(f"{record_to}: cannot save the landmarks ({e.strerror or e})") from None
     result = {"source": str(path), **session.summary()}
     result["fps"] = round(fps, 3)
     result["size"] = list(size) if size else None
@@ -84,7 +101,30 @@ def analyze_video(
     return result
 
 
+def replay_recording(path: str | Path, exercise: Exercise) -> dict:
+    """Judge a landmark recording (``posecoach replay``): the same session, without the model."""
+    from .recording import iter_recording
+
+    session = Session(exercise)
+    meta: dict = {}
+    for item in iter_recording(path):
+        if isinstance(item, dict):
+            meta = item
+            continue
+        t, pose, cut = item
+        session.process(t, pose, cut)
+    if session.frames == 0:
+        raise SourceError(f"{path}: the recording holds no frames")
+    return {"source": str(path), "recorded_from": meta.get("source"), **session.summary()}
+
+
 # -- output -------------------------------------------------------------------------------------
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: Path, text: str) -> None:
     """Write via a temp file and rename, so a full disk never leaves half a result behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +132,7 @@ def _atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
             f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp, path)
     except OSError as e:
         try:
@@ -175,17 +216,19 @@ def _init_worker(q) -> None:  # pragma: no cover - runs in the worker process
     _queue = q
 
 
-def _worker(path: str, opts: AnalyzeOptions) -> dict:  # pragma: no cover - runs in the worker process
+def _worker(path: str, opts: AnalyzeOptions, record_to: Path | None) -> dict:  # pragma: no cover
     def report(n: int) -> None:
         if _queue is not None:
             _queue.put(n)
 
-    return _safe_analyze(path, opts, report)
+    return _safe_analyze(path, opts, report, record_to)
 
 
-def _safe_analyze(path: str, opts: AnalyzeOptions, progress: Callable[[int], None] | None) -> dict:
+def _safe_analyze(
+    path: str, opts: AnalyzeOptions, progress: Callable[[int], None] | None, record_to: Path | None = None
+) -> dict:
     try:
-        return analyze_video(path, opts, progress=progress)
+        return analyze_video(path, opts, progress=progress, record_to=record_to)
     except PosecoachError as e:
         return {"source": str(path), "exercise": opts.exercise, "error": str(e)}
     except MemoryError:
@@ -234,6 +277,9 @@ def run_batch(
     bar = tqdm(total=_total_frames(paths), unit="frame", disable=not show_progress, dynamic_ncols=True, leave=True)
     results: dict[int, dict] = {}
 
+    def record(i: int) -> Path | None:
+        return out_dir / f"{stems[i]}_landmarks.jsonl" if opts.save_landmarks else None
+
     def done(i: int, res: dict) -> None:
         results[i] = res
         write_result(res, out_dir, stems[i])
@@ -244,12 +290,12 @@ def run_batch(
         if workers <= 1 or len(paths) <= 1:
             for i, p in enumerate(paths):
                 bar.set_postfix_str(p.name)
-                done(i, _safe_analyze(str(p), opts, bar.update))
+                done(i, _safe_analyze(str(p), opts, bar.update, record(i)))
         else:
             ctx = mp.get_context("spawn")
             q = ctx.Queue()
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q,)) as pool:
-                futs = {pool.submit(_worker, str(p), opts): i for i, p in enumerate(paths)}
+                futs = {pool.submit(_worker, str(p), opts, record(i)): i for i, p in enumerate(paths)}
                 pending = set(futs)
                 while pending:
                     while not q.empty():

@@ -29,6 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--workers", "-j", type=int, default=1, help="videos analysed in parallel processes")
     a.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    a.add_argument("--save-landmarks", action="store_true",
+                   help="also save <stem>_landmarks.jsonl, to re-judge later with `posecoach replay`")
+
+    r = sub.add_parser("replay", help="judge saved landmarks (from analyze --save-landmarks) without the model")
+    r.add_argument("recordings", nargs="+", help="*_landmarks.jsonl files")
+    r.add_argument("--exercise", "-e", required=True)
+    r.add_argument("--out", "-o", default="posecoach-results")
 
     e = sub.add_parser("exercises", help="list the exercises, or validate an exercise file")
     e.add_argument("action", nargs="?", choices=["list", "validate", "docs"], default="list")
@@ -107,7 +114,7 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         print("ERROR no video to analyse; pass video files or folders that contain some", file=sys.stderr)
         return 2
     out = Path(args.out)
-    opts = AnalyzeOptions(exercise=args.exercise, model=args.model)
+    opts = AnalyzeOptions(exercise=args.exercise, model=args.model, save_landmarks=args.save_landmarks)
 
     def show(res: dict) -> None:
         if "error" in res:
@@ -123,6 +130,27 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     print(f"results in {out}/ (per video JSON and reps CSV, summary.csv, report.md)")
     failed = sum("error" in r for r in results) + len(problems)
     return 1 if failed else 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from .analyze import _summary_files, replay_recording, write_result
+    from .exercise import find_exercise
+
+    ex = find_exercise(args.exercise)
+    out = Path(args.out)
+    results = []
+    for f in args.recordings:
+        try:
+            res = replay_recording(f, ex)
+        except PosecoachError as err:
+            print(f"ERROR {err}", file=sys.stderr)
+            res = {"source": str(f), "exercise": ex.id, "error": str(err)}
+        stem = Path(f).name.removesuffix(".jsonl").removesuffix("_landmarks")
+        write_result(res, out, stem)
+        results.append(res)
+    _summary_files(results, out, ex.id)
+    _print_table(results)
+    return 1 if any("error" in r for r in results) else 0
 
 
 def _print_table(results: list[dict]) -> None:
@@ -152,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_exercises(args)
         if args.cmd == "analyze":
             return _cmd_analyze(args)
+        if args.cmd == "replay":
+            return _cmd_replay(args)
         if args.cmd == "setup-model":
             from .model import setup_model_main
 

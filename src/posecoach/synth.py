@@ -685,37 +685,15 @@ def pelvic_tilt(n_reps: int = 8, hold_s: float = 3.0, tilt_deg: float = 15.0, vi
 
 
 def save_jsonl(path: str | Path, seq: Seq, meta: dict[str, Any] | None = None) -> None:
-    """One line per frame (optionally a first ``{"meta": {...}}`` line)."""
-    with open(path, "w", encoding="utf-8") as fh:
-        if meta is not None:
-            fh.write(json.dumps({"meta": meta}) + "\n")
-        for t, p in seq:
-            if p is None:
-                rec: dict[str, Any] = {"t": t, "pose": None}
-            else:
-                rec = {"t": t, "xy": np.round(p.xy, 3).tolist(), "vis": np.round(p.visibility, 4).tolist(),
-                       "world": None if p.world is None else np.round(p.world, 5).tolist(),
-                       "size": list(p.size_wh), "n_people": p.n_people}
-            fh.write(json.dumps(rec) + "\n")
+    """One line per frame (optionally a first ``{"meta": {...}}`` line); see ``posecoach.recording``."""
+    from .recording import write_recording
+
+    write_recording(path, seq, meta)
 
 
 def load_jsonl(path: str | Path) -> tuple[Seq, dict[str, Any]]:
     """Read :func:`save_jsonl` output: (sequence, meta or {})."""
-    seq: Seq = []
-    meta: dict[str, Any] = {}
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if not line.strip():
-                continue
-            rec = json.loads(line)
-            if "meta" in rec and "t" not in rec:
-                meta = rec["meta"]
-            elif rec.get("xy") is None:
-                seq.append((float(rec["t"]), None))
-            else:
-                world = rec.get("world")
-                seq.append((float(rec["t"]), Pose(
-                    xy=np.asarray(rec["xy"], float), visibility=np.asarray(rec["vis"], float),
-                    world=None if world is None else np.asarray(world, float),
-                    size_wh=tuple(rec.get("size", (640, 480))), n_people=int(rec.get("n_people", 1)))))
-    return seq, meta
+    from .recording import read_recording
+
+    frames, meta = read_recording(path)
+    return [(t, p) for t, p, _ in frames], meta
