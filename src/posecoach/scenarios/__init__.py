@@ -1,0 +1,1 @@
+"""Synthetic scenario builders for the exercise library (one module per exercise group)."""
