@@ -40,7 +40,10 @@ landmarker raises a TypeError at interpreter exit.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -125,6 +128,11 @@ class PoseEstimator:
                     "delete it and run `posecoach setup-model`"
                 ) from None
 
+        with _native_quiet():
+            self._create(make, vision, mode, num_poses)
+        self._loud_calls_left = 2  # the first inferences also log set-up chatter
+
+    def _create(self, make, vision, mode: str, num_poses: int) -> None:
         if mode == "video":
             self._landmarker = make(vision.RunningMode.VIDEO, 1)
             self._run = self._landmarker.detect_for_video
@@ -170,6 +178,13 @@ class PoseEstimator:
         else:
             rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
         mp_image = self._mp_image(image_format=self._srgb, data=rgb)
+        if self._loud_calls_left > 0:
+            self._loud_calls_left -= 1
+            with _native_quiet():
+                return self._detect(mp_image, rgb, t_s)
+        return self._detect(mp_image, rgb, t_s)
+
+    def _detect(self, mp_image, rgb: np.ndarray, t_s: float) -> Pose | None:
         if self.mode == "video":
             ms = int(round(t_s * 1000.0))
             if ms <= self._last_ms:
@@ -205,6 +220,33 @@ class PoseEstimator:
             )
         n_people = self._people if self.mode == "video" else len(arrays)
         return Pose(xy=xy, visibility=a[:, 2].copy(), world=world, size_wh=(w, h), n_people=n_people)
+
+
+@contextlib.contextmanager
+def _native_quiet() -> Iterator[None]:
+    """Silence what TFLite/MediaPipe's C++ side prints to fd 2 while it sets up.
+
+    It logs alignment and feedback-manager notices that mean nothing to a user; our own
+    errors are raised as exceptions and reported in one line.  Set POSECOACH_NATIVE_LOGS=1
+    to see them.
+    """
+    if os.environ.get("POSECOACH_NATIVE_LOGS"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def _largest(arrays: list[np.ndarray], w: int, h: int) -> int:
