@@ -259,6 +259,49 @@ def _total_frames(paths: list[Path]) -> int | None:
     return total or None
 
 
+def _dask_client(address: str):
+    """A dask.distributed client: ``local`` starts a cluster on this machine, anything else is a scheduler."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise PosecoachError(
+            "--dask needs dask.distributed: pip install 'dask[distributed]' (or drop --dask)"
+        ) from None
+    if address == "local":
+        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None)
+        return Client(cluster)
+    try:
+        return Client(address, timeout="3s")
+    except (OSError, TimeoutError) as e:
+        raise PosecoachError(
+            f"cannot reach the Dask scheduler at {address} ({e}); start one with `dask scheduler` "
+            "and workers with `dask worker ADDRESS` (each with posecoach and its model installed)"
+        ) from None
+
+
+def _run_on_dask(paths, opts, stems, out_dir, address, bar, done) -> None:
+    """The same per-video job on a Dask cluster; outputs are written here, as results arrive."""
+    from distributed import as_completed as dask_completed
+
+    client = _dask_client(address)
+    try:
+        futs = {}
+        for i, p in enumerate(paths):
+            record = out_dir / f"{stems[i]}_landmarks.jsonl" if opts.save_landmarks else None
+            futs[client.submit(_safe_analyze, str(p), opts, None, record, pure=False)] = i
+        for fut in dask_completed(list(futs)):
+            i = futs[fut]
+            try:
+                res = fut.result()
+            except Exception as e:  # a lost worker must not sink the batch
+                res = {"source": str(paths[i]), "exercise": opts.exercise,
+                       "error": f"{paths[i]}: analysis failed on the cluster ({type(e).__name__}: {e})"}
+            bar.update(res.get("frames", 0))
+            done(i, res)
+    finally:
+        client.close()
+
+
 def run_batch(
     paths: list[Path],
     opts: AnalyzeOptions,
@@ -267,8 +310,14 @@ def run_batch(
     workers: int = 1,
     show_progress: bool = True,
     on_result: Callable[[dict], None] | None = None,
+    dask: str | None = None,
 ) -> list[dict]:
-    """Analyse ``paths`` (already expanded) and write every output. Returns results in input order."""
+    """Analyse ``paths`` (already expanded) and write every output. Returns results in input order.
+
+    ``workers > 1`` runs videos in parallel processes here; ``dask`` (a scheduler address, or
+    ``local``) runs them on a Dask cluster instead, whose workers need posecoach and the model
+    (with ``--save-landmarks`` the recordings are written by the workers, so use a shared folder).
+    """
     from tqdm import tqdm
 
     find_exercise(opts.exercise)  # fail early, once, on an unknown or invalid exercise
@@ -287,7 +336,9 @@ def run_batch(
             on_result(res)
 
     try:
-        if workers <= 1 or len(paths) <= 1:
+        if dask:
+            _run_on_dask(paths, opts, stems, out_dir, dask, bar, done)
+        elif workers <= 1 or len(paths) <= 1:
             for i, p in enumerate(paths):
                 bar.set_postfix_str(p.name)
                 done(i, _safe_analyze(str(p), opts, bar.update, record(i)))

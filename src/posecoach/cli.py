@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--workers", "-j", type=int, default=1, help="videos analysed in parallel processes")
     a.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    a.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run the videos on a Dask cluster (scheduler address, or 'local')")
     a.add_argument("--save-landmarks", action="store_true",
                    help="also save <stem>_landmarks.jsonl, to re-judge later with `posecoach replay`")
 
@@ -124,7 +126,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
                 print(f"warning {Path(res['source']).name}: {w}", file=sys.stderr)
 
     results = run_batch(
-        videos, opts, out, workers=max(1, args.workers), show_progress=not args.quiet, on_result=show
+        videos, opts, out, workers=max(1, args.workers), show_progress=not args.quiet, on_result=show,
+        dask=args.dask,
     )
     _print_table(results)
     print(f"results in {out}/ (per video JSON and reps CSV, summary.csv, report.md)")
