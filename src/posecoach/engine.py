@@ -238,7 +238,12 @@ class ExerciseEngine:
                 self.phase = ph = Phase.PEAK
                 self._phase_t = t
                 self._peak_judged = True
-        if ph == Phase.UNKNOWN:
+        if ph == Phase.UNKNOWN and self.hold_mode and x >= D:
+            # A held position needs no rest before it: a clip or a shot that opens on
+            # someone already in the plank times that hold from here.
+            self._start(t, main, values, x)
+            self._reach_peak(t)
+        elif ph == Phase.UNKNOWN:
             if x <= 0:
                 self.phase = Phase.REST
                 self._rest_t = t
@@ -314,6 +319,7 @@ class ExerciseEngine:
         if cur.hold_s >= self.exercise.rep.min_duration_s:
             if not self._peak_judged:
                 events += self._judge_peak(t)
+            events += self._judge_metrics(t, cur)
             self.reps.append(cur)
             events.append(EngineEvent(t, "rep", rep=cur))
         self._reset_cycle()
@@ -412,6 +418,15 @@ class ExerciseEngine:
                 v = self._stat(rule, self._moving_values)
                 if not math.isnan(v) and rule.violated(v):
                     events.append(self._fault(t, rule))
+        events += self._judge_metrics(t, cur)
+        self.reps.append(cur)
+        events.append(EngineEvent(t, "rep", rep=cur))
+        self._reset_cycle()
+        self.phase = Phase.REST
+        self._rest_t = t
+        return events
+
+    def _judge_metrics(self, t: float, cur: RepRecord) -> list[EngineEvent]:
         metrics = {
             "duration_s": cur.duration_s,
             "up_s": cur.up_s,
@@ -419,17 +434,13 @@ class ExerciseEngine:
             "hold_s": cur.hold_s,
             "peak": cur.peak_value,
         }
+        events = []
         for rule in self._metric_rules:
             v = metrics[rule.metric]
-            if rule.metric == "hold_s" and self.hold_target <= 0:
+            if rule.metric == "hold_s" and self.hold_target <= 0 and not self.hold_mode:
                 continue
-            if not math.isnan(v) and rule.violated(v):
+            if v is not None and not math.isnan(v) and rule.violated(v):
                 events.append(self._fault(t, rule))
-        self.reps.append(cur)
-        events.append(EngineEvent(t, "rep", rep=cur))
-        self._reset_cycle()
-        self.phase = Phase.REST
-        self._rest_t = t
         return events
 
     def _always_rules(self, t: float, values: dict[str, float]) -> list[EngineEvent]:
