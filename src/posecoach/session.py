@@ -134,6 +134,7 @@ class Session:
         self._last_main: tuple[float, float] | None = None
         self._main_suspect: float | None = None
         self._shot_changed_t: float | None = None
+        self._yaw_now: float | None = None
         self.events: list[EngineEvent] = []
         self.first_t: float | None = None
         self.last_t: float | None = None
@@ -187,6 +188,7 @@ class Session:
             self._needed_hidden = hidden
             smoothed = self._smooth(t, pose) if self.config.smoothing else pose
             self._track_side(smoothed)
+            self._yaw_now = self._view_yaw(smoothed) if float(smoothed.visibility[_TORSO].min()) >= self.config.min_visibility else None
             if self.exercise.sides == "both":
                 per_side = {side: self._gate(smoothed, side, count=False) for side in self.engines}
                 status = "ok" if "ok" in per_side.values() else per_side["left"]
@@ -378,16 +380,20 @@ class Session:
             np.all(pts[:, 0] > -0.02 * w) and np.all(pts[:, 0] < 1.02 * w)
             and np.all(pts[:, 1] > -0.02 * h) and np.all(pts[:, 1] < 1.02 * h)
         )
-        if not (vis_ok and inside):
-            # Hidden joints' positions are guesses: judge no view from them (a hidden hip
-            # would otherwise read as "turn side-on" to someone who is side-on).
-            return "not_visible"
-        yaw = self._view_yaw(pose)
-        if cfg.view_check and yaw is not None:
+        # The view is judged from shoulders and hips, and only when they are visible:
+        # hidden joints' positions are guesses (a hidden hip would otherwise read as
+        # "turn side-on" to someone who is side-on).  With the trunk visible, a wrong
+        # view is the reason to give even when the limbs are hidden too (a front view
+        # of a plank hides the far leg behind the near one).
+        torso_visible = float(pose.visibility[_TORSO].min()) >= cfg.min_visibility
+        yaw = self._yaw_now
+        if cfg.view_check and yaw is not None and torso_visible:
             if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw:
                 return "wrong_view_side"
             if self.exercise.view == "front" and yaw > cfg.front_view_max_yaw:
                 return "wrong_view_front"
+        if not (vis_ok and inside):
+            return "not_visible"
         return "ok"
 
     # -- results ------------------------------------------------------------
