@@ -32,7 +32,8 @@ Backends (``backend=``):
   ``save_to_file`` into ``wav_dir`` (``cue_0001.wav``, ...) so tests and CI can
   check that speech really happens; the worker then stays busy for the clip's
   length (``realtime``), so cues follow each other as they would aloud.
-  ``audio`` is False.
+  ``audio`` is False.  Without ``wav_dir`` a temporary folder is used, only
+  the newest 20 clips are kept, and ``stop()`` deletes it.
 - ``"none"``: text only (no engine, or it failed); ``say`` returns False.
 - ``"auto"``: the first of these that works.
 - any object with ``speak(text)`` (tests, other engines): used as it is; its
@@ -171,6 +172,7 @@ class _Pyttsx3Backend:
         self.voice: str | None = None
         self.files: list[Path] = []
         self.on_ready: Callable[[str], None] | None = None
+        self.keep: int | None = None  # keep only the newest N clips (own temp folder)
 
     def voices(self) -> list[tuple[str, str]]:
         with _ENGINE_LOCK:
@@ -205,6 +207,10 @@ class _Pyttsx3Backend:
         if secs <= 0.0:
             raise RuntimeError(f"the speech engine wrote no sound to {path}")
         self.files.append(path)
+        if self.keep is not None and len(self.files) > self.keep:
+            for old in self.files[: -self.keep]:
+                old.unlink(missing_ok=True)
+            del self.files[: -self.keep]
         if self.on_ready is not None:
             self.on_ready(text)
         if self.realtime:
@@ -430,6 +436,8 @@ class Speaker:
             wav_dir.mkdir(parents=True, exist_ok=True)
         self._backend = _Pyttsx3Backend(audio=want_audio, wav_dir=wav_dir, realtime=self.realtime, wake=self._wake)
         self._backend.on_ready = lambda text: self.last_ready.append((time.monotonic(), text))
+        if self._own_tmp is not None:
+            self._backend.keep = 20  # the app's own temp folder: do not fill the disk in a long session
         self._available = True
         self._audio = want_audio
         self._backend_name = "pyttsx3" if want_audio else "wav"
