@@ -347,16 +347,13 @@ def run_session(ex, poses: list[Pose], targets: Targets | None = None) -> dict:
         "reps_by_side": s.get("reps_by_side"),
         "partial_reps": len(s["partial_reps"]),
         "faults": sorted({f for d in s["rep_details"] for f in d["faults"]}),
-        "fault_counts": s["faults"],
         "peak_angle": s["rep_details"][0]["peak_angle"] if s["rep_details"] else None,
         "rep_duration_s": s["rep_details"][0]["duration_s"] if s["rep_details"] else None,
         "trace_extreme": None if math.isnan(extreme) else round(extreme, 1),
-        "trace_start": None if not finite.size else round(float(finite[0]), 1),
-        "trace_end": None if not finite.size else round(float(finite[-1]), 1),
         "usable_pct": round(100 * s["frames_usable"] / max(s["frames"], 1), 1),
         "statuses": statuses,
         "resets": resets,
-        "warnings": s["warnings"],
+        **({"warnings": s["warnings"]} if s["warnings"] else {}),
         "rule_values": {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else round(float(v), 3))
                         for k, v in rule_values.items()},
     }
@@ -573,6 +570,18 @@ def write_md(report: dict, path: Path) -> str:
     return text
 
 
+def dump_json(report: dict) -> str:
+    """Readable JSON with one line per file (600 files): the per-file rows go to a top-level ``files`` list."""
+    rows = []
+    rest = json.loads(json.dumps(report))
+    for mov, m in rest["movements"].items():
+        for r in m.pop("files", []):
+            rows.append({"movement": mov, **r})
+    head = json.dumps(rest, indent=1)
+    body = ",\n".join("  " + json.dumps(r, separators=(", ", ": ")) for r in rows)
+    return head[:-2] + ',\n "files": [\n' + body + "\n ]\n}\n"
+
+
 def _commit() -> str:
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
@@ -717,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
 
     report["elapsed_s"] = round(time.time() - t0, 1)
     a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / "uiprmd.json").write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    (a.out / "uiprmd.json").write_text(dump_json(report), encoding="utf-8")
     print(write_md(report, a.out / "uiprmd.md"))
     return 0
 
