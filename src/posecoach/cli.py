@@ -56,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--exercise", "-e", default="glute_bridge")
     s.add_argument("--source", default="0")
 
+    ap = sub.add_parser("app", help="open the coaching window (what `posecoach` alone does)")
+    ap.add_argument("--source", default=None, help="camera index or video file: start coaching on it at once")
+    ap.add_argument("--exercise", "-e", default=None, help="exercise id: start coaching it at once")
+    ap.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
+    ap.add_argument("--speed", type=float, default=None, help="video playback rate (1 = real time)")
+    ap.add_argument("--demo", action="store_true", help="coach a generated stick-figure video (no camera needed)")
+
     lv = sub.add_parser("live", help="coach live in the terminal on a camera or a video")
     lv.add_argument("--source", default="0", help="camera index or video file")
     lv.add_argument("--exercise", "-e", required=True)
@@ -175,7 +182,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        if args.cmd is None or args.cmd == "start":
+        if args.cmd is None or args.cmd == "app":
+            from .app import run_app  # lazy: Qt is loaded only for the window
+
+            app_argv: list[str] = []
+            for opt in ("source", "exercise", "model", "speed"):
+                if getattr(args, opt, None) is not None:
+                    app_argv += [f"--{opt}", str(getattr(args, opt))]
+            if getattr(args, "demo", False):
+                app_argv.append("--demo")
+            return run_app(app_argv)
+        if args.cmd == "start":
             from .demo import start
 
             return start(getattr(args, "exercise", "glute_bridge"), getattr(args, "source", "0"))

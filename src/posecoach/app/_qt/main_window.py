@@ -1,0 +1,511 @@
+"""The main window: set-up -> coaching -> summary, and the session's bookkeeping.
+
+The window owns the speaker, the history and the settings; a ``PipelineWorker``
+per session does all the per-frame work and sends ``LiveFrame`` objects here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget
+
+from ...cues import Cue
+from ...errors import PosecoachError
+from ...exercise import find_exercise, list_exercises
+from ...exercise.schema import Exercise
+from .. import services
+from ..model import LiveStats, SetPlan, SetTracker, summary_text
+from ..worker import LiveFrame, PipelineWorker, default_source_factory
+from .coach_page import CoachPage
+from .pain_dialog import PainDialog
+from .setup_page import SetupPage
+from .summary_page import SummaryPage
+
+STYLE = """
+QWidget { font-size: 11pt; }
+QLabel#pageTitle { font-size: 20pt; font-weight: bold; }
+QLabel#exerciseName { font-size: 15pt; font-weight: bold; }
+QLabel#setCounter { font-size: 16pt; }
+QLabel#caption { color: #666; }
+QLabel#repCounter { font-size: 60pt; font-weight: bold; color: #1b5e20; }
+QLabel#holdTimer { font-size: 18pt; font-weight: bold; }
+QLabel#restLabel { font-size: 18pt; font-weight: bold; color: #0d47a1; background: #e3f2fd;
+                   border-radius: 8px; padding: 6px; }
+QLabel#cueText { font-size: 22pt; font-weight: bold; color: #222; background: #fff8e1;
+                 border: 2px solid #ffcc80; border-radius: 10px; padding: 8px; }
+QLabel#progressLine { font-size: 12pt; }
+QLabel#notice, QLabel#error { color: #b71c1c; font-weight: bold; }
+QLabel#warning { color: #8d6e00; }
+QLabel#hint { color: #555; }
+QLabel#safety { background: #ffebee; border: 1px solid #e57373; border-radius: 6px; padding: 8px;
+                font-size: 12pt; }
+QPushButton#stopButton { font-size: 20pt; font-weight: bold; color: white; background: #c62828;
+                         border-radius: 10px; }
+QPushButton#stopButton:disabled { background: #bdbdbd; }
+QPushButton#hurtButton { font-size: 15pt; font-weight: bold; color: white; background: #6a1b9a;
+                         border-radius: 10px; }
+QPushButton#hurtButton:disabled { background: #bdbdbd; }
+QPushButton#startButton { font-size: 20pt; font-weight: bold; color: white; background: #2e7d32;
+                          border-radius: 10px; }
+QPlainTextEdit#summaryText { font-size: 13pt; font-family: monospace; }
+"""
+
+
+class MainWindow(QMainWindow):
+    """The patient's window.
+
+    Everything it talks to can be given: ``speaker`` (else one is made from the
+    settings), ``history``, ``estimator_factory`` (the worker's pose estimator;
+    tests replay synthetic poses), ``source_factory(spec) -> callable`` and
+    ``speed`` (video playback rate; 1 = real time).
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: Any = None,
+        settings_path: Any = None,
+        speaker: Any = None,
+        history: Any = None,
+        estimator_factory: Callable | None = None,
+        source_factory: Callable[[Any], Callable] | None = None,
+        speed: float = 1.0,
+        model: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("posecoach: your back exercise coach")
+        self.setStyleSheet(STYLE)
+        self._settings_path = settings_path
+        self.settings = settings if settings is not None else services.load_app_settings(settings_path)
+        self.speaker = speaker if speaker is not None else services.make_speaker(self.settings)
+        if history is None:
+            history, hist_err = services.open_history()
+        else:
+            hist_err = ""
+        self.history = history
+        if estimator_factory is None:
+            from ..worker import default_estimator_factory
+
+            estimator_factory = default_estimator_factory(model)
+        self._estimator_factory = estimator_factory
+        self._source_factory = source_factory or default_source_factory
+        self.speed = speed
+
+        good, bad = list_exercises()
+        self.setup = SetupPage(good, [str(b) for b in bad])
+        self.coach = CoachPage()
+        self.summary = SummaryPage()
+        self.pages = QStackedWidget()
+        for w in (self.setup, self.coach, self.summary):
+            self.pages.addWidget(w)
+        self.setCentralWidget(self.pages)
+
+        self.stats_label = QLabel("")
+        self.speech_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.speech_label)
+        self.statusBar().addPermanentWidget(self.stats_label)
+        if hist_err:
+            self.statusBar().showMessage(hist_err)
+
+        # session state
+        self.worker: PipelineWorker | None = None
+        self.exercise: Exercise | None = None
+        self.plan = SetPlan()
+        self.tracker = SetTracker(self.plan)
+        self.stats = LiveStats()
+        self.session_id: Any = None
+        self.pain_before: int | None = None
+        self.pain_after: int | None = None
+        self.stop_reason: str | None = None
+        self.end_reason = ""
+        self.end_message = ""
+        self.last_summary: dict | None = None
+        self.cue_history: list[str] = []
+        self.last_guidance = ""
+        self.speech_status = ""
+        self.pain_dialog: PainDialog | None = None
+        self._running = False
+        self._all_done_timer: QTimer | None = None
+        self._first_ok = False
+        self.stopped = ""
+        self._shut = False
+
+        self.setup.start_requested.connect(self.start_session)
+        self.coach.stop_button.clicked.connect(lambda: self.stop("user"))
+        self.coach.hurt_button.clicked.connect(self.it_hurts)
+        self.coach.mute_button.toggled.connect(self.set_muted)
+        self.coach.video.shown.connect(self._frame_shown)
+        self.summary.pain_after_saved.connect(self._save_pain_after)
+        self.summary.new_session.connect(self.back_to_setup)
+        self.summary.quit_requested.connect(self.close)
+
+        self._coach_keys = []
+        for key, slot in ((Qt.Key.Key_Space, lambda: self.stop("user")), (Qt.Key.Key_Escape, lambda: self.stop("user")),
+                          (Qt.Key.Key_H, self.it_hurts)):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.activated.connect(slot)
+            sc.setEnabled(False)
+            self._coach_keys.append(sc)
+        QShortcut(QKeySequence(Qt.Key.Key_M), self).activated.connect(lambda: self.coach.mute_button.toggle())
+        QShortcut(QKeySequence(Qt.Key.Key_F11), self).activated.connect(self.toggle_fullscreen)
+
+        self._tick = QTimer(self)
+        self._tick.setInterval(250)
+        self._tick.timeout.connect(self._on_tick)
+        self._tick.start()
+
+        self._apply_settings()
+        self._on_tick()
+
+    # -- settings ---------------------------------------------------------------
+    def _apply_settings(self) -> None:
+        s = self.settings
+        self.setup.camera_index.setValue(int(getattr(s, "camera_index", 0) or 0))
+        if getattr(s, "video_path", None):
+            self.setup.set_video(s.video_path)
+            self.setup.use_camera.setChecked(True)  # the camera stays the default choice
+        if getattr(s, "exercise_id", None):
+            self.setup.select_exercise(s.exercise_id)
+        if getattr(s, "last_pain", None) is not None:
+            self.setup.pain.setValue(int(s.last_pain))
+        self.coach.mute_button.blockSignals(True)
+        self.coach.mute_button.setChecked(bool(getattr(s, "muted", False)))
+        self.coach.mute_button.blockSignals(False)
+        self._mute_text()
+        geo = getattr(s, "window_geometry", None)
+        if geo:
+            try:
+                self.restoreGeometry(QByteArray.fromBase64(geo.encode("ascii")))
+            except Exception:  # noqa: BLE001 - a bad saved geometry only costs the position
+                pass
+
+    def save_settings(self) -> None:
+        s = self.settings
+        s.window_geometry = bytes(self.saveGeometry().toBase64()).decode("ascii")
+        msg = services.save_app_settings(s, self._settings_path)
+        if msg:
+            self.statusBar().showMessage(msg)
+
+    # -- starting ---------------------------------------------------------------
+    def start_session(self, source: Any, exercise_id: str, pain_before: int | None = None,
+                      sets: int | None = None, reps: int | None = None) -> bool:
+        """Start coaching ``exercise_id`` on ``source`` (camera index or video path)."""
+        if self.worker is not None:
+            return False
+        try:
+            ex = find_exercise(exercise_id)
+        except PosecoachError as err:
+            self.setup.show_error(str(err))
+            self.pages.setCurrentWidget(self.setup)
+            return False
+        self.exercise = ex
+        self.plan = SetPlan.of(ex, sets, reps)
+        self.tracker = SetTracker(self.plan)
+        self.stats = LiveStats()
+        self.pain_before, self.pain_after = pain_before, None
+        self.stop_reason, self.end_reason, self.end_message = None, "", ""
+        self.last_summary = None
+        self.cue_history = []
+        self.last_guidance = ""
+        self._first_ok = False
+        # remember the choices
+        s = self.settings
+        s.exercise_id = ex.id
+        if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
+            s.camera_index = int(source)
+            src_name = f"camera {int(source)}"
+        else:
+            s.video_path = str(source)
+            src_name = str(source)
+        if pain_before is not None:
+            s.last_pain = int(pain_before)
+        self.save_settings()
+        try:
+            self.session_id = self.history.start_session(
+                ex.id, source=src_name, pain_before=pain_before, planned_sets=self.plan.sets,
+                planned_reps=self.plan.reps)
+        except Exception as exc:  # noqa: BLE001 - coaching goes on without the history
+            self.history = services.NullHistory(str(exc))
+            self.session_id = self.history.start_session(ex.id)
+            self.statusBar().showMessage(f"The session history cannot be saved ({exc}).")
+
+        self.coach.exercise_label.setText(ex.name)
+        self.coach.video.set_exercise(ex)
+        self.coach.video.clear("Starting the camera..." if src_name.startswith("camera") else "Opening the video...")
+        self.coach.video.banner = ""
+        self.coach.cue_label.setText(ex.instructions[0])
+        self.coach.set_notice("")
+        self.coach.rest_label.hide()
+        has_hold = ex.counting == "hold" or (ex.hold is not None) or ex.dosage.hold_s > 0
+        self.coach.hold_label.setVisible(has_hold)
+        self.coach.reps_caption.setText("Holds in this set" if ex.counting == "hold" else "Reps in this set")
+        self._update_counters(0.0)
+        self.coach.set_running(True)
+        self.pages.setCurrentWidget(self.coach)
+        self.coach.video.setFocus()  # keys go to the window's shortcuts, not a list or spin box
+        for sc in self._coach_keys:
+            sc.setEnabled(True)
+
+        self.worker = PipelineWorker(
+            ex, self._source_factory(source), estimator_factory=self._estimator_factory,
+            speaker=self.speaker, count_aloud=bool(getattr(s, "count_aloud", False)), speed=self.speed,
+        )
+        self.worker.frame_ready.connect(self._on_frame)
+        self.worker.source_failed.connect(self._on_source_failed)
+        self.worker.ended.connect(self._on_ended)
+        self.worker.finished.connect(self._finalize)
+        self._running = True
+        self.worker.start()
+        return True
+
+    # -- per frame ----------------------------------------------------------------
+    def _on_frame(self, live: LiveFrame) -> None:
+        r = live.result
+        now = time.monotonic()
+        self._record(live)
+        what = self.tracker.update(r.reps, now)
+        self.stats.dropped = live.dropped
+        self.stats.processed = live.processed
+        if not self._running:
+            return
+        self.coach.video.show_frame(live)
+        self.last_guidance = live.guidance
+        if r.status == "ok":
+            self._first_ok = True
+        if r.cue is not None:
+            self._show_cue(r.cue.text)
+        if what == "set_done":
+            self._show_cue(f"Set done: rest {self.plan.rest_s:.0f} s")
+            self._say(r.t, f"Set done. Rest for {self.plan.rest_s:.0f} seconds", "set_done")
+        elif what == "all_done":
+            self._show_cue("All sets done. Well done!")
+            self._say(r.t, "All sets done. Well done!", "all_done")
+            if self._all_done_timer is None:
+                self._all_done_timer = QTimer(self)
+                self._all_done_timer.setSingleShot(True)
+                self._all_done_timer.timeout.connect(lambda: self.stop("completed"))
+                self._all_done_timer.start(2500)
+        hold = r.hold_s
+        if self.coach.hold_label.isVisible():
+            target = self.exercise.hold.seconds if self.exercise and self.exercise.hold else (
+                self.exercise.dosage.hold_s if self.exercise else 0)
+            good = r.phase.value == "peak" and r.status == "ok"
+            tgt = f" / {target:g} s" if target else " s"
+            self.coach.hold_label.setText(f"Hold: {hold:.1f}{tgt}" + ("" if good or hold == 0 else "  (paused)"))
+        self._update_counters(now)
+
+    def _say(self, t: float, text: str, key: str) -> None:
+        try:
+            self.speaker.say(Cue(t, text, "setup", key, 1))
+        except Exception:  # noqa: BLE001 - speech never stops the coaching
+            pass
+
+    def _show_cue(self, text: str) -> None:
+        self.coach.cue_label.setText(text)
+        self.cue_history.append(text)
+
+    def _record(self, live: LiveFrame) -> None:
+        """Reps, faults and cues into the history as they happen."""
+        r = live.result
+        h, sid = self.history, self.session_id
+        try:
+            for ev in r.events:
+                if ev.kind == "rep" and ev.rep is not None:
+                    d = ev.rep.to_dict()
+                    d["number"] = r.reps
+                    h.add_rep(sid, d, set_index=self.tracker.set_of_rep(max(r.reps, 1)))
+                elif ev.kind == "fault" and ev.rule is not None:
+                    h.add_event(sid, ev.t, "fault", f"{ev.rule.id}: {ev.rule.cue}")
+                elif ev.kind == "partial":
+                    h.add_event(sid, ev.t, "partial", ev.detail or "partial rep")
+            if r.cue is not None:
+                h.add_event(sid, r.cue.t, "cue", f"{r.cue.kind}: {r.cue.text}")
+        except Exception as exc:  # noqa: BLE001
+            self.statusBar().showMessage(f"The session history could not be written ({exc}).")
+
+    def _update_counters(self, now: float) -> None:
+        t = self.tracker
+        self.coach.set_label.setText(t.set_line())
+        self.coach.reps_label.setText(t.rep_line())
+        self.coach.progress_label.setText(t.progress_line())
+        left = t.rest_left(now)
+        if left is not None and self._running:
+            self.coach.rest_label.setText(f"Set done: rest {left:.0f} s")
+            self.coach.rest_label.show()
+        else:
+            self.coach.rest_label.hide()
+
+    def _frame_shown(self, captured_at: float, now: float) -> None:
+        self.stats.frame_shown(now, captured_at)
+
+    def _on_tick(self) -> None:
+        now = time.monotonic()
+        if self.worker is not None:
+            self.stats_label.setText(self.stats.status_line(now))
+            self._update_counters(now)
+        msg = None
+        try:
+            msg = self.speaker.status_once()
+        except Exception:  # noqa: BLE001
+            pass
+        if msg:
+            self.speech_status = msg
+            self.speech_label.setText(msg)
+            self.coach.speech_label.setText(msg)
+            self.coach.speech_label.setVisible(not msg.lower().startswith("speech is on."))
+
+    # -- stopping -------------------------------------------------------------------
+    def stop(self, reason: str = "user") -> None:
+        """Stop the session now (the summary follows when the worker has let go)."""
+        if not self._running or self.worker is None:
+            return
+        self._running = False
+        self.stop_reason = reason
+        self.worker.stop()
+        for sc in self._coach_keys:
+            sc.setEnabled(False)
+        self.coach.set_running(False)
+        self.coach.video.banner = "Stopped"
+        self.coach.video.update()
+        if self._all_done_timer is not None:
+            self._all_done_timer.stop()
+            self._all_done_timer = None
+
+    def it_hurts(self) -> None:
+        if not self._running:
+            return
+        self.stop("pain")
+        self.pain_dialog = PainDialog(self, initial=None)
+        self.pain_dialog.finished.connect(self._pain_dialog_done)
+        self.pain_dialog.open()
+
+    def _pain_dialog_done(self, _result: int) -> None:
+        dlg, self.pain_dialog = self.pain_dialog, None
+        if dlg is None:
+            return
+        v = dlg.value()
+        dlg.deleteLater()
+        if v is not None:
+            self._save_pain_after(v)
+
+    def _on_source_failed(self, message: str) -> None:
+        self.coach.set_notice(message)
+        self.coach.video.banner = message
+        self.coach.video.update()
+        self.setup.show_error(message)
+
+    def _on_ended(self, reason: str, message: str) -> None:
+        self.end_reason, self.end_message = reason, message
+        if self._running:  # the source ended by itself
+            self._running = False
+            for sc in self._coach_keys:
+                sc.setEnabled(False)
+            self.coach.set_running(False)
+
+    def _stopped_as(self) -> str:
+        if self.stop_reason in ("pain", "completed"):
+            return self.stop_reason
+        if self.end_reason in ("camera_lost", "error"):
+            return self.end_reason
+        if self.stop_reason == "user":
+            return "user"
+        return self.end_reason or "user"
+
+    def _finalize(self) -> None:
+        w, self.worker = self.worker, None
+        if w is None:
+            return
+        w.wait(5000)
+        self._running = False
+        for sc in self._coach_keys:
+            sc.setEnabled(False)
+        summary = w.session.summary()
+        self.last_summary = summary
+        self.stopped = self._stopped_as()
+        try:
+            self.history.finish_session(self.session_id, summary=summary, pain_after=self.pain_after,
+                                        stopped=self.stopped)
+        except Exception as exc:  # noqa: BLE001
+            self.statusBar().showMessage(f"The session history could not be saved ({exc}).")
+        w.deleteLater()
+        self._show_summary()
+        self.pages.setCurrentWidget(self.summary)
+
+    def _show_summary(self) -> None:
+        if self.last_summary is None or self.exercise is None:
+            return
+        ex = self.exercise
+        cues = {r.id: r.cue for r in ex.form_rules}
+        msg = self.end_message if self.stopped in ("camera_lost", "error") else ""
+        if self.stopped == "completed" and self.last_summary.get("reps", 0) < self.plan.total:
+            msg = "The video ended before the plan was done."
+        
+        text = summary_text(self.last_summary, exercise=ex, plan=self.plan, stopped=self.stopped,
+                            pain_before=self.pain_before, pain_after=self.pain_after, fault_cues=cues)
+        worse = (self.pain_after is not None and self.pain_before is not None
+                 and self.pain_after >= self.pain_before + 2)
+        self.summary.show_summary(text, message=msg, pain_after=self.pain_after,
+                                  safety=self.stopped == "pain" or worse)
+
+    def _save_pain_after(self, value: int) -> None:
+        self.pain_after = int(value)
+        if self.last_summary is not None:
+            try:
+                self.history.finish_session(self.session_id, summary=self.last_summary, pain_after=self.pain_after,
+                                            stopped=self.stopped)
+            except Exception as exc:  # noqa: BLE001
+                self.statusBar().showMessage(f"The session history could not be saved ({exc}).")
+            self._show_summary()
+        self.settings.last_pain = self.pain_after
+        self.save_settings()
+
+    def back_to_setup(self) -> None:
+        self.pages.setCurrentWidget(self.setup)
+
+    # -- misc -------------------------------------------------------------------
+    def set_muted(self, muted: bool) -> None:
+        try:
+            self.speaker.set_muted(bool(muted))
+        except Exception:  # noqa: BLE001
+            pass
+        self.settings.muted = bool(muted)
+        self._mute_text()
+
+    def _mute_text(self) -> None:
+        self.coach.mute_button.setText("Unmute  (M)" if self.coach.mute_button.isChecked() else "Mute  (M)")
+
+    def toggle_fullscreen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def shutdown(self) -> None:
+        """Stop everything this window started (the session, speech, the history). Idempotent."""
+        if self._shut:
+            return
+        self._shut = True
+        if self.worker is not None:
+            self.stop(self.stop_reason or "user")
+            w = self.worker
+            w.wait(5000)
+            self._finalize()
+        self._tick.stop()
+        self.save_settings()
+        try:
+            self.speaker.stop()
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            if hasattr(self.history, "close"):
+                self.history.close()
+            elif hasattr(self.history, "__exit__"):
+                self.history.__exit__(None, None, None)
+        except Exception:  # noqa: BLE001
+            pass
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt name
+        self.shutdown()
+        super().closeEvent(event)

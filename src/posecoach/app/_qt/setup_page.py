@@ -1,0 +1,205 @@
+"""Before starting: the exercise, the camera (or a video file), the pain check, the plan."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+    QListWidgetItem, QPushButton, QRadioButton, QSlider, QSpinBox, QTextBrowser, QVBoxLayout, QWidget,
+)
+
+from ...exercise.schema import Exercise
+from ...sources import VIDEO_SUFFIXES
+
+
+class SetupPage(QWidget):
+    """Emits ``start_requested(source, exercise_id, pain_before, sets, reps)``."""
+
+    start_requested = Signal(object, str, int, int, int)
+
+    def __init__(self, exercises: list[Exercise], problems: list[str], parent=None) -> None:
+        super().__init__(parent)
+        self.exercises = {e.id: e for e in exercises}
+        self.video_path: str | None = None
+
+        title = QLabel("Today's exercise")
+        title.setObjectName("pageTitle")
+
+        self.list = QListWidget()
+        self.list.setMinimumWidth(220)
+        self.list.setMaximumWidth(300)
+        for e in exercises:
+            item = QListWidgetItem(e.name)
+            item.setData(Qt.ItemDataRole.UserRole, e.id)
+            item.setToolTip(e.summary)
+            self.list.addItem(item)
+        self.list.currentItemChanged.connect(self._show_exercise)
+
+        self.details = QTextBrowser()
+        self.details.setOpenExternalLinks(False)
+        self.details.setMinimumWidth(360)
+
+        left = QVBoxLayout()
+        left.addWidget(title)
+        left.addWidget(self.list, 1)
+        if problems:
+            warn = QLabel("Not shown (invalid file): " + "; ".join(problems))
+            warn.setWordWrap(True)
+            warn.setObjectName("warning")
+            left.addWidget(warn)
+
+        # -- camera -----------------------------------------------------------
+        cam_box = QGroupBox("Camera")
+        self.use_camera = QRadioButton("Camera number")
+        self.use_video = QRadioButton("Video file")
+        grp = QButtonGroup(self)
+        grp.addButton(self.use_camera)
+        grp.addButton(self.use_video)
+        self.use_camera.setChecked(True)
+        self.camera_index = QSpinBox()
+        self.camera_index.setRange(0, 9)
+        self.camera_index.setToolTip("0 is the laptop's own camera; try 1 for a plugged-in one")
+        self.video_button = QPushButton("Play a video file instead...")
+        self.video_button.clicked.connect(self._choose_video)
+        self.video_label = QLabel("no video chosen")
+        self.video_label.setWordWrap(True)
+        self.video_label.setObjectName("hint")
+        g = QGridLayout(cam_box)
+        g.addWidget(self.use_camera, 0, 0)
+        g.addWidget(self.camera_index, 0, 1)
+        g.addWidget(self.use_video, 1, 0, 1, 2)
+        g.addWidget(self.video_button, 2, 0, 1, 2)
+        g.addWidget(self.video_label, 3, 0, 1, 2)
+
+        # -- plan ---------------------------------------------------------------
+        plan_box = QGroupBox("Plan")
+        self.sets = QSpinBox()
+        self.sets.setRange(1, 20)
+        self.reps = QSpinBox()
+        self.reps.setRange(1, 100)
+        pg = QGridLayout(plan_box)
+        pg.addWidget(QLabel("Sets"), 0, 0)
+        pg.addWidget(self.sets, 0, 1)
+        pg.addWidget(QLabel("Reps per set"), 1, 0)
+        pg.addWidget(self.reps, 1, 1)
+
+        # -- pain check ---------------------------------------------------------
+        pain_box = QGroupBox("Pain check")
+        self.pain = QSlider(Qt.Orientation.Horizontal)
+        self.pain.setRange(0, 10)
+        self.pain.setPageStep(1)
+        self.pain.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.pain.setTickInterval(1)
+        self.pain_label = QLabel()
+        self.pain.valueChanged.connect(self._pain_changed)
+        pv = QVBoxLayout(pain_box)
+        q = QLabel("How much does your back hurt right now? (0 = no pain, 10 = worst)")
+        q.setWordWrap(True)
+        pv.addWidget(q)
+        row = QHBoxLayout()
+        row.addWidget(self.pain, 1)
+        row.addWidget(self.pain_label)
+        pv.addLayout(row)
+        self.pain_warning = QLabel("With pain this strong, rest today and talk to your doctor or physiotherapist.")
+        self.pain_warning.setWordWrap(True)
+        self.pain_warning.setObjectName("warning")
+        pv.addWidget(self.pain_warning)
+        self._pain_changed(0)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setObjectName("startButton")
+        self.start_button.setMinimumHeight(64)
+        self.start_button.clicked.connect(self._start)
+        self.error_label = QLabel("")
+        self.error_label.setWordWrap(True)
+        self.error_label.setObjectName("error")
+        self.error_label.hide()
+
+        right = QVBoxLayout()
+        right.addWidget(cam_box)
+        right.addWidget(plan_box)
+        right.addWidget(pain_box)
+        right.addStretch(1)
+        right.addWidget(self.error_label)
+        right.addWidget(self.start_button)
+        right_w = QFrame()
+        right_w.setLayout(right)
+        right_w.setFixedWidth(380)
+
+        lay = QHBoxLayout(self)
+        lay.addLayout(left)
+        lay.addWidget(self.details, 1)
+        lay.addWidget(right_w)
+        if exercises:
+            self.list.setCurrentRow(0)
+
+    # -- state ----------------------------------------------------------------
+    def select_exercise(self, exercise_id: str | None) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == exercise_id:
+                self.list.setCurrentRow(i)
+                return
+
+    def exercise_id(self) -> str | None:
+        item = self.list.currentItem()
+        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+    def set_video(self, path: str | None) -> None:
+        self.video_path = path
+        self.video_label.setText(path or "no video chosen")
+        if path:
+            self.use_video.setChecked(True)
+
+    def source(self) -> str | int | None:
+        if self.use_video.isChecked():
+            return self.video_path
+        return int(self.camera_index.value())
+
+    def show_error(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    # -- slots ------------------------------------------------------------------
+    def _pain_changed(self, v: int) -> None:
+        self.pain_label.setText(f"<b>{v}</b> / 10")
+        self.pain_warning.setVisible(v >= 8)
+
+    def _choose_video(self) -> None:
+        pattern = " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
+        start = str(Path(self.video_path).parent) if self.video_path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Play a video file", start, f"Videos ({pattern});;All files (*)")
+        if path:
+            self.set_video(path)
+
+    def _show_exercise(self, item, _prev=None) -> None:
+        if item is None:
+            return
+        e = self.exercises[item.data(Qt.ItemDataRole.UserRole)]
+        d = e.dosage
+        steps = "".join(f"<li>{html.escape(s)}</li>" for s in e.instructions)
+        hold = f", hold {d.hold_s:g} s" if d.hold_s else ""
+        self.details.setHtml(
+            f"<h2>{html.escape(e.name)}</h2><p>{html.escape(e.summary)}</p>"
+            f"<h3>Set up the camera</h3><p>{html.escape(e.camera_setup.strip())}</p>"
+            f"<h3>How to do it</h3><ol>{steps}</ol>"
+            f"<h3>Dose</h3><p>{d.sets} sets of {d.reps} reps{hold}, rest {d.rest_s:g} s between sets."
+            + (f" {html.escape(d.progression)}" if d.progression else "") + "</p>"
+            f"<p><i>{html.escape(e.safety)}</i></p>"
+        )
+        self.sets.setValue(d.sets)
+        self.reps.setValue(d.reps)
+
+    def _start(self) -> None:
+        ex = self.exercise_id()
+        if ex is None:
+            self.show_error("Pick an exercise first.")
+            return
+        src = self.source()
+        if src is None:
+            self.show_error("Choose a video file, or switch back to the camera.")
+            return
+        self.show_error("")
+        self.start_requested.emit(src, ex, int(self.pain.value()), int(self.sets.value()), int(self.reps.value()))

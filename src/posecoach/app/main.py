@@ -1,0 +1,86 @@
+"""``run_app(argv) -> int``: the window, from ``posecoach`` or ``posecoach app``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["run_app", "make_app"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="posecoach app", description="The exercise coach's window.")
+    p.add_argument("--source", default=None, help="camera index or video file: start coaching on it at once")
+    p.add_argument("--exercise", "-e", default=None, help="exercise id (see `posecoach exercises`)")
+    p.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
+    p.add_argument("--speed", type=float, default=1.0, help="video playback rate (1 = real time)")
+    p.add_argument("--pain", type=int, default=None, help="pain before the session (0-10) when starting at once")
+    p.add_argument("--demo", action="store_true",
+                   help="coach a generated stick-figure video (no camera, no model needed)")
+    return p
+
+
+def make_app():
+    """The QApplication (made once), with OpenCV's Qt plugin path out of the way."""
+    # Importing cv2 points QT_QPA_PLATFORM_PLUGIN_PATH at OpenCV's own Qt 5 plugins,
+    # which PySide6 cannot load: import it first, then drop the variable.
+    import cv2  # noqa: F401
+
+    os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(sys.argv[:1])
+        app.setApplicationName("posecoach")
+    return app
+
+
+def _no_display() -> str:
+    """Why no window can be shown here, or "" (Linux without X11/Wayland and no QT_QPA_PLATFORM)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return ""
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return ""
+    return ("no display to open the window on (DISPLAY is not set); "
+            "use `posecoach start` to be coached in the terminal")
+
+
+def run_app(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    why = _no_display()
+    if why:
+        print(f"ERROR {why}", file=sys.stderr)
+        return 2
+    app = make_app()
+    from ..errors import PosecoachError
+    from ._qt.main_window import MainWindow
+
+    estimator_factory = None
+    source = args.source
+    exercise = args.exercise
+    if args.demo:
+        from .synthvideo import ReplayEstimator, demo_scenario, write_video
+
+        exercise = exercise or "glute_bridge"
+        sc = demo_scenario(exercise)
+        path = Path(tempfile.gettempdir()) / f"posecoach_demo_{exercise}.mp4"
+        write_video(path, sc.poses, sc.fps)
+        source = str(path)
+        estimator_factory = lambda: ReplayEstimator(sc.poses, sc.fps)  # noqa: E731
+    win = MainWindow(estimator_factory=estimator_factory, speed=args.speed, model=args.model)
+    win.resize(1366, 768) if not getattr(win.settings, "window_geometry", None) else None
+    win.show()
+    if source is not None or exercise is not None:
+        if source is None:
+            source = str(win.settings.camera_index or 0)
+        if exercise is None:
+            exercise = win.setup.exercise_id() or "glute_bridge"
+        try:
+            win.start_session(source, exercise, args.pain)
+        except PosecoachError as err:
+            win.setup.show_error(str(err))
+    return int(app.exec())

@@ -1,0 +1,329 @@
+"""The live pipeline off the Qt thread.
+
+Two threads per session:
+
+- the **reader** (a plain thread) pulls frames from the source.  A video file is
+  paced at its real frame rate (times ``speed``) and frames that are already
+  late are skipped; a camera is read as fast as it delivers.  Each frame goes
+  into a one-frame mailbox, replacing the one there if inference has not taken
+  it yet: inference always gets the **newest** frame, so there is no growing lag.
+- the **inference** thread (this ``QThread``) takes the newest frame, runs the
+  pose estimator, the shot-cut detector and the ``Session``, hands cues to the
+  speaker (``say`` never blocks) and emits one ``LiveFrame`` per processed frame
+  with ``frame_ready``.  The GUI only displays.
+
+The estimator and the source are made *in* the worker thread by factories, so
+tests can inject a fake estimator that replays synthetic poses in step with the
+video frames.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtGui import QImage
+
+from ..cues import Cue, CuePolicy
+from ..errors import PosecoachError, SourceError
+from ..exercise.schema import Exercise
+from ..session import FrameResult, Session
+from ..types import Frame, Pose
+from .model import lighting_guidance
+
+__all__ = ["LiveFrame", "PipelineWorker", "default_estimator_factory", "default_source_factory"]
+
+
+class Estimator(Protocol):
+    def detect(self, image_bgr: np.ndarray, t_s: float) -> Pose | None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class LiveFrame:
+    """One processed frame, as the GUI receives it."""
+
+    image: QImage  # RGB888, already converted in the worker
+    t: float  # video/camera time of the frame (s)
+    index: int
+    captured_at: float  # time.monotonic() when the frame was read from the source
+    result: FrameResult
+    brightness: float
+    guidance: str  # what to tell the patient about the set-up ("" when the view is good)
+    infer_ms: float
+    dropped: int  # frames dropped so far
+    processed: int
+    size_wh: tuple[int, int] = (0, 0)
+    extra: dict = field(default_factory=dict)
+
+
+def default_estimator_factory(model: str | None = None) -> Callable[[], Estimator]:
+    def make() -> Estimator:
+        from ..estimator import PoseEstimator
+
+        return PoseEstimator(model)
+
+    return make
+
+
+def default_source_factory(spec: str | int, *, max_side: int | None = 960) -> Callable[[], Any]:
+    def make():
+        from ..sources import CameraSource, VideoFileSource, open_source
+
+        if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+            return CameraSource(int(spec))
+        src = open_source(spec)
+        if isinstance(src, VideoFileSource):
+            src.max_side = max_side
+        return src
+
+    return make
+
+
+def brightness(image: np.ndarray) -> float:
+    """Mean grey level (0-255) of a subsampled frame: ~0.05 ms."""
+    small = image[::8, ::8]
+    if small.ndim == 3:
+        # BGR weights of the usual luma
+        return float(small[..., 0].mean() * 0.114 + small[..., 1].mean() * 0.587 + small[..., 2].mean() * 0.299)
+    return float(small.mean())
+
+
+class _Mailbox:
+    """Holds the newest frame only; ``put`` over an untaken frame drops that frame."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._item: tuple[Frame, float] | None = None
+        self.dropped = 0
+        self.closed = False
+
+    def put(self, item: tuple[Frame, float]) -> None:
+        with self._cond:
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def take(self, timeout: float = 0.1) -> tuple[Frame, float] | None:
+        with self._cond:
+            if self._item is None and not self.closed:
+                self._cond.wait(timeout)
+            item, self._item = self._item, None
+            return item
+
+
+class PipelineWorker(QThread):
+    """Runs one coaching session on one source; see the module docstring.
+
+    Signals: ``frame_ready(LiveFrame)``, ``source_failed(str)`` (could not open or
+    read the source; the message is for the patient), and ``ended(str, str)`` with
+    the reason (``completed`` = the video ended, ``user``, ``camera_lost``,
+    ``error``) and a message, emitted once after the last frame.
+    """
+
+    frame_ready = Signal(object)
+    source_failed = Signal(str)
+    ended = Signal(str, str)
+
+    def __init__(
+        self,
+        exercise: Exercise,
+        source_factory: Callable[[], Any],
+        *,
+        estimator_factory: Callable[[], Estimator] | None = None,
+        speaker: Any = None,
+        count_aloud: bool = False,
+        speed: float = 1.0,
+        realtime: bool = True,
+        setup_cue_every_s: float = 8.0,
+        parent=None,
+    ) -> None:
+        super().__init__(parent)
+        self.exercise = exercise
+        self.session = Session(exercise, cue_policy=CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud))
+        self._source_factory = source_factory
+        self._estimator_factory = estimator_factory or default_estimator_factory()
+        self.speaker = speaker
+        self.speed = speed if speed > 0 else 1.0
+        self.realtime = realtime
+        self.setup_cue_every_s = setup_cue_every_s
+        self._stop = threading.Event()
+        self._mail = _Mailbox()
+        self._reader: threading.Thread | None = None
+        self._source: Any = None
+        self._source_error: str | None = None
+        self._source_lost = False
+        self._source_done = threading.Event()
+        self.processed = 0
+        self.frames_read = 0
+        self.skipped_late = 0
+        self.reason = ""
+        self.message = ""
+        self.cues_emitted: list[tuple[float, Cue]] = []  # (monotonic time, cue) handed to the speaker
+        self._last_setup: tuple[str, float] | None = None
+
+    # -- control (any thread) -------------------------------------------------
+    def stop(self) -> None:
+        """Ask the worker to stop now; returns at once (``wait()`` to join)."""
+        self._stop.set()
+        self._mail.close()
+
+    @property
+    def dropped(self) -> int:
+        return self._mail.dropped + self.skipped_late
+
+    # -- reader thread --------------------------------------------------------
+    def _read(self, src: Any) -> None:
+        from ..sources import VideoFileSource
+
+        paced = self.realtime and isinstance(src, VideoFileSource) or getattr(src, "paced", False)
+        fps = float(getattr(src, "fps", 30.0) or 30.0)
+        period = 1.0 / fps / self.speed
+        t0: float | None = None
+        try:
+            for frame in src:
+                if self._stop.is_set():
+                    break
+                self.frames_read += 1
+                now = time.monotonic()
+                if paced:
+                    if t0 is None:
+                        t0 = now - frame.t / self.speed
+                    due = t0 + frame.t / self.speed
+                    if now < due:
+                        if self._stop.wait(due - now):
+                            break
+                        now = time.monotonic()
+                    elif now - due > period:
+                        # Decoding fell behind the video's clock: skip to catch up.
+                        self.skipped_late += 1
+                        continue
+                self._mail.put((frame, now))
+        except Exception as exc:  # a decoder error mid-stream: end the session, keep it
+            self._source_error = f"{getattr(src, 'name', 'the video')}: could not be read ({exc})"
+        finally:
+            self._source_lost = bool(getattr(src, "lost", False))
+            self._source_done.set()
+            self._mail.close()
+
+    # -- inference thread -----------------------------------------------------
+    def run(self) -> None:  # noqa: C901 - one loop, kept in one place
+        estimator = None
+        try:
+            try:
+                self._source = self._source_factory()
+            except PosecoachError as exc:
+                self._finish("error", str(exc), failed=True)
+                return
+            except Exception as exc:  # noqa: BLE001 - any failure to open becomes a message
+                self._finish("error", f"the video source could not be opened ({exc})", failed=True)
+                return
+            try:
+                estimator = self._estimator_factory()
+            except PosecoachError as exc:
+                self._finish("error", str(exc), failed=True)
+                return
+            from ..scenecut import SceneCutDetector
+
+            cuts = SceneCutDetector()
+            self._reader = threading.Thread(target=self._read, args=(self._source,), name="posecoach-reader", daemon=True)
+            self._reader.start()
+            while not self._stop.is_set():
+                item = self._mail.take(0.1)
+                if item is None:
+                    if self._source_done.is_set() and self._mail.closed:
+                        break
+                    continue
+                frame, captured_at = item
+                self._process(frame, captured_at, estimator, cuts)
+            if self._stop.is_set():
+                self._finish("user", "")
+            elif self._source_error:
+                self._finish("error", self._source_error, failed=True)
+            elif self._source_lost:
+                self._finish("camera_lost", "The camera stopped sending pictures (unplugged?). "
+                             "Your session so far is kept.", failed=True)
+            elif self.processed == 0:
+                self._finish("error", f"{getattr(self._source, 'name', 'the source')}: no frame could be read",
+                             failed=True)
+            else:
+                self._finish("completed", "The video has ended.")
+        except Exception as exc:  # noqa: BLE001 - never let the thread die silently
+            self._finish("error", f"the coaching stopped unexpectedly: {type(exc).__name__}: {exc}", failed=True)
+        finally:
+            self._stop.set()
+            self._mail.close()
+            if self._reader is not None:
+                self._reader.join(5.0)
+            if self._source is not None:
+                try:
+                    self._source.close()
+                except Exception:  # noqa: BLE001
+                    pass
+            if estimator is not None:
+                try:
+                    estimator.close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+    def _finish(self, reason: str, message: str, failed: bool = False) -> None:
+        self.reason, self.message = reason, message
+        if failed and message:
+            self.source_failed.emit(message)
+        self.ended.emit(reason, message)
+
+    def _process(self, frame: Frame, captured_at: float, estimator: Estimator, cuts: Callable) -> None:
+        img = frame.image
+        t_start = time.perf_counter()
+        pose = estimator.detect(img, frame.t)
+        cut = cuts(img)
+        result = self.session.process(frame.t, pose, cut)
+        infer_ms = 1000.0 * (time.perf_counter() - t_start)
+        bright = brightness(img)
+        light = lighting_guidance(bright)
+        guidance = light if (light and result.status != "ok") else (result.guidance or light)
+        self._speak(frame.t, result, guidance)
+        rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        h, w = rgb.shape[:2]
+        qimg = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        self.processed += 1
+        self.frame_ready.emit(LiveFrame(
+            image=qimg, t=frame.t, index=frame.index, captured_at=captured_at, result=result,
+            brightness=bright, guidance=guidance, infer_ms=infer_ms, dropped=self.dropped,
+            processed=self.processed, size_wh=(w, h),
+        ))
+
+    def _speak(self, t: float, result: FrameResult, guidance: str) -> None:
+        cue = result.cue
+        if cue is None and guidance:
+            last = self._last_setup
+            if last is None or last[0] != guidance or t - last[1] >= self.setup_cue_every_s:
+                self._last_setup = (guidance, t)
+                cue = Cue(t, guidance, "setup", "setup:" + guidance, 1)
+        elif not guidance:
+            self._last_setup = None
+        if cue is None:
+            return
+        self.cues_emitted.append((time.monotonic(), cue))
+        if self.speaker is not None:
+            try:
+                self.speaker.say(cue)
+            except Exception:  # noqa: BLE001 - speech must never stop the coaching
+                pass
+
+
+def nan_to_none(v: float) -> float | None:
+    return None if v is None or math.isnan(v) else v

@@ -1,0 +1,103 @@
+"""Builders for the app tests: generated stick-figure videos with their poses, fake
+speech backends and a fake camera.  No real footage, no MediaPipe (except the
+``model`` test)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from posecoach import synth
+from posecoach.app.synthvideo import ReplayEstimator, render_frame, write_video
+from posecoach.types import Frame
+
+FPS = 30.0
+
+
+@dataclass
+class SynthClip:
+    path: Path
+    poses: list
+    fps: float
+
+    def estimator_factory(self, cost_s: float = 0.0):
+        return lambda: ReplayEstimator(self.poses, self.fps, cost_s=cost_s)
+
+
+def bridge_clip(path: Path, tops: list[float], *, hold_s: float = 1.0, rest_s: float = 1.0,
+                start_rest: float = 1.0, end_rest: float = 1.5) -> SynthClip:
+    """Glute bridges with these shoulder-hip-knee angles at the top (180 = good; the
+    exercise counts from 155 and calls hips_low under 166)."""
+    base = synth.hook_lying()
+    peaks = [synth.hook_lying(shk_deg=a) for a in tops]
+    kf, _ = synth.reps(base, peaks, len(peaks), rep_s=2.0, hold_s=hold_s, rest_s=rest_s,
+                       start_rest=start_rest, end_rest=end_rest)
+    seq = synth.keyframe_sequence(kf, FPS, synth.Camera(view="side", facing="left"))
+    seq = synth.add_noise(seq, 0.8, seed=3)
+    write_video(path, seq, FPS)
+    return SynthClip(path, seq, FPS)
+
+
+def blank_video(path: Path, seconds: float = 2.0, level: int = 150, size=(320, 240)) -> Path:
+    import cv2
+
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, size)
+    assert w.isOpened()
+    img = np.full((size[1], size[0], 3), level, np.uint8)
+    for _ in range(int(seconds * FPS)):
+        w.write(img)
+    w.release()
+    return path
+
+
+class RecordingBackend:
+    """A speech backend that only notes what it was asked to say."""
+
+    audio = True
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def speak(self, text: str) -> None:
+        self.said.append(text)
+
+
+class FailingBackend:
+    """A speech backend whose every utterance fails (a broken audio device)."""
+
+    audio = True
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def speak(self, text: str) -> None:
+        self.calls += 1
+        raise OSError("audio device unplugged")
+
+
+class FakeCamera:
+    """Frames of a synthetic clip at its frame rate, then the camera 'is unplugged'."""
+
+    def __init__(self, clip: SynthClip, seconds: float) -> None:
+        self.clip = clip
+        self.seconds = seconds
+        self.name = "camera 0"
+        self.fps = clip.fps
+        self.lost = False
+        self.closed = False
+
+    def __iter__(self):
+        t0 = time.monotonic()
+        n = int(self.seconds * self.fps)
+        for i, (t, pose) in enumerate(self.clip.poses[:n]):
+            wait = t0 + t / 4 - time.monotonic()  # 4x real time: the test stays short
+            if wait > 0:
+                time.sleep(wait)
+            yield Frame(render_frame(pose), t, i)
+        self.lost = True
+
+    def close(self) -> None:
+        self.closed = True
