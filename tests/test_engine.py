@@ -560,3 +560,44 @@ def test_relative_mode_hold_metric(exercise, sig, feed):
     feed(eng, seq)
     assert eng.count == 2
     assert [r.faults for r in eng.reps] == [[rule.id], []]
+
+
+# --------------------------------------------------------------------------- returns never seen
+
+
+def test_rep_held_long_enough_counts_when_the_stream_ends_at_the_top(make_exercise, sig, feed):
+    eng = ExerciseEngine(make_exercise())
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, eng.carry_after_s + 0.5)
+    feed(eng, seq)
+    assert eng.count == 0
+    events = eng.flush(len(seq) * DT)
+    assert [e.kind for e in events] == ["rep"] and eng.count == 1
+    assert eng.reps[0].return_seen is False and math.isnan(eng.reps[0].down_s)
+
+
+def test_rep_held_briefly_does_not_count_when_the_stream_ends(make_exercise, sig, feed):
+    eng = ExerciseEngine(make_exercise())
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, 0.5 * eng.carry_after_s)
+    feed(eng, seq)
+    assert eng.flush(len(seq) * DT) == [] and eng.count == 0
+
+
+def test_held_rep_cut_away_from_and_never_resumed_counts_once(make_exercise, sig, feed):
+    eng = ExerciseEngine(make_exercise(hold={"seconds": 3.0}))
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, eng.carry_after_s + 0.5)
+    feed(eng, seq)
+    t = len(seq) * DT
+    eng.reset(t, "camera cut")
+    assert eng.count == 0  # suspended: it may resume in the next shot
+    feed(eng, sig.hold(REST, 1.0), t0=t + DT)  # the next shot shows the person at rest
+    assert eng.count == 1 and eng.reps[0].end_s == pytest.approx(t)
+    assert eng.flush(t + 2.0) == [] and eng.count == 1
+
+
+def test_rep_without_a_hold_held_at_a_cut_counts_at_the_cut(make_exercise, sig, feed):
+    eng = ExerciseEngine(make_exercise())
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, eng.carry_after_s + 0.5)
+    feed(eng, seq)
+    t = len(seq) * DT
+    assert [e.kind for e in eng.reset(t, "camera cut")] == ["rep"]
+    assert eng.count == 1 and eng.phase == Phase.UNKNOWN

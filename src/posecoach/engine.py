@@ -56,6 +56,7 @@ class RepRecord:
     side: str = ""
     counted: bool = True
     hold_segments: list[float] = field(default_factory=list)
+    return_seen: bool = True
 
     @property
     def duration_s(self) -> float:
@@ -76,6 +77,7 @@ class RepRecord:
             "faults": list(self.faults),
             "side": self.side,
             "hold_segments_s": [round(h, 3) for h in self.hold_segments] if len(self.hold_segments) > 1 else [],
+            "return_seen": self.return_seen,
         }
 
 
@@ -190,6 +192,8 @@ class ExerciseEngine:
         ):
             cur.hold_segments.append(cur.hold_s - sum(cur.hold_segments))
             self._suspended = (t, cur, self._reach_t)
+        elif cur is not None and self._held_enough(t):
+            events += self._count_unseen_return(t)
         elif cur is not None:
             events.append(EngineEvent(t, "reset", detail=why))
         self._reset_cycle()
@@ -233,11 +237,15 @@ class ExerciseEngine:
         if ph == Phase.UNKNOWN and self._suspended is not None:
             st, rep, reach_t = self._suspended
             self._suspended = None
+            self._cur, self._reach_t, cur = rep, reach_t, rep
+            self._peak_judged = True
             if x >= D - h and t - st <= 2.0:
-                self._cur, self._reach_t, cur = rep, reach_t, rep
                 self.phase = ph = Phase.PEAK
                 self._phase_t = t
-                self._peak_judged = True
+            else:
+                # Not held after the cut: the rep was done before it; its lowering was not seen.
+                events += self._count_unseen_return(st)
+                cur = None
         if ph == Phase.UNKNOWN and self.hold_mode and x >= D:
             # A held position needs no rest before it: a clip or a shot that opens on
             # someone already in the plank times that hold from here.
@@ -300,12 +308,48 @@ class ExerciseEngine:
         return events
 
     def flush(self, t: float) -> list[EngineEvent]:
-        """The stream ended: close a hold in progress (hold mode); an unfinished rep is not a rep."""
+        """The stream ended: close a hold in progress (hold mode), and count a rep that was
+        held at its peak long enough (its lowering was not seen); other unfinished reps are not reps."""
+        if self._suspended is not None:
+            st, rep, reach_t = self._suspended
+            self._suspended = None
+            self._cur, self._reach_t = rep, reach_t
+            return self._count_unseen_return(st)
         if self.hold_mode and self._cur is not None and self.phase == Phase.PEAK:
             events = self._close_hold(t)
             self.phase = Phase.UNKNOWN
             return events
+        if self._cur is not None and self._held_enough(t):
+            return self._count_unseen_return(t)
         return []
+
+    def _held_enough(self, t: float) -> bool:
+        """A rep that reached its peak and stayed there ``carry_after_s`` has been done."""
+        return (
+            not self.hold_mode
+            and self._cur is not None
+            and self.phase in (Phase.PEAK, Phase.RETURNING)
+            and not math.isnan(self._reach_t)
+            and t - self._reach_t >= self.carry_after_s
+        )
+
+    def _count_unseen_return(self, t: float) -> list[EngineEvent]:
+        """Count the current rep, ending at ``t``, though its return to rest was not seen."""
+        cur = self._cur
+        if cur is None:
+            return []
+        cur.end_s = t
+        cur.up_s = self._reach_t - cur.start_s if not math.isnan(self._reach_t) else math.nan
+        cur.down_s = math.nan
+        cur.return_seen = False
+        events: list[EngineEvent] = []
+        if not self._peak_judged:
+            events += self._judge_peak(t)
+        self.reps.append(cur)
+        events.append(EngineEvent(t, "rep", rep=cur, detail="return not seen"))
+        self._reset_cycle()
+        self.phase = Phase.UNKNOWN
+        return events
 
     # -- internals --------------------------------------------------------
     def _close_hold(self, t: float) -> list[EngineEvent]:

@@ -131,6 +131,7 @@ class Session:
         self.frames_multi = 0
         self.cuts = 0
         self.glitches = 0
+        self.frames_side_hidden = {"left": 0, "right": 0}
         self._last_main: tuple[float, float] | None = None
         self._main_suspect: float | None = None
         self._shot_changed_t: float | None = None
@@ -199,6 +200,9 @@ class Session:
                 if status == "ok":
                     self.frames_usable += 1
                     values = side_values.get("left") or side_values["right"]
+                    for side, st in per_side.items():
+                        if st != "ok":
+                            self.frames_side_hidden[side] += 1
             else:
                 status = self._gate(smoothed, self._side)
                 if status == "ok":
@@ -425,6 +429,13 @@ class Session:
                 f"the joints this exercise needs were hidden or out of frame in "
                 f"{100 * self.frames_not_visible / n:.0f}% of frames: reps there were not counted"
             )
+        usable = max(self.frames_usable, 1)
+        for side, hidden in self.frames_side_hidden.items():
+            if self.exercise.sides == "both" and hidden / usable > 0.25:
+                out.append(
+                    f"the {side} side's joints were hidden in {100 * hidden / usable:.0f}% of the usable "
+                    f"frames: {side} reps there were not counted"
+                )
         if self.frames_usable / n < 0.2:
             out.append("too little of the video showed the exercise clearly: the count may be too low")
         return out
