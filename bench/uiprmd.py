@@ -319,13 +319,15 @@ def run_session(ex, poses: list[Pose], targets: Targets | None = None) -> dict:
         r = sess.process(i / FPS, pose)
         statuses[r.status] = statuses.get(r.status, 0) + 1
         resets += [e.detail for e in r.events if e.kind == "reset"]
-        if r.values:
-            in_cycle = any(e.phase in (Phase.MOVING, Phase.PEAK, Phase.RETURNING) for e in sess.engines.values())
-            at_peak = any(e.phase == Phase.PEAK for e in sess.engines.values())
-            for n, v in r.values.items():
-                if at_peak:
-                    peak_vals[n].append(v)
-                if in_cycle:
+        if r.values and r.pose is not None:
+            # each engine's own side (both-sided exercises: FrameResult.values holds the left side only)
+            for side, eng in sess.engines.items():
+                if eng.phase not in (Phase.MOVING, Phase.PEAK, Phase.RETURNING):
+                    continue
+                vals = r.values if side == "near" else sess.features.values(r.pose, side, sess.config.min_visibility)
+                for n, v in vals.items():
+                    if eng.phase == Phase.PEAK:
+                        peak_vals[n].append(v)
                     cycle_vals[n].append(v)
     s = sess.summary()
     main = np.array(sess.trace_main, dtype=float)
