@@ -378,29 +378,30 @@ class Speaker:
         now = time.monotonic()
         with self._cond:
             if self.muted:
-                return self._drop("muted")
+                return self._drop("muted", cue)
             if cue.kind == "count" and not self.count_aloud:
-                return self._drop("count")
+                return self._drop("count", cue)
             if self._stopping or (self._ready.is_set() and not self._available):
-                return self._drop("off")
+                return self._drop("off", cue)
             if cue.kind != "count":
                 last = self._last_start.get(cue.key)
                 if last is not None and now - last < self.cooldown_s:
-                    return self._drop("cooldown")
+                    return self._drop("cooldown", cue)
             cur = self._speaking
             if cur is not None and cur.rank < cue.rank:
-                return self._drop("busy")
+                return self._drop("busy", cue)
             box = self._mailbox
             if box is not None and box[0].key != cue.key and box[0].rank < cue.rank:
-                return self._drop("mailbox")
+                return self._drop("mailbox", cue)
             if box is not None:
-                self.dropped["mailbox"] += 1  # the waiting one is replaced
+                self._drop("mailbox", box[0])  # the waiting one is replaced
             self._mailbox = (cue, now)
             self._cond.notify_all()
             return True
 
-    def _drop(self, why: str) -> bool:
+    def _drop(self, why: str, cue: Cue) -> bool:
         self.dropped[why] += 1
+        log.debug("cue %r not spoken: %s", cue.text, why)
         return False
 
     # --------------------------------------------------------------- worker
@@ -474,7 +475,7 @@ class Speaker:
                 self._mailbox = None
                 now = time.monotonic()
                 if now - t_said > self.stale_s:
-                    self.dropped["stale"] += 1
+                    self._drop("stale", cue)
                     continue
                 if not self._available:
                     continue
