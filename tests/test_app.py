@@ -198,6 +198,7 @@ def test_coaching_counts_reps_in_sets_cues_faults_and_saves_history(make_window,
     assert w.stopped == "completed"
     text = w.summary.text.toPlainText()
     assert "Set 1: 2 of 2 reps" in text and "Set 2: 1 of 2 reps" in text and "hips low x1" in text
+    assert "Pain before: 2/10, after: -" in text
     row = history_session(w.session_id)
     assert [r["set_index"] for r in row["reps"]] == [1, 1, 2]  # recorded rep by rep
     assert row["stopped"] == "completed" and row["pain_before"] == 2 and row["summary"]["reps"] == 3

@@ -28,6 +28,7 @@ __all__ = [
     "bone_indices",
     "angle_anchors",
     "summary_text",
+    "summary_html",
 ]
 
 SAFETY_ADVICE = (
@@ -287,3 +288,48 @@ def summary_text(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
     for w in summary.get("warnings", []):
         lines.append(f"Note: {w}")
     return "\n".join(lines)
+
+
+def summary_html(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: str,
+                 pain_before: int | None, pain_after: int | None, fault_cues: dict[str, str] | None = None) -> str:
+    """The summary for the window: the same facts as :func:`summary_text`, as simple HTML."""
+    import html as _h
+
+    esc = _h.escape
+    details = summary.get("rep_details", [])
+    hold_target = float(summary.get("hold_target_s") or 0.0)
+    show_hold = hold_target > 0 or exercise.counting == "hold"
+    out = [f"<h2>{esc(exercise.name)}: {summary.get('reps', 0)} of {plan.total} reps "
+           f"in {summary.get('duration_s', 0.0):.0f} s</h2>",
+           f"<p>{esc(_STOPPED_TEXT.get(stopped, stopped))}</p>"]
+    pb = "-" if pain_before is None else f"{pain_before}/10"
+    pa = "-" if pain_after is None else f"{pain_after}/10"
+    out.append(f"<p><b>Pain before: {pb}, after: {pa}</b></p>")
+    for s in range(1, plan.sets + 1):
+        reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
+        if not reps and s > 1:
+            continue
+        out.append(f"<h3>Set {s}: {len(reps)} of {plan.reps} reps</h3>")
+        if reps:
+            head = "<th align=left>rep</th>" + ("<th align=left>held</th>" if show_hold else "") + \
+                "<th align=left>form</th>"
+            rows = []
+            for d in reps:
+                hold = f"<td>{(d['hold_s'] or 0):.1f} s</td>" if show_hold else ""
+                form = ", ".join(f.replace("_", " ") for f in d.get("faults") or []) or "good"
+                rows.append(f"<tr><td>{d['index']}</td>{hold}<td>{esc(form)}</td></tr>")
+            out.append(f"<table cellspacing=0 cellpadding=4>{'<tr>' + head + '</tr>'}{''.join(rows)}</table>")
+    partial = summary.get("partial_reps") or []
+    if partial:
+        out.append(f"<p>Not counted: {len(partial)} rep(s) that did not reach the top position.</p>")
+    faults = summary.get("faults") or {}
+    if faults:
+        cues = fault_cues or {}
+        items = "".join(f"<li>{esc(k.replace('_', ' '))} x{n}"
+                        + (f": {esc(cues[k])}" if k in cues else "") + "</li>" for k, n in faults.items())
+        out.append(f"<h3>Form to work on</h3><ul>{items}</ul>")
+    else:
+        out.append("<p>No form faults.</p>")
+    for w in summary.get("warnings", []):
+        out.append(f"<p><i>Note: {esc(w)}</i></p>")
+    return "\n".join(out)

@@ -93,9 +93,19 @@ class ReplayEstimator:
 
 
 def demo_scenario(exercise_id: str = "glute_bridge", n_reps: int = 4):
-    """A generated session with one faulty rep, for the demo and the screenshots."""
+    """A generated session with one faulty rep, for the demo and the screenshots:
+    ``.poses`` (time, Pose) at ``.fps``.  Glute bridges: the second rep stops with the
+    hips low (counted, with the hips_low fault); squats: the third leans forward."""
+    from types import SimpleNamespace
+
     from .. import synth
 
     if exercise_id == "squat":
-        return synth.squat(n_reps=n_reps, fault="trunk_forward", fault_reps=[2], noise_px=1.0, seed=1)
-    return synth.glute_bridge(n_reps=n_reps, hold_s=3.0, fault="hips_low", fault_reps=[1], noise_px=1.0, seed=1)
+        sc = synth.squat(n_reps=n_reps, fault="trunk_forward", fault_reps=[2], noise_px=1.0, seed=1)
+        return SimpleNamespace(poses=sc.poses, fps=sc.fps)
+    fps = 30.0
+    tops = [160.0 if i == 1 else 180.0 for i in range(n_reps)]
+    kf, _ = synth.reps(synth.hook_lying(), [synth.hook_lying(shk_deg=a) for a in tops], n_reps,
+                       rep_s=2.0, hold_s=3.5, rest_s=1.5, start_rest=1.5, end_rest=2.0)
+    seq = synth.add_noise(synth.keyframe_sequence(kf, fps, synth.Camera(view="side", facing="left")), 1.0, seed=1)
+    return SimpleNamespace(poses=seq, fps=fps)

@@ -19,7 +19,7 @@ from ...errors import PosecoachError
 from ...exercise import find_exercise, list_exercises
 from ...exercise.schema import Exercise
 from .. import services
-from ..model import LiveStats, SetPlan, SetTracker, summary_text
+from ..model import LiveStats, SetPlan, SetTracker, summary_html
 from ..worker import LiveFrame, PipelineWorker, default_source_factory
 from .coach_page import CoachPage
 from .pain_dialog import PainDialog
@@ -52,7 +52,8 @@ QPushButton#hurtButton { font-size: 15pt; font-weight: bold; color: white; backg
 QPushButton#hurtButton:disabled { background: #bdbdbd; }
 QPushButton#startButton { font-size: 20pt; font-weight: bold; color: white; background: #2e7d32;
                           border-radius: 10px; }
-QPlainTextEdit#summaryText { font-size: 13pt; font-family: monospace; }
+QTextBrowser#summaryText { font-size: 13pt; }
+QPushButton:checked { background: #6a1b9a; color: white; font-weight: bold; }
 """
 
 
@@ -445,7 +446,7 @@ class MainWindow(QMainWindow):
         if self.stopped == "completed" and self.last_summary.get("reps", 0) < self.plan.total:
             msg = "The video ended before the plan was done."
         
-        text = summary_text(self.last_summary, exercise=ex, plan=self.plan, stopped=self.stopped,
+        text = summary_html(self.last_summary, exercise=ex, plan=self.plan, stopped=self.stopped,
                             pain_before=self.pain_before, pain_after=self.pain_after, fault_cues=cues)
         worse = (self.pain_after is not None and self.pain_before is not None
                  and self.pain_after >= self.pain_before + 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QSlider, QVBoxLayout, QWidget,
+    QHBoxLayout, QLabel, QPushButton, QSlider, QTextBrowser, QVBoxLayout, QWidget,
 )
 
 from ..model import SAFETY_ADVICE
@@ -25,8 +25,7 @@ class SummaryPage(QWidget):
         self.message.setObjectName("error")
         self.message.setWordWrap(True)
         self.message.hide()
-        self.text = QPlainTextEdit()
-        self.text.setReadOnly(True)
+        self.text = QTextBrowser()
         self.text.setObjectName("summaryText")
         self.safety = QLabel(SAFETY_ADVICE)
         self.safety.setObjectName("safety")
@@ -72,7 +71,7 @@ class SummaryPage(QWidget):
 
     def show_summary(self, text: str, *, message: str = "", pain_after: int | None = None,
                      safety: bool = False) -> None:
-        self.text.setPlainText(text)
+        self.text.setHtml(text)
         self.message.setText(message)
         self.message.setVisible(bool(message))
         self.safety.setVisible(safety)

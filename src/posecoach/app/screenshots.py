@@ -1,0 +1,87 @@
+"""Screenshots of the real window for the docs: set-up, coaching, summary (and "it hurts").
+
+    Xvfb :99 -screen 0 1366x768x24 &
+    DISPLAY=:99 QT_QPA_PLATFORM=xcb .venv/bin/python -m posecoach.app.screenshots docs/screenshots
+
+Coaching is shown on a generated stick-figure video with replayed poses (no real
+person's footage), so what is on screen is what the app draws: the skeleton, the
+angles, the counters, the cue.  The history and settings go to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _pump(app, seconds: float, until=None) -> None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < seconds:
+        app.processEvents()
+        time.sleep(0.005)
+        if until is not None and until():
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    out = Path(argv[0] if argv else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="posecoach-shots-"))
+    os.environ["POSECOACH_HOME"] = str(tmp)
+
+    from .main import make_app
+
+    app = make_app()
+    from ._qt.main_window import MainWindow
+    from .services import make_speaker
+    from .synthvideo import ReplayEstimator, demo_scenario, write_video
+
+    sc = demo_scenario("glute_bridge", 4)
+    video = write_video(tmp / "glute_bridge_stick_figure.mp4", sc.poses, sc.fps)
+    speaker = make_speaker(None, backend="wav")
+    w = MainWindow(settings_path=tmp / "settings.json", speaker=speaker,
+                   estimator_factory=lambda: ReplayEstimator(sc.poses, sc.fps), speed=1.0)
+    w.resize(1366, 768)
+    w.move(0, 0)
+    w.show()
+
+    def shot(name: str) -> None:
+        _pump(app, 0.3)
+        screen = w.screen()
+        pix = screen.grabWindow(0, 0, 0, 1366, 768) if os.environ.get("QT_QPA_PLATFORM") == "xcb" else w.grab()
+        pix.save(str(out / f"{name}.png"))
+        print(f"wrote {out / name}.png")
+
+    w.setup.select_exercise("glute_bridge")
+    w.setup.set_video(str(video))
+    w.setup.use_camera.setChecked(True)
+    w.setup.pain.setValue(3)
+    shot("setup")
+
+    w.start_session(str(video), "glute_bridge", 3, 2, 3)
+    # rep 3, holding at the top after the fault of rep 2 was called
+    _pump(app, 40, lambda: any("Lift your hips" in c for c in w.cue_history))
+    _pump(app, 20, lambda: w.tracker.reps >= 2 and w.coach.hold_label.text().startswith("Hold: 2."))
+    shot("coaching")
+    _pump(app, 1.0)
+    w.it_hurts()
+    _pump(app, 1.0)
+    dlg = w.pain_dialog
+    if dlg is not None:
+        dlg.set_value(5)
+        _pump(app, 0.3)
+        dlg.grab().save(str(out / "it_hurts.png"))
+        print(f"wrote {out / 'it_hurts.png'}")
+        dlg.accept()
+    _pump(app, 5, lambda: w.pages.currentWidget() is w.summary)
+    shot("summary")
+    w.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
