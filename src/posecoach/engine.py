@@ -438,6 +438,11 @@ class ExerciseEngine:
         self._peak_judged = True
         events = []
         frames = self._peak_values or self._moving_values[-1:]
+        side_from = self.exercise.rep.side_from
+        if side_from is not None and self._cur is not None:
+            vals = [v[side_from] for v in frames if not math.isnan(v.get(side_from, math.nan))]
+            if vals:
+                self._cur.side = "left" if statistics.median(vals) > 0 else "right"
         for rule in self._phase_rules:
             if rule.phase == "peak":
                 v = self._stat(rule, frames)

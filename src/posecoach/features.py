@@ -12,6 +12,7 @@ Conventions, fixed so values never jump between them:
   For ``horizontal`` it is the smaller angle to the horizontal line, 0-90.
 - ``ratio``: |a-b| / |c-d| (dimensionless).
 - ``height``: (y_b - y_a) / |c-d| in the image: positive when a is above b.
+- ``offset``: ((b - a) . (d - c)) / |d - c|^2: how far b lies from a along c -> d.
 
 ``space="image"`` uses pixel coordinates (undistorted by aspect ratio);
 ``space="world"`` uses MediaPipe's metric 3D world landmarks (view-independent
@@ -106,6 +107,10 @@ class CompiledFeature:
             if spec.reference == "vertical":
                 return from_vertical
             return abs(90.0 - from_vertical) if from_vertical <= 180 else math.nan
+        if spec.kind == "offset":
+            axis = p[3] - p[2]
+            den = float(axis @ axis)
+            return float((p[1] - p[0]) @ axis) / den if den > 1e-12 else math.nan
         if spec.kind == "ratio":
             den = float(np.linalg.norm(p[2] - p[3]))
             return float(np.linalg.norm(p[0] - p[1])) / den if den > 1e-9 else math.nan

@@ -495,6 +495,10 @@ class Session:
         if self.exercise.sides == "both":
             out["reps_by_side"] = {side: eng.count for side, eng in self.engines.items()}
             out["count_per"] = self.exercise.count_per
+        elif self.exercise.rep.side_from is not None:
+            out["reps_by_side"] = {
+                side: sum(1 for r in reps if r.side == side) for side in ("left", "right")
+            }
         if self.exercise.counting == "hold":
             out["holds"] = [
                 {"start_s": d["start_s"], "end_s": d["end_s"], "hold_s": d["hold_s"], "side": d["side"]} for d in details

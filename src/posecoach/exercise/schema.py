@@ -19,6 +19,10 @@ Angle conventions (see ``posecoach.features``):
 - ``ratio``: distance(points[0], points[1]) / distance(points[2], points[3]).
 - ``height``: how far points[0] is above points[1] (image up), divided by the
   distance between points[2] and points[3]; negative when below.
+- ``offset``: how far points[1] lies from points[0] along the direction
+  points[2] -> points[3], in units of that distance (signed): e.g. the knees'
+  offset from mid-hip along right_hip -> left_hip is positive when the knees
+  have rolled to the person's left.
 
 Landmark names are MediaPipe's (``left_knee``...), or side-relative:
 ``near_knee`` is the knee on the side facing the camera, ``far_knee`` the
@@ -78,7 +82,7 @@ class _Strict(BaseModel):
 class Feature(_Strict):
     """A named measurement computed from landmarks every frame."""
 
-    kind: Literal["joint", "inclination", "ratio", "height"] = "joint"
+    kind: Literal["joint", "inclination", "ratio", "height", "offset"] = "joint"
     points: list[str]
     space: Literal["image", "world"] = "image"
     signed: Literal["up", "down"] | None = None
@@ -96,7 +100,7 @@ class Feature(_Strict):
 
     @model_validator(mode="after")
     def _arity(self) -> "Feature":
-        need = {"joint": 3, "inclination": 2, "ratio": 4, "height": 4}[self.kind]
+        need = {"joint": 3, "inclination": 2, "ratio": 4, "height": 4, "offset": 4}[self.kind]
         if len(self.points) != need:
             raise ValueError(f"a '{self.kind}' feature takes {need} points, got {len(self.points)}")
         if self.signed and self.kind != "joint":
@@ -114,6 +118,11 @@ class RepCounting(_Strict):
     ends when the value is back on the rest side of ``rest``.  Whether the
     movement goes up or down follows from ``peak`` vs ``rest``.
 
+    ``side_from`` names a signed feature whose median over the peak of a rep
+    says which side the rep went to (positive = the person's left): knee rolls
+    to the left or right, the leg that stepped back in a lunge.  The summary
+    then reports left and right apart.
+
     ``relative: true`` makes ``rest`` and ``peak`` offsets from the person's
     own resting value (the median over the last ``baseline_s`` seconds at
     rest), for small movements such as the pelvic tilt whose absolute angles
@@ -129,6 +138,7 @@ class RepCounting(_Strict):
     partial_cue: str | None = None
     relative: bool = False
     baseline_s: Annotated[float, Field(gt=0, le=10)] = 1.5
+    side_from: str | None = None
 
     @model_validator(mode="after")
     def _distinct(self) -> "RepCounting":
@@ -276,6 +286,10 @@ class Exercise(_Strict):
                 )
 
         check(self.rep.angle, "rep.angle")
+        if self.rep.side_from is not None:
+            check(self.rep.side_from, "rep.side_from")
+            if self.sides == "both":
+                raise ValueError("rep.side_from: not with 'sides: both' (each side is judged on its own there)")
         if self.counting == "hold" and self.rep.relative:
             raise ValueError("counting: hold cannot use a relative rep angle")
         seen: set[str] = set()
