@@ -229,7 +229,7 @@ def markdown(meta: dict, runs: list[dict]) -> str:
         )
     lines += [
         "",
-        f"Clip: {meta['clip']} ({meta['clip_note']}). Load average when the run ended: {meta["load_at_end"]} "
+        f"Clip: {meta['clip']} ({meta['clip_note']}). Load average when the run ended: {meta['load_at_end']} "
         "(other work on the machine shows up in the real-model rows first).",
         "",
         "- *processed/s* counts frames that went through estimator + session; *dropped* = frames read but "
