@@ -328,6 +328,9 @@ def test_settings_and_shortcuts(make_window, qtbot, clip, tmp_path):
     sp.start()
     w = make_window(clip, speaker=sp, speed=1.0)
     assert not sp.muted
+    w.setup.count_aloud.setChecked(True)
+    w.setup.rate.setValue(140)
+    assert sp.count_aloud and sp.rate_wpm == 140
     w.setup.select_exercise("squat")
     w.start_session(str(clip.path), "squat", 5)
     qtbot.keyClick(w, Qt.Key.Key_M)
@@ -338,9 +341,10 @@ def test_settings_and_shortcuts(make_window, qtbot, clip, tmp_path):
     w.close()
     s = load_settings(tmp_path / "settings.json")
     assert (s.exercise_id, s.muted, s.last_pain) == ("squat", True, 5) and s.window_geometry
+    assert (s.count_aloud, s.rate_wpm) == (True, 140)
     w2 = make_window(clip)
     assert w2.setup.exercise_id() == "squat" and w2.coach.mute_button.isChecked()
-    assert w2.setup.pain.value() == 5
+    assert w2.setup.pain.value() == 5 and w2.setup.count_aloud.isChecked() and w2.setup.rate.value() == 140
 
 
 def test_cli_opens_the_window(monkeypatch):

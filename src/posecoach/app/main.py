@@ -83,4 +83,25 @@ def run_app(argv: list[str] | None = None) -> int:
             win.start_session(source, exercise, args.pain)
         except PosecoachError as err:
             win.setup.show_error(str(err))
+    _close_on_signals(app, win)
     return int(app.exec())
+
+
+def _close_on_signals(app, win) -> None:
+    """Ctrl+C / SIGTERM close the window properly (the session is finished and saved)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def handler(_sig, _frame) -> None:
+        win.close()
+        app.quit()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread, or not supported here
+            return
+    timer = QTimer(win)  # lets Python run the handler while Qt's loop waits
+    timer.timeout.connect(lambda: None)
+    timer.start(200)

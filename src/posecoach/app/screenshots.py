@@ -57,8 +57,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {out / name}.png")
 
     w.setup.select_exercise("glute_bridge")
-    w.setup.set_video(str(video))
-    w.setup.use_camera.setChecked(True)
     w.setup.pain.setValue(3)
     shot("setup")
 

@@ -142,6 +142,9 @@ class MainWindow(QMainWindow):
         self.coach.mute_button.toggled.connect(self.set_muted)
         self.coach.video.shown.connect(self._frame_shown)
         self.summary.pain_after_saved.connect(self._save_pain_after)
+        self.setup.count_aloud.toggled.connect(self.set_count_aloud)
+        self.setup.rate.valueChanged.connect(self.set_rate)
+        self.setup.voice.currentIndexChanged.connect(lambda _i: self.set_voice(self.setup.voice.currentData()))
         self.summary.new_session.connect(self.back_to_setup)
         self.summary.quit_requested.connect(self.close)
 
@@ -174,6 +177,17 @@ class MainWindow(QMainWindow):
             self.setup.select_exercise(s.exercise_id)
         if getattr(s, "last_pain", None) is not None:
             self.setup.pain.setValue(int(s.last_pain))
+        for wdg, val in ((self.setup.count_aloud, bool(getattr(s, "count_aloud", False))),
+                         (self.setup.rate, int(getattr(s, "rate_wpm", 165) or 165))):
+            wdg.blockSignals(True)
+            wdg.setChecked(val) if isinstance(val, bool) else wdg.setValue(val)
+            wdg.blockSignals(False)
+        try:
+            voices = list(self.speaker.voices())
+        except Exception:  # noqa: BLE001
+            voices = []
+        self.setup.set_voices(voices[:60], getattr(s, "voice", None))
+        self.setup.voice.setEnabled(bool(voices))
         self.coach.mute_button.blockSignals(True)
         self.coach.mute_button.setChecked(bool(getattr(s, "muted", False)))
         self.coach.mute_button.blockSignals(False)
@@ -278,7 +292,7 @@ class MainWindow(QMainWindow):
         self.last_guidance = live.guidance
         if r.status == "ok":
             self._first_ok = True
-        if r.cue is not None:
+        if r.cue is not None and r.cue.kind != "count":  # counts are spoken; the counter shows them
             self._show_cue(r.cue.text)
         if what == "set_done":
             self._show_cue(f"Set done: rest {self.plan.rest_s:.0f} s")
@@ -476,6 +490,28 @@ class MainWindow(QMainWindow):
             pass
         self.settings.muted = bool(muted)
         self._mute_text()
+
+    def set_count_aloud(self, on: bool) -> None:
+        self.settings.count_aloud = bool(on)
+        fn = getattr(self.speaker, "set_count_aloud", None)
+        if fn is not None:
+            fn(bool(on))
+        else:
+            self.speaker.count_aloud = bool(on)
+
+    def set_rate(self, wpm: int) -> None:
+        self.settings.rate_wpm = int(wpm)
+        try:
+            self.speaker.set_rate(int(wpm))
+        except Exception:  # noqa: BLE001
+            pass
+
+    def set_voice(self, voice: str | None) -> None:
+        self.settings.voice = voice or None
+        try:
+            self.speaker.set_voice(voice or None)
+        except Exception:  # noqa: BLE001
+            pass
 
     def _mute_text(self) -> None:
         self.coach.mute_button.setText("Unmute  (M)" if self.coach.mute_button.isChecked() else "Mute  (M)")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
+    QButtonGroup, QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
     QListWidgetItem, QPushButton, QRadioButton, QSlider, QSpinBox, QTextBrowser, QVBoxLayout, QWidget,
 )
 
@@ -86,6 +86,22 @@ class SetupPage(QWidget):
         pg.addWidget(QLabel("Reps per set"), 1, 0)
         pg.addWidget(self.reps, 1, 1)
 
+        # -- speech -------------------------------------------------------------
+        speech_box = QGroupBox("Voice")
+        self.count_aloud = QCheckBox("Count the reps aloud")
+        self.rate = QSpinBox()
+        self.rate.setRange(80, 400)
+        self.rate.setSingleStep(10)
+        self.rate.setSuffix(" words/min")
+        self.voice = QComboBox()
+        self.voice.addItem("Default voice", None)
+        sg = QGridLayout(speech_box)
+        sg.addWidget(self.count_aloud, 0, 0, 1, 2)
+        sg.addWidget(QLabel("Speed"), 1, 0)
+        sg.addWidget(self.rate, 1, 1)
+        sg.addWidget(QLabel("Voice"), 2, 0)
+        sg.addWidget(self.voice, 2, 1)
+
         # -- pain check ---------------------------------------------------------
         pain_box = QGroupBox("Pain check")
         self.pain = QSlider(Qt.Orientation.Horizontal)
@@ -121,6 +137,7 @@ class SetupPage(QWidget):
         right = QVBoxLayout()
         right.addWidget(cam_box)
         right.addWidget(plan_box)
+        right.addWidget(speech_box)
         right.addWidget(pain_box)
         right.addStretch(1)
         right.addWidget(self.error_label)
@@ -137,6 +154,17 @@ class SetupPage(QWidget):
             self.list.setCurrentRow(0)
 
     # -- state ----------------------------------------------------------------
+    def set_voices(self, voices: list[tuple[str, str]], current: str | None) -> None:
+        """(id, name) pairs from the speaker; ``current`` is selected if present."""
+        self.voice.blockSignals(True)
+        self.voice.clear()
+        self.voice.addItem("Default voice", None)
+        for vid, name in voices:
+            self.voice.addItem(name or vid, vid)
+        i = self.voice.findData(current) if current else 0
+        self.voice.setCurrentIndex(max(i, 0))
+        self.voice.blockSignals(False)
+
     def select_exercise(self, exercise_id: str | None) -> None:
         for i in range(self.list.count()):
             if self.list.item(i).data(Qt.ItemDataRole.UserRole) == exercise_id:
