@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # posecoach: one command sets everything up, then runs what you ask.
 #
-#   ./run.sh            set up, then coach live on the default camera (the demo where there is none)
+#   ./run.sh            set up, then open the coaching window (with a screen), or coach in the terminal on
+#                       the default camera, or run the no-camera demo where there is neither
 #   ./run.sh test       set up, then run the test suite
 #   ./run.sh ARGS...    set up, then `posecoach ARGS...` (e.g. ./run.sh analyze clip.mp4 -e squat)
 #
@@ -68,6 +69,9 @@ if [ "${1:-}" = "test" ]; then
   exec .venv/bin/python -m pytest -q "$@"
 fi
 if [ $# -eq 0 ]; then
-  exec .venv/bin/posecoach start
+  if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+    exec .venv/bin/posecoach            # the window: camera, or a video file, or its demo
+  fi
+  exec .venv/bin/posecoach start        # no screen: terminal coaching on a camera, else the demo
 fi
 exec .venv/bin/posecoach "$@"

@@ -8,6 +8,9 @@ without ever taking the reference.  CPython 3.12+ made these singletons immortal
 coaching.  Giving the singletons a reference count that cannot run down in any
 session (2**40) makes them effectively immortal, as on 3.12.  It is a no-op on 3.12+
 and harmless elsewhere (the objects are never freed anyway).
+
+pyproject.toml pins PySide6-Essentials below 6.12 (6.11.3 was checked: no leak), so
+this only acts when someone installs 6.12 by hand.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ def immortalize_singletons() -> bool:
     global _DONE
     if _DONE or sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
         return False
+    import PySide6
+
+    if not PySide6.__version__.startswith("6.12."):
+        return False  # 6.11 and earlier keep their references (checked with 10,000 calls)
     for obj in (None, True, False, Ellipsis, NotImplemented):
         ctypes.c_ssize_t.from_address(id(obj)).value += _BUMP
     _DONE = True
