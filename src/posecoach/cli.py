@@ -67,7 +67,37 @@ def _parser() -> argparse.ArgumentParser:
     lv.add_argument("--source", default="0", help="camera index or video file")
     lv.add_argument("--exercise", "-e", required=True)
     lv.add_argument("--model", default=None)
+    _add_report_parser(sub)
     return p
+
+
+def _add_report_parser(sub: argparse._SubParsersAction) -> None:
+    rp = sub.add_parser("report", help="a patient's progress report: DIR/report.html (printable) and CSV")
+    rp.add_argument("patient", help="patient name (or id)")
+    rp.add_argument("--out", "-o", required=True, help="output folder: report.html, progress.csv, sessions.csv")
+    rp.add_argument("--exercise", "-e", default=None, help="only this exercise")
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .clinic import Clinic
+    from .report import render_report
+
+    with Clinic() as clinic:
+        try:
+            patient = clinic.patient(args.patient)
+        except KeyError as err:
+            print(f"ERROR {err.args[0] if err.args else err}", file=sys.stderr)
+            return 2
+        rows = clinic.progress(patient["id"], args.exercise)
+        programme = clinic.programme(patient["id"])
+        ex_ids = {r["exercise_id"] for r in rows} | {i["exercise_id"] for i in (programme or {}).get("items", [])}
+        if args.exercise:
+            ex_ids = {args.exercise}
+        targets = {ex: t for ex in sorted(ex_ids) if (t := clinic.targets(patient["id"], ex))}
+    path = render_report(patient, rows, Path(args.out), programme=programme, targets=targets)
+    print(f"wrote {path} ({len(rows)} sessions) and {path.parent / 'progress.csv'}, {path.parent / 'sessions.csv'}")
+    print("the report holds the patient's data: share it only with the patient and their care team")
+    return 0
 
 
 def _cmd_exercises(args: argparse.Namespace) -> int:
@@ -210,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
             from .demo import run_demo
 
             return run_demo(args.exercise, speed=args.speed, out=args.out)
+        if args.cmd == "report":
+            return _cmd_report(args)
         if args.cmd == "live":
             from .demo import run_live
 
