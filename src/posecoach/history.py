@@ -113,7 +113,62 @@ def _v2(con: sqlite3.Connection) -> None:
     con.execute("CREATE INDEX sessions_started ON sessions(started_at)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+def _v3(con: sqlite3.Connection) -> None:
+    # Issue 5, the therapist's data (``posecoach.clinic``): patients, their
+    # reference recordings, per-exercise targets and programmes; a session
+    # may belong to a patient (NULL for the sessions recorded before).
+    # Tables are prefixed ``clinic_`` (``references`` is an SQL keyword).
+    # AUTOINCREMENT: a deleted patient's id is never given to a new one, so
+    # nothing left behind (a references/<id>/ folder) can be inherited.
+    con.execute(
+        """CREATE TABLE clinic_patients (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            notes TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        )"""
+    )
+    con.execute("ALTER TABLE sessions ADD COLUMN patient_id INTEGER REFERENCES clinic_patients(id)")
+    con.execute("CREATE INDEX sessions_patient ON sessions(patient_id, exercise_id)")
+    con.execute(
+        """CREATE TABLE clinic_references (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            patient_id INTEGER NOT NULL REFERENCES clinic_patients(id) ON DELETE CASCADE,
+            exercise_id TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            notes TEXT NOT NULL DEFAULT '',
+            landmarks_file TEXT,
+            video_file TEXT,
+            trace TEXT NOT NULL DEFAULT '[]',
+            reps TEXT NOT NULL DEFAULT '[]',
+            summary TEXT NOT NULL DEFAULT '{}',
+            recorded_at TEXT NOT NULL
+        )"""
+    )
+    con.execute("CREATE INDEX clinic_references_patient ON clinic_references(patient_id, exercise_id)")
+    con.execute(
+        """CREATE TABLE clinic_targets (
+            patient_id INTEGER NOT NULL REFERENCES clinic_patients(id) ON DELETE CASCADE,
+            exercise_id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (patient_id, exercise_id)
+        )"""
+    )
+    con.execute(
+        """CREATE TABLE clinic_programmes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            patient_id INTEGER NOT NULL REFERENCES clinic_patients(id) ON DELETE CASCADE,
+            items TEXT NOT NULL,
+            days_per_week INTEGER NOT NULL,
+            rule TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    con.execute("CREATE INDEX clinic_programmes_patient ON clinic_programmes(patient_id)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 _REQUIRED_TABLES = {"sessions", "reps", "events"}
 
