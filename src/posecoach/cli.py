@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     lv.add_argument("--exercise", "-e", required=True)
     lv.add_argument("--model", default=None)
     _add_report_parser(sub)
+    _add_clinic_parsers(sub)
     return p
 
 
@@ -208,6 +209,166 @@ def _print_table(results: list[dict]) -> None:
         print("  ".join(c.ljust(w) if i in (0, 4) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
 
 
+# ------------------------------------------------------------ clinic data
+# `posecoach patient add|list|delete`, `posecoach programme set|show|today`,
+# `posecoach db backup|restore` (posecoach.clinic; the same database as the
+# app's session history, under POSECOACH_HOME).
+
+
+def _add_clinic_parsers(sub: argparse._SubParsersAction) -> None:
+    pa = sub.add_parser("patient", help="add, list or delete patients (delete removes all their data)")
+    psub = pa.add_subparsers(dest="action", required=True)
+    x = psub.add_parser("add", help="add a patient")
+    x.add_argument("name")
+    x.add_argument("--notes", default="", help="free text (diagnosis, what to watch)")
+    psub.add_parser("list", help="the patients, with their number of sessions")
+    x = psub.add_parser("delete", help="delete a patient and ALL their data (sessions, references, files)")
+    x.add_argument("name", help="patient name (or id)")
+    x.add_argument("--yes", action="store_true", help="really delete (without it, only says what would go)")
+
+    pr = sub.add_parser("programme", help="a patient's programme: exercises x sets x reps x hold, progression")
+    rsub = pr.add_subparsers(dest="action", required=True)
+    x = rsub.add_parser(
+        "set",
+        help="set the programme",
+        description="ITEM is EXERCISE:SETSxREPS or EXERCISE:SETSxREPS:HOLD_SECONDS, e.g. glute_bridge:3x10:5. "
+        "Reps go up by --add-reps after every --every sessions in which pain did not rise (up to --max-reps); "
+        "when pain rises they are held back (and drop one step if it rose by 2 or more).",
+    )
+    x.add_argument("--patient", "-p", required=True)
+    x.add_argument("--item", "-i", action="append", required=True, metavar="ITEM",
+                   help="EXERCISE:SETSxREPS[:HOLD_S]; repeat for each exercise")
+    x.add_argument("--days", type=int, default=5, help="days per week (default: %(default)s)")
+    x.add_argument("--add-reps", type=int, default=1, help="reps added at each step (default: %(default)s)")
+    x.add_argument("--every", type=int, default=3, help="sessions without more pain per step (default: %(default)s)")
+    x.add_argument("--max-reps", type=int, default=15, help="never more reps than this (default: %(default)s)")
+    x.add_argument("--no-hold-back", action="store_true", help="progress even when pain rises")
+    x = rsub.add_parser("show", help="the current programme")
+    x.add_argument("--patient", "-p", required=True)
+    x = rsub.add_parser("today", help="today's exercises, after progression")
+    x.add_argument("--patient", "-p", required=True)
+    x.add_argument("--date", default=None, help="YYYY-MM-DD instead of today")
+
+    db = sub.add_parser("db", help="back up or restore the database (history, patients, programmes)")
+    dsub = db.add_subparsers(dest="action", required=True)
+    x = dsub.add_parser("backup", help="copy the database to FILE (or into a folder)")
+    x.add_argument("file")
+    x = dsub.add_parser("restore", help="replace the database with a backup (the current one is kept aside)")
+    x.add_argument("file")
+
+
+def _parse_item(text: str) -> dict:
+    from .exercise import find_exercise
+
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        sets, reps = parts[1].lower().split("x")
+        item = {"exercise_id": parts[0].strip(), "sets": int(sets), "reps": int(reps),
+                "hold_s": float(parts[2].rstrip("s")) if len(parts) == 3 and parts[2] else None}
+    except ValueError:
+        raise ValueError(f"programme item {text!r}: write EXERCISE:SETSxREPS or EXERCISE:SETSxREPS:HOLD_S, "
+                         "e.g. glute_bridge:3x10:5") from None
+    item["exercise_id"] = find_exercise(item["exercise_id"]).id  # one-line ExerciseError if unknown
+    return item
+
+
+def _print_programme(prog: dict | None, name: str) -> None:
+    if prog is None:
+        print(f"{name} has no programme: set one with `posecoach programme set --patient {name!r} --item EX:3x10`")
+        return
+    r = prog["rule"]
+    print(f"{name}: {prog['days_per_week']} days a week, set {prog['created_at'][:16].replace('T', ' ')}")
+    for i in prog["items"]:
+        hold = f", hold {i['hold_s']:g} s" if i.get("hold_s") else ""
+        print(f"  {i['exercise_id']}: {i['sets']} x {i['reps']}{hold}")
+    back = "held back when pain rises" if r["hold_back_if_pain_rises"] else "pain not considered"
+    print(f"  progression: +{r['add_reps']} reps every {r['every_n_sessions']} sessions without more pain, "
+          f"up to {r['max_reps']}; {back}")
+
+
+def _cmd_clinic(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from .clinic import Clinic
+
+    try:
+        with Clinic() as clinic:
+            if args.cmd == "patient":
+                return _cmd_patient(clinic, args)
+            if args.cmd == "programme":
+                p = clinic.patient(args.patient)
+                if args.action == "set":
+                    items = [_parse_item(t) for t in args.item]
+                    rule = {"add_reps": args.add_reps, "every_n_sessions": args.every, "max_reps": args.max_reps,
+                            "hold_back_if_pain_rises": not args.no_hold_back}
+                    clinic.set_programme(p["id"], items, days_per_week=args.days, rule=rule)
+                    _print_programme(clinic.programme(p["id"]), p["name"])
+                elif args.action == "show":
+                    _print_programme(clinic.programme(p["id"]), p["name"])
+                else:
+                    try:
+                        day = date.fromisoformat(args.date) if args.date else date.today()
+                    except ValueError:
+                        raise ValueError(f"--date {args.date!r}: write YYYY-MM-DD") from None
+                    plan = clinic.todays_plan(p["id"], day)
+                    if not plan:
+                        _print_programme(None, p["name"])
+                        return 1
+                    print(f"{p['name']}, {day.isoformat()}:")
+                    for i in plan:
+                        hold = f", hold {i['hold_s']:g} s" if i.get("hold_s") else ""
+                        done = f"  (done {i['done_today']}x today)" if i["done_today"] else ""
+                        print(f"  {i['exercise_id']}: {i['sets']} x {i['reps']}{hold} -- {i['progression']}{done}")
+                return 0
+            # db
+            if args.action == "backup":
+                out = clinic.backup(Path(args.file))
+                print(f"backed up {clinic.path} to {out}")
+                print("the backup holds patients' data: keep it somewhere safe (reference landmark files under "
+                      f"{clinic.path.parent / 'references'} are not inside it)")
+            else:
+                keep = clinic.restore(Path(args.file))
+                print(f"restored {clinic.path} from {args.file}; the previous database is kept in {keep}")
+            return 0
+    except (ValueError, KeyError) as err:
+        print(f"ERROR {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+
+
+def _cmd_patient(clinic, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    if args.action == "add":
+        pid = clinic.add_patient(args.name, notes=args.notes)
+        print(f"added patient {clinic.patient(pid)['name']} (id {pid})")
+        return 0
+    if args.action == "list":
+        rows = clinic.patients()
+        if not rows:
+            print("no patients yet: add one with `posecoach patient add NAME`")
+            return 0
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            last = f", last {r['last_session']}" if r["last_session"] else ""
+            notes = f"  {r['notes']}" if r["notes"] else ""
+            print(f"{r['id']:>4}  {r['name']:<{width}}  {r['sessions']} sessions{last}{notes}")
+        return 0
+    p = clinic.patient(args.name)
+    if not args.yes:
+        n = len(clinic.sessions(p["id"]))
+        refs = len(clinic.references(p["id"]))
+        print(f"ERROR this deletes {p['name']} with {n} sessions, {refs} references, targets and programmes, "
+              f"for good: add --yes", file=sys.stderr)
+        return 2
+    c = clinic.delete_patient(p["id"])
+    print(f"deleted {c['patient']}: {c['sessions']} sessions ({c['reps']} reps, {c['events']} events), "
+          f"{c['references']} references ({c['files']} files), {c['targets']} targets, {c['programmes']} programmes")
+    for f in c["files_left"]:
+        print(f"warning {f} could not be removed: delete it by hand", file=sys.stderr)
+    print("backups made before this still hold their data")
+    return 1 if c["files_left"] else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -242,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_demo(args.exercise, speed=args.speed, out=args.out)
         if args.cmd == "report":
             return _cmd_report(args)
+        if args.cmd in ("patient", "programme", "db"):
+            return _cmd_clinic(args)
         if args.cmd == "live":
             from .demo import run_live
 
