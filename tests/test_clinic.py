@@ -279,3 +279,104 @@ def test_survives_a_kill_in_the_middle_of_a_write(tmp_path):
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert con.execute("SELECT COUNT(*) FROM reps").fetchone()[0] == 3
     con.close()
+
+
+# ------------------------------------------------------------------- CLI
+
+
+def cli(capsys, *argv):
+    from posecoach.cli import main
+
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_cli_patients_and_programme(capsys):
+    rc, out, _ = cli(capsys, "patient", "add", "Ann Smith", "--notes", "L4-L5")
+    assert rc == 0 and "added patient Ann Smith" in out
+    rc, _, err = cli(capsys, "patient", "add", "ann smith")
+    assert rc == 2 and err.strip().count("\n") == 0 and err.startswith("ERROR ") and "already exists" in err
+    rc, out, _ = cli(capsys, "patient", "list")
+    assert rc == 0 and "Ann Smith" in out and "L4-L5" in out
+    rc, out, _ = cli(capsys, "programme", "set", "--patient", "Ann Smith", "--item", "glute_bridge:3x10:5",
+                     "--item", "squat:2x8", "--days", "3", "--every", "2", "--add-reps", "2",
+                     "--since", (datetime.now() - timedelta(days=7)).date().isoformat())
+    assert rc == 0 and "glute_bridge: 3 x 10, hold 5 s" in out and "squat: 2 x 8" in out
+    with Clinic() as c:
+        pid = c.patient("Ann Smith")["id"]
+        prog = c.programme(pid)
+        assert prog["days_per_week"] == 3 and prog["rule"]["every_n_sessions"] == 2
+        for k in range(2):
+            add_session(c, pid, n=8, when=datetime.now() - timedelta(days=2 - k))
+    rc, out, _ = cli(capsys, "programme", "today", "--patient", "Ann Smith")
+    assert rc == 0 and "squat: 2 x 10" in out and "glute_bridge: 3 x 10" in out
+    rc, out, _ = cli(capsys, "programme", "show", "-p", "Ann Smith")
+    assert rc == 0 and "3 days a week" in out
+    for bad, match in ((["--item", "squat:2by8"], "EXERCISE:SETSxREPS"),
+                       (["--item", "no_such_exercise:2x8"], "unknown exercise"),
+                       (["--item", "squat:2x8", "--days", "9"], "1-7"),
+                       (["--item", "squat:2x8", "--since", "last week"], "YYYY-MM-DD")):
+        rc, _, err = cli(capsys, "programme", "set", "-p", "Ann Smith", *bad)
+        assert rc == 2 and match in err and err.strip().count("\n") == 0
+    rc, _, err = cli(capsys, "programme", "show", "-p", "Nobody")
+    assert rc == 2 and "unknown patient Nobody" in err and err.strip().count("\n") == 0
+    # delete asks for --yes
+    rc, _, err = cli(capsys, "patient", "delete", "Ann Smith")
+    assert rc == 2 and "--yes" in err
+    with Clinic() as c:
+        assert c.patient("Ann Smith")
+    rc, out, _ = cli(capsys, "patient", "delete", "Ann Smith", "--yes")
+    assert rc == 0 and "deleted Ann Smith: 2 sessions" in out
+    with Clinic() as c:
+        assert c.patients() == [] and c.history.sessions() == []
+
+
+def test_cli_backup_and_restore(tmp_path, capsys):
+    with Clinic() as c:
+        pid = c.add_patient("Ann")
+        c.set_targets(pid, "squat", {"peak": 120})
+        add_session(c, pid, n=3)
+    backup = tmp_path / "backups" / "clinic.db"
+    rc, out, _ = cli(capsys, "db", "backup", str(backup))
+    assert rc == 0 and str(backup) in out and backup.is_file()
+    assert History.validate(backup) == hist.SCHEMA_VERSION
+    rc, out, _ = cli(capsys, "db", "backup", str(tmp_path))  # into a folder
+    assert rc == 0 and list(tmp_path.glob("posecoach-*.db"))
+
+    with Clinic() as c:  # after the backup: a mistake, then more data
+        c.delete_patient("Ann")
+        c.add_patient("Bob")
+    rc, out, _ = cli(capsys, "db", "restore", str(backup))
+    assert rc == 0 and "previous database is kept in" in out
+    with Clinic() as c:
+        assert [p["name"] for p in c.patients()] == ["Ann"]
+        pid = c.patient("Ann")["id"]
+        assert c.targets(pid, "squat")["peak"] == 120 and len(c.progress(pid)) == 1
+    kept = list(home_dir().glob("posecoach.db.before-restore-*"))
+    assert len(kept) == 1
+    with Clinic(kept[0]) as c:
+        assert [p["name"] for p in c.patients()] == ["Bob"]
+
+    for bad in (tmp_path / "missing.db", tmp_path / "junk.db"):
+        if bad.name == "junk.db":
+            bad.write_bytes(b"not a database" * 100)
+        rc, _, err = cli(capsys, "db", "restore", str(bad))
+        assert rc == 2 and err.startswith("ERROR ") and err.strip().count("\n") == 0
+    with Clinic() as c:  # untouched by the failed restores
+        assert [p["name"] for p in c.patients()] == ["Ann"]
+
+
+def test_cli_restores_an_older_backup_and_migrates_it(tmp_path, capsys, monkeypatch):
+    old = tmp_path / "v2.db"
+    monkeypatch.setattr(hist, "SCHEMA_VERSION", 2)
+    with History(old) as h:
+        sid = h.start_session("squat", source="x", pain_before=1, planned_sets=1, planned_reps=1)
+        h.finish_session(sid, summary={}, pain_after=1, stopped="completed")
+    monkeypatch.undo()
+    rc, _, _ = cli(capsys, "patient", "add", "Ann")
+    rc, out, _ = cli(capsys, "db", "restore", str(old))
+    assert rc == 0
+    with Clinic() as c:
+        assert c.history.schema_version == hist.SCHEMA_VERSION and c.patients() == []
+        assert [s["id"] for s in c.history.sessions()] == [sid]

@@ -243,6 +243,8 @@ def _add_clinic_parsers(sub: argparse._SubParsersAction) -> None:
     x.add_argument("--every", type=int, default=3, help="sessions without more pain per step (default: %(default)s)")
     x.add_argument("--max-reps", type=int, default=15, help="never more reps than this (default: %(default)s)")
     x.add_argument("--no-hold-back", action="store_true", help="progress even when pain rises")
+    x.add_argument("--since", default=None, metavar="YYYY-MM-DD",
+                   help="count sessions from this day for progression (default: from now)")
     x = rsub.add_parser("show", help="the current programme")
     x.add_argument("--patient", "-p", required=True)
     x = rsub.add_parser("today", help="today's exercises, after progression")
@@ -289,7 +291,7 @@ def _print_programme(prog: dict | None, name: str) -> None:
 
 
 def _cmd_clinic(args: argparse.Namespace) -> int:
-    from datetime import date
+    from datetime import date, datetime
 
     from .clinic import Clinic
 
@@ -303,7 +305,13 @@ def _cmd_clinic(args: argparse.Namespace) -> int:
                     items = [_parse_item(t) for t in args.item]
                     rule = {"add_reps": args.add_reps, "every_n_sessions": args.every, "max_reps": args.max_reps,
                             "hold_back_if_pain_rises": not args.no_hold_back}
-                    clinic.set_programme(p["id"], items, days_per_week=args.days, rule=rule)
+                    since = None
+                    if args.since:
+                        try:
+                            since = datetime.combine(date.fromisoformat(args.since), datetime.min.time())
+                        except ValueError:
+                            raise ValueError(f"--since {args.since!r}: write YYYY-MM-DD") from None
+                    clinic.set_programme(p["id"], items, days_per_week=args.days, rule=rule, created_at=since)
                     _print_programme(clinic.programme(p["id"]), p["name"])
                 elif args.action == "show":
                     _print_programme(clinic.programme(p["id"]), p["name"])
