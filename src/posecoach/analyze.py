@@ -40,6 +40,7 @@ class AnalyzeOptions:
     num_poses: int = 2
     config: SessionConfig = SessionConfig()
     save_landmarks: bool = False
+    patient: str | None = None  # judge against this patient's targets and reference; store the session for them
 
 
 def analyze_video(
@@ -49,11 +50,15 @@ def analyze_video(
     progress: Callable[[int], None] | None = None,
     exercise: Exercise | None = None,
     record_to: Path | None = None,
+    estimator_factory: Callable[[], object] | None = None,
 ) -> dict:
     """Analyse one video; raises ``PosecoachError`` subclasses on bad input.
 
     ``record_to``: also save the landmarks (``posecoach.recording``) so the video can be
     re-judged later without the model (``posecoach replay``).
+    ``opts.patient``: count against that patient's targets, add "similarity" and "differs_most"
+    (vs their reference) to each rep, and store the session for them (``_judge_for_patient``).
+    ``estimator_factory``: stands in for ``PoseEstimator(opts.model, num_poses=...)`` (tests).
     """
     from .estimator import PoseEstimator  # the mediapipe adapter, imported only when needed
     from .scenecut import SceneCutDetector
@@ -61,12 +66,12 @@ def analyze_video(
 
     ex = exercise or find_exercise(opts.exercise)
     t0 = time.perf_counter()
-    session = Session(ex, config=opts.config)
+    judge = _patient_judge(opts.patient, ex) if opts.patient else None
+    session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
     cuts = SceneCutDetector()
     recorded: list | None = [] if record_to is not None else None
-    with VideoFileSource(path, max_side=opts.max_side) as src, PoseEstimator(
-        opts.model, num_poses=opts.num_poses
-    ) as est:
+    make_estimator = estimator_factory or (lambda: PoseEstimator(opts.model, num_poses=opts.num_poses))
+    with VideoFileSource(path, max_side=opts.max_side) as src, make_estimator() as est:
         pending = 0
         size = None
         for frame in src:
@@ -98,7 +103,32 @@ def analyze_video(
     result["processing_s"] = round(time.perf_counter() - t0, 3)
     # The duration is that of the video, not of the span between first and last frame.
     result["duration_s"] = round(session.frames / fps, 3) if fps else result["duration_s"]
+    if judge is not None:
+        _judge_for_patient(judge, result, session)
     return result
+
+
+def _patient_judge(patient: str, exercise: Exercise):
+    """The patient's targets and reference (``posecoach.reference.PatientJudge``); one-line errors."""
+    from .clinic import Clinic
+    from .reference import PatientJudge
+
+    try:
+        with Clinic() as c:
+            return PatientJudge.load(c, patient, exercise)
+    except KeyError as e:
+        raise PosecoachError(str(e.args[0]) if e.args else str(e)) from None
+    except ValueError as e:
+        raise PosecoachError(f"targets of {patient} for {exercise.id}: {e}; fix them with `posecoach targets set`") from None
+
+
+def _judge_for_patient(judge, result: dict, session: Session) -> None:
+    """Similarity per rep vs the reference, and the session stored for the patient (``session_id``)."""
+    from .clinic import Clinic
+
+    judge.judge(result, session)
+    with Clinic() as c:
+        result["session_id"] = judge.store(c, result)
 
 
 def replay_recording(path: str | Path, exercise: Exercise) -> dict:
@@ -148,7 +178,10 @@ def _reps_csv(result: dict) -> str:
     import io
 
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=REP_CSV_FIELDS, extrasaction="ignore")
+    fields = list(REP_CSV_FIELDS)
+    if any("similarity" in r for r in result.get("rep_details", [])):
+        fields += ["similarity", "differs_most"]  # judged against a patient's reference
+    w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     w.writeheader()
     for r in result.get("rep_details", []):
         row = dict(r)

@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="run the videos on a Dask cluster (scheduler address, or 'local')")
     a.add_argument("--save-landmarks", action="store_true",
                    help="also save <stem>_landmarks.jsonl, to re-judge later with `posecoach replay`")
+    a.add_argument("--patient", "-p", default=None, metavar="NAME",
+                   help="judge against this patient's targets, score each rep against their reference, "
+                        "and store the session for them")
 
     r = sub.add_parser("replay", help="judge saved landmarks (from analyze --save-landmarks) without the model")
     r.add_argument("recordings", nargs="+", help="*_landmarks.jsonl files")
@@ -69,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     lv.add_argument("--model", default=None)
     _add_report_parser(sub)
     _add_clinic_parsers(sub)
+    _add_reference_parsers(sub)
     return p
 
 
@@ -154,7 +158,11 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         print("ERROR no video to analyse; pass video files or folders that contain some", file=sys.stderr)
         return 2
     out = Path(args.out)
-    opts = AnalyzeOptions(exercise=args.exercise, model=args.model, save_landmarks=args.save_landmarks)
+    if args.patient and args.dask:
+        print("ERROR --patient stores the sessions in this machine's database: run it without --dask", file=sys.stderr)
+        return 2
+    opts = AnalyzeOptions(exercise=args.exercise, model=args.model, save_landmarks=args.save_landmarks,
+                          patient=args.patient)
 
     def show(res: dict) -> None:
         if "error" in res:
@@ -168,6 +176,8 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
         dask=args.dask,
     )
     _print_table(results)
+    if args.patient:
+        _print_patient_results(results)
     print(f"results in {out}/ (per video JSON and reps CSV, summary.csv, report.md)")
     failed = sum("error" in r for r in results) + len(problems)
     return 1 if failed else 0
@@ -377,6 +387,132 @@ def _cmd_patient(clinic, args: argparse.Namespace) -> int:  # type: ignore[no-un
     return 1 if c["files_left"] else 0
 
 
+# ------------------------------------------------------- references and targets
+# `posecoach reference record|list`, `posecoach targets show|set` (posecoach.reference).
+
+
+def _add_reference_parsers(sub: argparse._SubParsersAction) -> None:
+    rf = sub.add_parser("reference", help="record a patient's reference movement (from which their targets come)")
+    fsub = rf.add_subparsers(dest="action", required=True)
+    x = fsub.add_parser("record", help="record a reference from a video file or a camera; derives the targets")
+    x.add_argument("--source", "-s", required=True, help="video file, or camera index (e.g. 0)")
+    x.add_argument("--exercise", "-e", required=True)
+    x.add_argument("--patient", "-p", required=True, help="patient name (added if new)")
+    x.add_argument("--notes", default="", help="free text kept with the reference")
+    x.add_argument("--keep-video", action="store_true", help="also keep the video (default: only the landmarks)")
+    x.add_argument("--rom-share", type=float, default=0.8,
+                   help="peak target as a share of the reference's range of motion (default: %(default)s)")
+    x.add_argument("--seconds", type=float, default=None, help="with a camera: how long to record (default 30)")
+    x.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
+    x = fsub.add_parser("list", help="a patient's references")
+    x.add_argument("--patient", "-p", required=True)
+    x.add_argument("--exercise", "-e", default=None)
+
+    tg = sub.add_parser("targets", help="show or adjust a patient's targets for an exercise")
+    tsub = tg.add_subparsers(dest="action", required=True)
+    for name, hlp in (("show", "the targets the coach judges this patient against"),
+                      ("set", "adjust the targets (only the values given change)")):
+        x = tsub.add_parser(name, help=hlp)
+        x.add_argument("--patient", "-p", required=True)
+        x.add_argument("--exercise", "-e", required=True)
+        if name == "set":
+            x.add_argument("--peak", type=float, default=None, help="main-angle value that counts as the top of a rep")
+            x.add_argument("--rest", type=float, default=None, help="main-angle value the rep must come back to")
+            x.add_argument("--hold", type=float, default=None, help="seconds to hold at the top")
+            x.add_argument("--tempo", type=float, default=None, help="seconds per rep")
+            x.add_argument("--note", default=None)
+
+
+def _print_targets(exercise, t: dict | None, name: str) -> None:  # type: ignore[no-untyped-def]
+    rep = exercise.rep
+    unit = " (offsets from the resting value)" if rep.relative else ""
+    if t is None:
+        print(f"{name} has no targets for {exercise.id}: the exercise's own apply{unit}: "
+              f"rest {rep.rest:g}, peak {rep.peak:g} ({rep.angle})")
+        return
+    fmt = lambda v, u="": "-" if v is None else f"{v:g}{u}"  # noqa: E731
+    print(f"{name}, {exercise.id} ({rep.angle}{unit}): rest {fmt(t.get('rest'))}, peak {fmt(t.get('peak'))}, "
+          f"hold {fmt(t.get('hold_s'), ' s')}, tempo {fmt(t.get('tempo_s'), ' s')}/rep"
+          f"  [exercise: rest {rep.rest:g}, peak {rep.peak:g}]")
+    extra = [f"reference {t['reference_id']}" if t.get("reference_id") is not None else "",
+             f"rom share {t['rom_share']:g}" if t.get("rom_share") is not None else "", t.get("note") or ""]
+    if any(extra):
+        print("  " + "; ".join(e for e in extra if e))
+
+
+def _cmd_reference(args: argparse.Namespace) -> int:
+    from .clinic import Clinic
+    from .exercise import find_exercise
+    from .reference import record_reference, targets_for
+
+    try:
+        with Clinic() as clinic:
+            if args.cmd == "reference" and args.action == "record":
+                ex = find_exercise(args.exercise)
+                try:
+                    p = clinic.patient(args.patient)
+                except KeyError:
+                    pid = clinic.add_patient(args.patient)
+                    p = clinic.patient(pid)
+                    print(f"added patient {p['name']} (id {pid})")
+                res = record_reference(args.source, ex.id, p["id"], notes=args.notes, keep_video=args.keep_video,
+                                       clinic=clinic, model=args.model, rom_share=args.rom_share,
+                                       seconds=args.seconds, log=print)
+                sm = res["summary"]
+                print(f"reference {res['reference_id']} for {p['name']}: {ex.id}, {len(res['reps'])} reps "
+                      f"(segmented by {sm.get('segmented_by', 'exercise thresholds')}), landmarks in {res['landmarks_file']}")
+                _print_targets(ex, res["targets"], p["name"])
+                print(f"review or adjust them: posecoach targets set --patient {p['name']!r} --exercise {ex.id} "
+                      "--peak X --rest Y --hold S")
+                return 0
+            p = clinic.patient(args.patient)
+            if args.cmd == "reference":
+                refs = clinic.references(p["id"], args.exercise)
+                if not refs:
+                    print(f"{p['name']} has no references: record one with `posecoach reference record`")
+                    return 0
+                for r in refs:
+                    kept = ", video kept" if r["video_file"] else ""
+                    notes = f"  {r['notes']}" if r["notes"] else ""
+                    print(f"{r['id']:>4}  {r['recorded_at'][:16].replace('T', ' ')}  {r['exercise_id']}  "
+                          f"{len(r['reps'])} reps  from {r['source']}{kept}{notes}")
+                return 0
+            ex = find_exercise(args.exercise)
+            current = clinic.targets(p["id"], ex.id)
+            if args.action == "set":
+                t = {k: v for k, v in (current or {}).items() if k != "updated_at"}
+                if current is None:
+                    t = {"rest": ex.rep.rest, "peak": ex.rep.peak, "hold_s": ex.hold.seconds if ex.hold else None,
+                         "reference_id": None}
+                    if ex.rep.relative:
+                        t["relative"] = True
+                for key, val in (("peak", args.peak), ("rest", args.rest), ("hold_s", args.hold),
+                                 ("tempo_s", args.tempo), ("note", args.note)):
+                    if val is not None:
+                        t[key] = val
+                if args.note is None and any(v is not None for v in (args.peak, args.rest, args.hold, args.tempo)):
+                    t["note"] = "adjusted by the therapist"
+                targets_for(ex, t)  # check before storing
+                clinic.set_targets(p["id"], ex.id, t)
+                current = clinic.targets(p["id"], ex.id)
+            _print_targets(ex, current, p["name"])
+            return 0
+    except (ValueError, KeyError) as err:
+        print(f"ERROR {err.args[0] if err.args else err}", file=sys.stderr)
+        return 2
+
+
+def _print_patient_results(results: list[dict]) -> None:
+    for r in results:
+        if "error" in r:
+            continue
+        sims = ", ".join("-" if d.get("similarity") is None else f"{d['similarity']:.0f} ({d['differs_most']})"
+                         for d in r.get("rep_details", []))
+        med = r.get("similarity_median")
+        print(f"{Path(r['source']).name}: {r.get('patient')}, session {r.get('session_id')} stored; similarity to "
+              f"the reference {'-' if med is None else f'{med:.0f}'} (median){': ' + sims if sims else ''}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -413,6 +549,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_report(args)
         if args.cmd in ("patient", "programme", "db"):
             return _cmd_clinic(args)
+        if args.cmd in ("reference", "targets"):
+            return _cmd_reference(args)
         if args.cmd == "live":
             from .demo import run_live
 

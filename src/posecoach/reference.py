@@ -18,7 +18,8 @@ minus its resting value:
 - ``peak = resting value + rom_share * R`` (0.8 by default): the patient is asked for 80 % of their own
   reference range, not a textbook range;
 - ``hold_s`` (exercises with a hold): the median time the reference spent beyond that ``peak`` in each
-  rep (rounded to 0.5 s), so the hold is timed the way the coach will time it;
+  rep (rounded down to 0.5 s), so the hold is timed the way the coach will time it and the
+  reference itself meets it;
 - ``tempo_s``: the median duration of a reference rep.
 
 Exercises counted relative to the person's own resting value (``rep.relative``: pelvic tilt, partial
@@ -177,7 +178,7 @@ def derive_targets(exercise: Exercise, trace: list[tuple[float, float]], reps: l
 
 def _hold_beyond(t: np.ndarray, v: np.ndarray, reps: list[dict], peak_thr: float, sign: float, *,
                  relative: bool, baseline: float) -> float | None:
-    """Median over reps of the time the trace stayed beyond ``peak_thr`` (rounded to 0.5 s)."""
+    """Median over reps of the time the trace stayed beyond ``peak_thr`` (rounded down to 0.5 s)."""
     holds = []
     for r in reps:
         sel = (t >= r["start_s"]) & (t <= r["end_s"])
@@ -191,7 +192,7 @@ def _hold_beyond(t: np.ndarray, v: np.ndarray, reps: list[dict], peak_thr: float
         holds.append(float(np.sum(dt[beyond])))
     if not holds:
         return None
-    return round(2 * statistics.median(holds)) / 2
+    return math.floor(2 * statistics.median(holds)) / 2
 
 
 def targets_for(exercise: Exercise, targets: dict | None) -> Targets | None:
