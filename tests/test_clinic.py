@@ -248,8 +248,9 @@ KILLER = textwrap.dedent(
         sid = con.execute(
             "INSERT INTO sessions (exercise_id, started_at, patient_id) VALUES ('squat', 'x', ?)", (pid,)
         ).lastrowid
-        for i in range(500):
-            con.execute("INSERT INTO reps (session_id, set_index, data) VALUES (?, 0, '{}')", (sid,))
+        blob = '"' + "x" * 4000 + '"'
+        for i in range(2000):  # ~8 MB: more than the page cache, so pages spill into the WAL uncommitted
+            con.execute("INSERT INTO reps (session_id, set_index, data) VALUES (?, 0, ?)", (sid, blob))
         con.execute("UPDATE clinic_patients SET notes = 'overwritten' WHERE id = ?", (pid,))
         con.execute("DELETE FROM clinic_targets")
         print("inside", flush=True)
@@ -270,6 +271,8 @@ def test_survives_a_kill_in_the_middle_of_a_write(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     p = subprocess.run([sys.executable, "-c", KILLER, str(db)], capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode == 9 and "inside" in p.stdout, p.stderr
+    wal = db.with_name(db.name + "-wal")
+    assert wal.stat().st_size > 4_000_000  # the partial write did reach the disk
     with Clinic(db) as c:
         assert (c.patients(), c.progress(pid), c.history.session(sid), c.targets(pid, "squat")) == before
         assert [p["name"] for p in c.patients()] == ["Ann"]
