@@ -268,10 +268,26 @@ def _plot_rom(ax: Any, rs: Sequence[dict]) -> bool:
     if any(t is not None for t in tgt):
         ax.step(xs, [float("nan") if t is None else t for t in tgt], where="mid", color="#d9534f", lw=1.5,
                 ls="--", label="target")
-    ax.set_ylabel("main angle (deg)", fontsize=8)
+    if _decreasing(rs):  # e.g. knee angle in a squat: smaller = further; draw further as up
+        ax.invert_yaxis()
+        ax.set_ylabel("main angle (deg, axis reversed)", fontsize=8)
+    else:
+        ax.set_ylabel("main angle (deg)", fontsize=8)
     ax.legend(fontsize=7, loc="best")
     _dates(ax, xs)
     return True
+
+
+def _decreasing(rs: Sequence[dict]) -> bool:
+    """Whether the exercise's main angle gets smaller toward the peak (from its definition)."""
+    ex_id = str(rs[0].get("exercise_id", "")) if rs else ""
+    try:
+        from .exercise import find_exercise
+
+        rep = find_exercise(ex_id).rep
+        return float(rep.peak) < float(rep.rest) and not getattr(rep, "relative", False)
+    except Exception:
+        return False
 
 
 def _plot_similarity(ax: Any, rs: Sequence[dict]) -> bool:
