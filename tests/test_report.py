@@ -95,3 +95,40 @@ def test_programme_and_targets_sections(tmp_path):
 def test_progress_figure_png(ex):
     png = progress_figure_png(_rows(), ex)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2000
+
+
+def test_sample_patient_through_clinic_and_cli(tmp_path, capsys):
+    """A few simulated days through Session and Clinic, then `posecoach report NAME --out DIR`."""
+    import importlib.util
+    import os
+    from pathlib import Path
+
+    from posecoach.cli import main
+    from posecoach.paths import home_dir
+
+    spec = importlib.util.spec_from_file_location(
+        "make_sample_report", Path(__file__).resolve().parents[1] / "bench" / "make_sample_report.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert os.environ.get("POSECOACH_HOME")  # the autouse fixture: nothing touches the user's data
+    db = home_dir() / "posecoach.db"
+    mod.build(db, tmp_path / "direct", days=3)  # Mon-Wed: up to 3 days, 2 exercises each
+    assert (tmp_path / "direct" / "report.html").exists()
+
+    out = tmp_path / "cli"
+    assert main(["report", mod.PATIENT, "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64,") >= 8  # 2 exercises x (reps, rom, similarity, faults, pain)
+    with open(out / "sessions.csv", newline="") as f:
+        sessions = list(csv.DictReader(f))
+    assert {s["exercise_id"] for s in sessions} == {"glute_bridge", "squat"}
+    assert all(int(s["reps_done"]) > 0 for s in sessions)
+    assert all(s["similarity_median"] for s in sessions)
+    assert (out / "progress.csv").exists()
+
+    assert main(["report", mod.PATIENT, "--out", str(tmp_path / "sq"), "--exercise", "squat"]) == 0
+    with open(tmp_path / "sq" / "sessions.csv", newline="") as f:
+        assert {s["exercise_id"] for s in csv.DictReader(f)} == {"squat"}
+    assert main(["report", "Nobody", "--out", str(tmp_path / "x")]) == 2
+    assert "Nobody" in capsys.readouterr().err
