@@ -11,9 +11,10 @@ sampled) or an ``(n, 2)`` array of ``(t seconds, value)`` rows.  Both reps are p
    from 0 (rest) to 1 (peak); a rep that only reaches 60 % of the reference's range tops out at 0.6.
    Subtracting each rep's own baseline means a patient who rests a few degrees differently (or a camera
    placed differently) is not penalised; what counts is the movement.
-3. **Movement only.**  Samples before the trajectory first leaves rest by 10 % of the range, and after
-   it last comes back within 10 %, are dropped (one sample is kept on each side), so the rep windows of
-   the engine (which depend on the thresholds used) do not matter, nor does a pause at rest.
+3. **Movement only.**  The movement is the one excursion around the rep's peak that stays more than
+   10 % of the range away from rest; what comes before and after it is dropped (one sample is kept on
+   each side), so the rep windows of the engine (which depend on the thresholds used) do not matter,
+   nor does a pause or a shuffle at rest.
 4. **Time.**  The movement is resampled to ``N_POINTS`` (50) points: tempo no longer changes the
    shape.  Tempo is scored apart, from the movement's duration, when the trajectories carry times.
 
@@ -89,9 +90,15 @@ def prepare(traj: np.ndarray, sign: float, rng: float, n: int = N_POINTS) -> tup
     (seconds when the trajectory has times, else in samples)."""
     t, v, _ = _as_tv(traj)
     y = sign * (v - _baseline(v)) / rng
-    moving = np.flatnonzero(y >= TRIM)
-    if moving.size:
-        i0, i1 = max(0, moving[0] - 1), min(y.size - 1, moving[-1] + 1)
+    top = int(np.argmax(y))
+    if y[top] >= TRIM:
+        # the one excursion around the peak: a later step or shuffle at rest is not part of the rep
+        i0, i1 = top, top
+        while i0 > 0 and y[i0 - 1] >= TRIM:
+            i0 -= 1
+        while i1 < y.size - 1 and y[i1 + 1] >= TRIM:
+            i1 += 1
+        i0, i1 = max(0, i0 - 1), min(y.size - 1, i1 + 1)
         t, y = t[i0:i1 + 1], y[i0:i1 + 1]
     dur = float(t[-1] - t[0])
     if dur <= 0:
