@@ -229,6 +229,35 @@ def test_analyze_unknown_patient_is_one_line(tmp_path, capsys, fake_model):
 
     sc = _squat_video(tmp_path / "v.mp4", 62, 1, 2.5, 1)
     fake_model.seq = sc.poses
-    assert main(["analyze", str(tmp_path / "v.mp4"), "-e", "squat", "-q", "-o", str(tmp_path / "o"), "-p", "Zed"]) == 1
+    argv = ["analyze", str(tmp_path / "v.mp4"), str(tmp_path / "v.mp4"), "-e", "squat", "-q", "-o", str(tmp_path / "o")]
+    assert main(argv + ["-p", "Zed"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unknown patient Zed" in err[0]
+    assert not (tmp_path / "o").exists()
+    # A video judged for a patient who has neither targets nor a reference: the exercise's thresholds, a warning
+    with Clinic() as c:
+        c.add_patient("Zed")
+    assert main(argv[:2] + argv[3:] + ["-p", "Zed"]) == 0
+    res = json.loads((tmp_path / "o" / "v.json").read_text())
+    assert res["reps"] == 1 and res["rep_details"][0]["similarity"] is None and res["targets"] is None
+    assert any("no targets for Zed" in w for w in res["warnings"])
+
+
+def test_record_reference_from_a_camera(tmp_path, monkeypatch):
+    """A camera reference: recorded for ``seconds``, the video kept only when asked."""
+    from app_helpers import FakeCamera, bridge_clip
+
+    from posecoach import sources
+
+    clip = bridge_clip(tmp_path / "b.mp4", [180.0, 180.0, 180.0])
+    monkeypatch.setattr(sources, "CameraSource", lambda index, **kw: FakeCamera(clip, seconds=60))
+    lines: list[str] = []
+    with Clinic() as c:
+        c.add_patient("Di")
+        res = record_reference(0, "glute_bridge", "Di", clinic=c, seconds=8.0, keep_video=True, log=lines.append,
+                               estimator_factory=lambda: ReplayEstimator(clip.poses, clip.fps))
+        ref = c.reference(res["reference_id"])
+    assert "camera 0" in lines[0] and ref["source"] == "0"
+    assert 2 <= len(res["reps"]) <= 3  # what fitted in 8 s
+    assert max(t for t, _ in ref["trace"]) <= 8.0
+    assert Path(res["video_file"]).stat().st_size > 0 and res["targets"]["hold_s"] >= 1.0

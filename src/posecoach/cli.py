@@ -161,6 +161,15 @@ def _cmd_analyze(args: argparse.Namespace) -> int:
     if args.patient and args.dask:
         print("ERROR --patient stores the sessions in this machine's database: run it without --dask", file=sys.stderr)
         return 2
+    if args.patient:
+        from .clinic import Clinic
+
+        with Clinic() as clinic:  # once, before the batch: an unknown patient is one error, not one per video
+            try:
+                clinic.patient(args.patient)
+            except KeyError as err:
+                print(f"ERROR {err.args[0] if err.args else err}", file=sys.stderr)
+                return 2
     opts = AnalyzeOptions(exercise=args.exercise, model=args.model, save_landmarks=args.save_landmarks,
                           patient=args.patient)
 
