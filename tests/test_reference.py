@@ -261,3 +261,32 @@ def test_record_reference_from_a_camera(tmp_path, monkeypatch):
     assert 2 <= len(res["reps"]) <= 3  # what fitted in 8 s
     assert max(t for t, _ in ref["trace"]) <= 8.0
     assert Path(res["video_file"]).stat().st_size > 0 and res["targets"]["hold_s"] >= 1.0
+
+
+def test_nothing_is_stored_when_the_reference_has_no_rep(tmp_path, posecoach_home):
+    # Standing still: no squat to take targets from.
+    seq = synth.keyframe_sequence([(0.0, synth.standing()), (4.0, synth.standing())], 30.0, synth.Camera(view="side"))
+    write_video(tmp_path / "still.mp4", seq, 30.0)
+    with Clinic() as c:
+        pid = c.add_patient("Ed")
+        with pytest.raises(ValueError, match="no squat rep"):
+            record_reference(str(tmp_path / "still.mp4"), "squat", "Ed", clinic=c, keep_video=True,
+                             estimator_factory=lambda: ReplayEstimator(seq, 30.0))
+        assert c.references(pid) == [] and c.targets(pid, "squat") is None
+    folder = posecoach_home / "references" / str(pid)
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_stop_ends_a_recording_early(tmp_path):
+    sc = _squat_video(tmp_path / "ref.mp4", 62, 4, 2.5, 1)
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 150  # 5 s of 30 fps
+
+    with Clinic() as c:
+        c.add_patient("Flo")
+        res = record_reference(str(tmp_path / "ref.mp4"), "squat", "Flo", clinic=c, stop=stop,
+                               estimator_factory=lambda: ReplayEstimator(sc.poses, sc.fps))
+        assert len(c.reference(res["reference_id"])["trace"]) == 150 and len(res["reps"]) == 1

@@ -330,7 +330,8 @@ def _is_camera(source: str | int) -> bool:
 
 
 def _capture(source: str | int, *, model: str | None, estimator_factory: Callable[[], Any] | None,
-             seconds: float | None, video_to: Path | None, log: Callable[[str], None]) -> tuple[list[Frame3], dict]:
+             seconds: float | None, video_to: Path | None, log: Callable[[str], None],
+             stop: Callable[[], bool] | None = None) -> tuple[list[Frame3], dict]:
     """Run the pose estimator over a video file or a camera: frames (t, pose, cut) and meta."""
     from .scenecut import SceneCutDetector
     from .sources import CameraSource, VideoFileSource
@@ -360,7 +361,7 @@ def _capture(source: str | int, *, model: str | None, estimator_factory: Callabl
             log(f"Recording the reference for {seconds:g} s from camera {source}; Ctrl+C stops earlier.")
         try:
             for frame in src:
-                if seconds is not None and frame.t > seconds:
+                if (seconds is not None and frame.t > seconds) or (stop is not None and stop()):
                     break
                 size = frame.size_wh
                 if camera and video_to is not None:
@@ -389,13 +390,16 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
                      keep_video: bool = False, clinic: Any = None, model: str | None = None,
                      rom_share: float = 0.8, seconds: float | None = None,
                      estimator_factory: Callable[[], Any] | None = None,
-                     log: Callable[[str], None] = lambda s: None) -> dict:
+                     log: Callable[[str], None] = lambda s: None,
+                     stop: Callable[[], bool] | None = None) -> dict:
     """Record a reference for ``patient`` (name or id; must exist) from a video file or a camera
     (index; ``seconds`` long, 30 by default, or until Ctrl+C), store it with the derived targets,
     and return {"reference_id","targets","reps","summary","landmarks_file","video_file"}.
 
     ``estimator_factory``: a callable returning an object with ``detect(image, t) -> Pose | None``
-    (tests replay synthetic poses); default the MediaPipe ``PoseEstimator(model)``."""
+    (tests replay synthetic poses); default the MediaPipe ``PoseEstimator(model)``.  ``stop``: polled
+    every frame, True ends the recording early (a Stop button); ``log``: progress lines.
+    Nothing is stored (and no file is left) when no targets can be derived from the recording."""
     from .clinic import Clinic
     from .recording import write_recording
 
@@ -418,17 +422,22 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
             else:
                 src_path = Path(str(source))
                 video_file = folder / f"{stem}{src_path.suffix or '.mp4'}"
-        frames, meta = _capture(
-            source, model=model, estimator_factory=estimator_factory, seconds=seconds,
-            video_to=video_file if _is_camera(source) else None, log=log,
-        )
+        try:
+            frames, meta = _capture(
+                source, model=model, estimator_factory=estimator_factory, seconds=seconds,
+                video_to=video_file if _is_camera(source) else None, log=log, stop=stop,
+            )
+            trace, reps, summary = reference_from_frames(exercise, frames)
+            targets = derive_targets(exercise, trace, reps, rom_share=rom_share)  # before saving anything
+        except BaseException:
+            if video_file is not None and _is_camera(source):
+                video_file.unlink(missing_ok=True)
+            raise
         if keep_video and video_file is not None and not _is_camera(source):
             try:
                 shutil.copy2(str(source), video_file)
             except OSError as e:
                 raise PosecoachError(f"{video_file}: cannot keep a copy of the video ({e.strerror or e})") from None
-        trace, reps, summary = reference_from_frames(exercise, frames)
-        targets = derive_targets(exercise, trace, reps, rom_share=rom_share)  # before saving anything
         landmarks = folder / f"{stem}_landmarks.jsonl"
         try:
             write_recording(landmarks, frames, {**meta, "exercise": exercise.id, "patient_id": p["id"]})
