@@ -13,7 +13,7 @@ from typing import Any
 
 from ..cues import Cue
 
-__all__ = ["TextOnlySpeaker", "make_speaker", "open_history", "load_app_settings", "save_app_settings", "NullHistory"]
+__all__ = ["TextOnlySpeaker", "make_speaker", "open_history", "open_clinic", "load_app_settings", "save_app_settings", "NullHistory"]
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,20 @@ def open_history() -> tuple[Any, str]:
         msg = f"The session history cannot be saved ({exc})."
         log.warning(msg)
         return NullHistory(msg), msg
+
+
+def open_clinic(history: Any) -> Any:
+    """The patients' side of the same database (``posecoach.clinic.Clinic``), or None when the
+    history is not a real one (it could not be opened, or a test gave a fake)."""
+    try:
+        from ..clinic import Clinic
+        from ..history import History
+
+        if isinstance(history, History):
+            return Clinic(history=history)
+    except Exception as exc:  # noqa: BLE001 - the app runs without the clinic
+        log.warning("clinic not opened: %s", exc)
+    return None
 
 
 @dataclass

@@ -149,11 +149,13 @@ class PipelineWorker(QThread):
         speed: float = 1.0,
         realtime: bool = True,
         setup_cue_every_s: float = 8.0,
+        targets: Any = None,
         parent=None,
     ) -> None:
         super().__init__(parent)
         self.exercise = exercise
-        self.session = Session(exercise, cue_policy=CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud))
+        self.session = Session(exercise, targets=targets,
+                               cue_policy=CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud))
         self._source_factory = source_factory
         self._estimator_factory = estimator_factory or default_estimator_factory()
         self.speaker = speaker

@@ -77,6 +77,9 @@ class MainWindow(QMainWindow):
         source_factory: Callable[[Any], Callable] | None = None,
         speed: float = 1.0,
         model: str | None = None,
+        clinic: Any = None,
+        record_reference: Callable[..., dict] | None = None,
+        record_kwargs: dict | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("posecoach: your back exercise coach")
@@ -84,11 +87,15 @@ class MainWindow(QMainWindow):
         self._settings_path = settings_path
         self.settings = settings if settings is not None else services.load_app_settings(settings_path)
         self.speaker = speaker if speaker is not None else services.make_speaker(self.settings)
+        if history is None and clinic is not None:
+            history = clinic.history
         if history is None:
             history, hist_err = services.open_history()
         else:
             hist_err = ""
         self.history = history
+        # The patients' side of the same database (None with a fake or broken history).
+        self.clinic = clinic if clinic is not None else services.open_clinic(history)
         if estimator_factory is None:
             from ..worker import default_estimator_factory
 
@@ -101,6 +108,8 @@ class MainWindow(QMainWindow):
         self.setup = SetupPage(good, [str(b) for b in bad])
         self.coach = CoachPage()
         self.summary = SummaryPage()
+        self.therapist: Any = None
+        self._therapist_args = (good, record_reference, record_kwargs)
         self.pages = QStackedWidget()
         for w in (self.setup, self.coach, self.summary):
             self.pages.addWidget(w)
@@ -146,6 +155,12 @@ class MainWindow(QMainWindow):
         self.setup.rate.valueChanged.connect(self.set_rate)
         self.setup.voice.currentIndexChanged.connect(lambda _i: self.set_voice(self.setup.voice.currentData()))
         self.summary.new_session.connect(self.back_to_setup)
+        self.setup.patient_changed.connect(self._patient_changed)
+        self.setup.therapist_requested.connect(self.show_therapist)
+        self.patient_targets: dict | None = None
+        self.patient_id: int | None = None
+        self.setup.therapist_button.setEnabled(self.clinic is not None)
+        self.refresh_patients()
         self.summary.quit_requested.connect(self.close)
 
         self._coach_keys = []
@@ -208,8 +223,11 @@ class MainWindow(QMainWindow):
 
     # -- starting ---------------------------------------------------------------
     def start_session(self, source: Any, exercise_id: str, pain_before: int | None = None,
-                      sets: int | None = None, reps: int | None = None) -> bool:
-        """Start coaching ``exercise_id`` on ``source`` (camera index or video path)."""
+                      sets: int | None = None, reps: int | None = None, *, patient_id: Any = "setup") -> bool:
+        """Start coaching ``exercise_id`` on ``source`` (camera index or video path).
+
+        ``patient_id``: whose session it is (default: the one chosen on the set-up screen; None:
+        nobody's).  A patient's session is judged against their targets and linked to them."""
         if self.worker is not None:
             return False
         try:
@@ -218,6 +236,16 @@ class MainWindow(QMainWindow):
             self.setup.show_error(str(err))
             self.pages.setCurrentWidget(self.setup)
             return False
+        pid = self.setup.patient_id() if patient_id == "setup" else patient_id
+        if self.clinic is None:
+            pid = None
+        try:
+            engine_targets = self._targets_for(pid, ex)
+        except (ValueError, KeyError, PosecoachError) as err:
+            self.setup.show_error(f"The patient's targets cannot be used ({err}): ask the therapist to fix them.")
+            self.pages.setCurrentWidget(self.setup)
+            return False
+        self.patient_id = pid
         self.exercise = ex
         self.plan = SetPlan.of(ex, sets, reps)
         self.tracker = SetTracker(self.plan)
@@ -241,9 +269,14 @@ class MainWindow(QMainWindow):
             s.last_pain = int(pain_before)
         self.save_settings()
         try:
-            self.session_id = self.history.start_session(
-                ex.id, source=src_name, pain_before=pain_before, planned_sets=self.plan.sets,
-                planned_reps=self.plan.reps)
+            if pid is not None:
+                self.session_id = self.clinic.start_session(
+                    pid, ex.id, source=src_name, pain_before=pain_before, planned_sets=self.plan.sets,
+                    planned_reps=self.plan.reps)
+            else:
+                self.session_id = self.history.start_session(
+                    ex.id, source=src_name, pain_before=pain_before, planned_sets=self.plan.sets,
+                    planned_reps=self.plan.reps)
         except Exception as exc:  # noqa: BLE001 - coaching goes on without the history
             self.history = services.NullHistory(str(exc))
             self.session_id = self.history.start_session(ex.id)
@@ -269,6 +302,7 @@ class MainWindow(QMainWindow):
         self.worker = PipelineWorker(
             ex, self._source_factory(source), estimator_factory=self._estimator_factory,
             speaker=self.speaker, count_aloud=bool(getattr(s, "count_aloud", False)), speed=self.speed,
+            targets=engine_targets,
         )
         self.worker.frame_ready.connect(self._on_frame)
         self.worker.source_failed.connect(self._on_source_failed)
@@ -440,6 +474,10 @@ class MainWindow(QMainWindow):
         for sc in self._coach_keys:
             sc.setEnabled(False)
         summary = w.session.summary()
+        if self.patient_id is not None:
+            summary["patient_id"] = self.patient_id
+            if self.patient_targets:
+                summary["targets"] = dict(self.patient_targets)
         self.last_summary = summary
         self.stopped = self._stopped_as()
         try:
@@ -480,7 +518,73 @@ class MainWindow(QMainWindow):
         self.save_settings()
 
     def back_to_setup(self) -> None:
+        self.refresh_patients()
         self.pages.setCurrentWidget(self.setup)
+
+    # -- patients (the clinic) --------------------------------------------------------
+    def _targets_for(self, pid: int | None, ex: Exercise) -> Any:
+        """The engine targets for this patient and exercise (None: the exercise's own), with the
+        hold of today's plan when the therapist set one."""
+        self.patient_targets = None
+        if pid is None:
+            return None
+        from ...engine import Targets
+        from ...reference import targets_for
+
+        stored = self.clinic.targets(pid, ex.id)
+        self.patient_targets = dict(stored) if stored else None
+        tg = targets_for(ex, stored)
+        item = self.setup.plan_item()
+        hold = item.get("hold_s") if item and item.get("exercise_id") == ex.id else None
+        if hold and (ex.hold is not None or ex.counting == "hold") and (tg is None or tg.hold_s is None):
+            tg = Targets(rest=tg.rest if tg else None, peak=tg.peak if tg else None, hold_s=float(hold))
+            self.patient_targets = {**(self.patient_targets or {}), "hold_s": float(hold)}
+        return tg
+
+    def refresh_patients(self) -> None:
+        """Reload the patient choice and today's plan from the clinic database."""
+        if self.clinic is None:
+            return
+        try:
+            patients = self.clinic.patients()
+        except Exception as exc:  # noqa: BLE001
+            self.statusBar().showMessage(f"The patient list cannot be read ({exc}).")
+            return
+        current = self.setup.patient_id()
+        self.setup.set_patients(patients, current)
+        self._patient_changed(self.setup.patient_id())
+
+    def _patient_changed(self, pid: Any) -> None:
+        if self.clinic is None or pid is None:
+            self.setup.set_plan([], "")
+            return
+        try:
+            plan = self.clinic.todays_plan(int(pid))
+        except Exception as exc:  # noqa: BLE001
+            self.setup.set_plan([], f"Today's plan cannot be read ({exc}).")
+            return
+        hint = "" if plan else "No programme yet: ask your therapist, or pick an exercise."
+        if plan and all(i.get("done_today") for i in plan):
+            hint = "Everything on today's plan is done. Well done!"
+        self.setup.set_plan(plan, hint)
+
+    def show_therapist(self) -> None:
+        if self.clinic is None:
+            self.setup.show_error("The patient database cannot be opened here.")
+            return
+        if self.therapist is None:
+            from .therapist_page import TherapistPage
+
+            good, record, record_kwargs = self._therapist_args
+            self.therapist = TherapistPage(self.clinic, good, record=record, record_kwargs=record_kwargs)
+            self.therapist.back_requested.connect(self.back_to_setup)
+            self.pages.addWidget(self.therapist)
+        else:
+            self.therapist.refresh()
+        pid = self.setup.patient_id()
+        if pid is not None:
+            self.therapist.select_patient(pid)
+        self.pages.setCurrentWidget(self.therapist)
 
     # -- misc -------------------------------------------------------------------
     def set_muted(self, muted: bool) -> None:
@@ -530,6 +634,8 @@ class MainWindow(QMainWindow):
             w.wait(5000)
             self._finalize()
         self._tick.stop()
+        if self.therapist is not None:
+            self.therapist.shutdown()
         self.save_settings()
         try:
             self.speaker.stop()

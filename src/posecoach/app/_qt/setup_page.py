@@ -16,9 +16,16 @@ from ...sources import VIDEO_SUFFIXES
 
 
 class SetupPage(QWidget):
-    """Emits ``start_requested(source, exercise_id, pain_before, sets, reps)``."""
+    """Emits ``start_requested(source, exercise_id, pain_before, sets, reps)``.
+
+    With patients in the clinic database, "Who is exercising" picks one (``patient_changed(id or
+    None)``); the window then fills "Today's plan" (``set_plan``) from their programme, and
+    choosing a line of it picks the exercise with its sets and reps.  "Therapist..." emits
+    ``therapist_requested``."""
 
     start_requested = Signal(object, str, int, int, int)
+    patient_changed = Signal(object)
+    therapist_requested = Signal()
 
     def __init__(self, exercises: list[Exercise], problems: list[str], parent=None) -> None:
         super().__init__(parent)
@@ -73,6 +80,29 @@ class SetupPage(QWidget):
         g.addWidget(self.use_video, 1, 0, 1, 2)
         g.addWidget(self.video_button, 2, 0, 1, 2)
         g.addWidget(self.video_label, 3, 0, 1, 2)
+
+        # -- patient and today's programme ----------------------------------------
+        who_box = QGroupBox("Who is exercising")
+        self.patient = QComboBox()
+        self.patient.addItem("Just me (no programme)", None)
+        self.patient.currentIndexChanged.connect(lambda _i: self.patient_changed.emit(self.patient_id()))
+        self.therapist_button = QPushButton("Therapist...")
+        self.therapist_button.setToolTip("Patients, references, targets, programmes and progress")
+        self.therapist_button.clicked.connect(self.therapist_requested.emit)
+        self.plan_list = QListWidget()
+        self.plan_list.setMaximumHeight(110)
+        self.plan_list.currentItemChanged.connect(self._plan_chosen)
+        self.plan_hint = QLabel("")
+        self.plan_hint.setWordWrap(True)
+        self.plan_hint.setObjectName("hint")
+        wg = QGridLayout(who_box)
+        wg.addWidget(self.patient, 0, 0)
+        wg.addWidget(self.therapist_button, 0, 1)
+        wg.addWidget(QLabel("Today's plan"), 1, 0, 1, 2)
+        wg.addWidget(self.plan_list, 2, 0, 1, 2)
+        wg.addWidget(self.plan_hint, 3, 0, 1, 2)
+        self.plan_items: list[dict] = []
+        self.set_plan([], "")
 
         # -- plan ---------------------------------------------------------------
         plan_box = QGroupBox("Plan")
@@ -135,6 +165,7 @@ class SetupPage(QWidget):
         self.error_label.hide()
 
         right = QVBoxLayout()
+        right.addWidget(who_box)
         right.addWidget(cam_box)
         right.addWidget(plan_box)
         right.addWidget(speech_box)
@@ -190,7 +221,68 @@ class SetupPage(QWidget):
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
 
+    def set_patients(self, patients: list[dict], current: int | None = None) -> None:
+        """The patient choice (``Clinic.patients()`` rows); keeps ``current`` (an id) if present."""
+        self.patient.blockSignals(True)
+        self.patient.clear()
+        self.patient.addItem("Just me (no programme)", None)
+        for p in patients:
+            self.patient.addItem(str(p["name"]), int(p["id"]))
+        i = self.patient.findData(current) if current is not None else 0
+        self.patient.setCurrentIndex(max(i, 0))
+        self.patient.blockSignals(False)
+
+    def patient_id(self) -> int | None:
+        v = self.patient.currentData()
+        return None if v is None else int(v)
+
+    def select_patient(self, patient_id: int | None) -> None:
+        i = self.patient.findData(patient_id) if patient_id is not None else 0
+        self.patient.setCurrentIndex(max(i, 0))
+
+    def set_plan(self, items: list[dict], hint: str = "") -> None:
+        """Today's programme items (``Clinic.todays_plan``); the first not done today is chosen."""
+        self.plan_items = [dict(i) for i in items]
+        self.plan_list.blockSignals(True)
+        self.plan_list.clear()
+        first = None
+        for k, it in enumerate(self.plan_items):
+            ex = self.exercises.get(it["exercise_id"])
+            name = ex.name if ex else it["exercise_id"]
+            hold = f", hold {float(it['hold_s']):g} s" if it.get("hold_s") else ""
+            done = "  ✓ done" if it.get("done_today") else ""
+            item = QListWidgetItem(f"{name}: {it['sets']} x {it['reps']}{hold}{done}")
+            item.setData(Qt.ItemDataRole.UserRole, k)
+            if ex is None:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+            elif first is None and not it.get("done_today"):
+                first = k
+            self.plan_list.addItem(item)
+        self.plan_list.blockSignals(False)
+        self.plan_list.setVisible(bool(items))
+        self.plan_hint.setText(hint)
+        self.plan_hint.setVisible(bool(hint))
+        if first is not None:
+            self.plan_list.setCurrentRow(first)
+
+    def plan_item(self) -> dict | None:
+        """The chosen line of today's plan if it matches the chosen exercise, else None."""
+        item = self.plan_list.currentItem()
+        if item is None:
+            return None
+        k = item.data(Qt.ItemDataRole.UserRole)
+        it = self.plan_items[k] if k is not None and 0 <= k < len(self.plan_items) else None
+        return it if it is not None and it["exercise_id"] == self.exercise_id() else None
+
     # -- slots ------------------------------------------------------------------
+    def _plan_chosen(self, item, _prev=None) -> None:
+        if item is None:
+            return
+        it = self.plan_items[item.data(Qt.ItemDataRole.UserRole)]
+        self.select_exercise(it["exercise_id"])
+        self.sets.setValue(int(it["sets"]))
+        self.reps.setValue(int(it["reps"]))
+
     def _pain_changed(self, v: int) -> None:
         self.pain_label.setText(f"<b>{v}</b> / 10")
         self.pain_warning.setVisible(v >= 8)
