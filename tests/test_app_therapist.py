@@ -241,3 +241,42 @@ def test_without_a_patient_the_app_works_as_before(make_window, qtbot, clinic, s
     qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary, timeout=20000)
     assert w.last_summary["reps"] == 0  # the default thresholds: 150 deg bridges are partial
     assert "targets" not in w.last_summary and clinic.session_patient(w.session_id) is None
+
+
+def test_camera_recording_can_be_stopped(make_window, qtbot, clinic):
+    clinic.add_patient("Gil")
+    seen = {}
+
+    def fake(source, exercise_id, patient, *, stop, seconds=None, **kw):
+        seen.update(source=source, seconds=seconds)
+        while not stop():
+            time.sleep(0.01)
+        return {"reference_id": 1, "targets": {"rest": 140.0, "peak": 160.0}, "reps": [{}, {}]}
+
+    w = make_window(record_reference=fake)
+    t = _therapist(w)
+    t.ref_camera_index.setValue(1)
+    assert t.record_reference() and t.stop_record_button.isEnabled()
+    qtbot.mouseClick(t.stop_record_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: t.recorder is None, timeout=5000)
+    assert seen == {"source": 1, "seconds": 30.0}
+    assert "Reference saved (2 reps)" in t.ref_status.text() and t.t_peak.value() == 160.0
+
+
+def test_patient_reps_are_scored_against_their_reference(make_window, qtbot, clinic, good_clip, stiff_clip):
+    from posecoach.reference import record_reference
+
+    pid = clinic.add_patient("Hal")
+    res = record_reference(str(good_clip.path), "glute_bridge", pid, clinic=clinic, rom_share=0.5,
+                           estimator_factory=good_clip.estimator_factory())
+    # the therapist lowers the peak target so the stiff patient's 150-degree bridges count
+    clinic.set_targets(pid, "glute_bridge", {**res["targets"], "peak": 146.0})
+    w = make_window(stiff_clip)
+    w.setup.select_patient(pid)
+    assert w.start_session(str(stiff_clip.path), "glute_bridge", 2, 1, 3)
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary, timeout=20000)
+    assert w.last_summary["reps"] == 3
+    rows = clinic.progress(pid)
+    sim = rows[0]["similarity_median"]
+    assert sim is not None and 0 < sim < 95  # 150-degree bridges against 180-degree ones
+    assert "Like your therapist's reference movement" in w.summary.text.toPlainText()

@@ -159,6 +159,8 @@ class MainWindow(QMainWindow):
         self.setup.therapist_requested.connect(self.show_therapist)
         self.patient_targets: dict | None = None
         self.patient_id: int | None = None
+        self._template: Any = None
+        self.rep_similarities: list[float] = []
         self.setup.therapist_button.setEnabled(self.clinic is not None)
         self.refresh_patients()
         self.summary.quit_requested.connect(self.close)
@@ -246,6 +248,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentWidget(self.setup)
             return False
         self.patient_id = pid
+        self.rep_similarities: list[float] = []
         self.exercise = ex
         self.plan = SetPlan.of(ex, sets, reps)
         self.tracker = SetTracker(self.plan)
@@ -367,6 +370,7 @@ class MainWindow(QMainWindow):
                 if ev.kind == "rep" and ev.rep is not None:
                     d = ev.rep.to_dict()
                     d["number"] = r.reps
+                    self._score_rep(d)
                     h.add_rep(sid, d, set_index=self.tracker.set_of_rep(max(r.reps, 1)))
                 elif ev.kind == "fault" and ev.rule is not None:
                     h.add_event(sid, ev.t, "fault", f"{ev.rule.id}: {ev.rule.cue}")
@@ -478,6 +482,9 @@ class MainWindow(QMainWindow):
             summary["patient_id"] = self.patient_id
             if self.patient_targets:
                 summary["targets"] = dict(self.patient_targets)
+            if self.rep_similarities:
+                sims = sorted(self.rep_similarities)
+                summary["similarity_median"] = sims[len(sims) // 2]
         self.last_summary = summary
         self.stopped = self._stopped_as()
         try:
@@ -500,6 +507,10 @@ class MainWindow(QMainWindow):
         
         text = summary_html(self.last_summary, exercise=ex, plan=self.plan, stopped=self.stopped,
                             pain_before=self.pain_before, pain_after=self.pain_after, fault_cues=cues)
+        sim = self.last_summary.get("similarity_median")
+        if sim is not None:
+            text += (f"<p>Like your therapist's reference movement: <b>{sim:.0f}</b> / 100 "
+                     "(typical rep).</p>")
         worse = (self.pain_after is not None and self.pain_before is not None
                  and self.pain_after >= self.pain_before + 2)
         self.summary.show_summary(text, message=msg, pain_after=self.pain_after,
@@ -526,12 +537,14 @@ class MainWindow(QMainWindow):
         """The engine targets for this patient and exercise (None: the exercise's own), with the
         hold of today's plan when the therapist set one."""
         self.patient_targets = None
+        self._template = None
         if pid is None:
             return None
         from ...engine import Targets
         from ...reference import targets_for
 
         stored = self.clinic.targets(pid, ex.id)
+        self._template = self._reference_template(pid, ex.id, stored)
         self.patient_targets = dict(stored) if stored else None
         tg = targets_for(ex, stored)
         item = self.setup.plan_item()
@@ -540,6 +553,38 @@ class MainWindow(QMainWindow):
             tg = Targets(rest=tg.rest if tg else None, peak=tg.peak if tg else None, hold_s=float(hold))
             self.patient_targets = {**(self.patient_targets or {}), "hold_s": float(hold)}
         return tg
+
+    def _reference_template(self, pid: int, exercise_id: str, targets: dict | None) -> Any:
+        """The reference rep this patient's reps are scored against (the targets' reference, else the
+        newest one for the exercise), or None."""
+        try:
+            from ...reference import reference_template
+
+            rid = (targets or {}).get("reference_id")
+            if rid:
+                ref = self.clinic.reference(int(rid))
+            else:
+                refs = self.clinic.references(pid, exercise_id)
+                ref = refs[0] if refs else None
+            return None if ref is None else reference_template(ref)
+        except Exception as exc:  # noqa: BLE001 - coaching goes on without the similarity
+            self.statusBar().showMessage(f"The reference cannot be used for scoring ({exc}).")
+            return None
+
+    def _score_rep(self, d: dict) -> None:
+        """Similarity (0-100) of a rep that just ended to the patient's reference, in place."""
+        if getattr(self, "_template", None) is None or self.worker is None:
+            return
+        s = self.worker.session
+        n = min(len(s.trace_t), len(s.trace_main))  # the worker may be appending: a consistent prefix
+        try:
+            from ...reference import score_reps
+
+            score_reps([d], s.trace_t[:n], s.trace_main[:n], self._template)
+            if d.get("similarity") is not None:
+                self.rep_similarities.append(float(d["similarity"]))
+        except Exception:  # noqa: BLE001 - a score is a nicety, never a crash
+            pass
 
     def refresh_patients(self) -> None:
         """Reload the patient choice and today's plan from the clinic database."""

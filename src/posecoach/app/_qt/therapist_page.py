@@ -11,6 +11,8 @@ report with its CSV files where the therapist chooses.
 from __future__ import annotations
 
 import html
+import inspect
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,17 @@ class RecordWorker(QThread):
     def __init__(self, record: Callable[..., dict], kwargs: dict, parent=None) -> None:
         super().__init__(parent)
         self._record = record
-        self._kwargs = kwargs
+        self._kwargs = dict(kwargs)
+        self._stop = threading.Event()
+        try:
+            if "stop" in inspect.signature(record).parameters:
+                self._kwargs["stop"] = self._stop.is_set
+        except (TypeError, ValueError):
+            pass
+
+    def request_stop(self) -> None:
+        """End a camera recording now (what was recorded is kept)."""
+        self._stop.set()
 
     def run(self) -> None:
         try:
@@ -175,6 +187,9 @@ class TherapistPage(QWidget):
         self.ref_share.setToolTip("Targets as a share of the reference's own range of motion")
         self.record_button = QPushButton("Record reference")
         self.record_button.clicked.connect(self.record_reference)
+        self.stop_record_button = QPushButton("Stop recording")
+        self.stop_record_button.setEnabled(False)
+        self.stop_record_button.clicked.connect(self.stop_recording)
         self.ref_status = QLabel("")
         self.ref_status.setWordWrap(True)
 
@@ -193,7 +208,8 @@ class TherapistPage(QWidget):
         g.addWidget(self.ref_notes, 4, 0, 1, 3)
         g.addWidget(self.ref_keep_video, 5, 0, 1, 3)
         g.addWidget(self.record_button, 6, 0)
-        g.addWidget(self.ref_status, 6, 1, 1, 2)
+        g.addWidget(self.stop_record_button, 6, 1)
+        g.addWidget(self.ref_status, 7, 0, 1, 3)
 
         tg = QGroupBox("Targets the coach judges this patient against (review, adjust, save)")
         f = QFormLayout(tg)
@@ -425,6 +441,7 @@ class TherapistPage(QWidget):
         self.recorder.failed.connect(self._record_failed)
         self.recorder.finished.connect(self._recorder_finished)
         self.record_button.setEnabled(False)
+        self.stop_record_button.setEnabled(isinstance(source, int))
         self.ref_status.setText("Recording... do the exercise a few times, well, in view of the camera."
                                 if isinstance(source, int) else "Analysing the video...")
         self.recorder.start()
@@ -436,6 +453,12 @@ class TherapistPage(QWidget):
             w.wait(2000)
             w.deleteLater()
         self.record_button.setEnabled(True)
+        self.stop_record_button.setEnabled(False)
+
+    def stop_recording(self) -> None:
+        if self.recorder is not None:
+            self.recorder.request_stop()
+            self.ref_status.setText("Stopping... the reference is being analysed.")
 
     def _recorded(self, res: dict) -> None:
         self.last_reference = res
@@ -672,4 +695,5 @@ class TherapistPage(QWidget):
 
     def shutdown(self) -> None:
         if self.recorder is not None:
+            self.recorder.request_stop()
             self.recorder.wait(10000)
