@@ -118,6 +118,51 @@ def judge(ex, frames, targets, template) -> dict:
     }
 
 
+SPLIT = [("squat", "squat_overlay__postop"), ("squat", "wall_squat__joelo"), ("squat", "squat__powerpwa"),
+         ("squat", "squat__sagor"), ("squat", "cable_squat__joelo"), ("glute_bridge", "glute_bridge__malikmrllh")]
+
+
+def split_clips(loaded: dict, out: dict) -> list[str]:
+    """The same person: the reference is the first two reps of a clip, the rest of the clip is judged."""
+    lines = [
+        "## The same person: reference from the first two reps of a clip, the rest of the clip judged",
+        "",
+        "The clip is cut halfway between its 2nd and 3rd rep (counted with the exercise's thresholds); the first",
+        "part is the reference, the second part is judged with the exercise's thresholds and with the targets.",
+        "",
+        "| clip | reps after the cut (exercise thresholds) | reps (reference targets) | targets (rest / peak) | "
+        "similarity | phase that differs most |",
+        "|---|---:|---:|---|---|---|",
+    ]
+    out["split"] = []
+    for exercise_id, stem in SPLIT:
+        if stem not in loaded:
+            continue
+        ex = find_exercise(exercise_id)
+        frames, _ = loaded[stem]
+        _, reps, _ = reference_from_frames(ex, frames)
+        if len(reps) < 4:
+            continue
+        cut_t = (reps[1]["end_s"] + reps[2]["start_s"]) / 2
+        first = [f for f in frames if f[0] < cut_t]
+        second = [f for f in frames if f[0] >= cut_t]
+        trace, ref_reps, _ = reference_from_frames(ex, first)
+        try:
+            targets = derive_targets(ex, trace, ref_reps)
+        except ValueError as e:
+            lines.append(f"| {stem} | - | - | no targets: {e} | - | - |")
+            continue
+        template = reference_template({"trace": trace, "reps": ref_reps})
+        d = judge(ex, second, None, template)
+        t = judge(ex, second, targets_for(ex, targets), template)
+        phases = ", ".join(f"{k} {v}" for k, v in sorted(t["differs_most"].items(), key=lambda kv: -kv[1])) or "-"
+        lines.append(f"| {stem} | {d['reps']} | {t['reps']} | {targets['rest']} / {targets['peak']} | "
+                     f"{fmt_sims(t['similarity'])} | {phases} |")
+        out["split"].append({"clip": stem, "cut_s": round(cut_t, 2), "targets": targets, "default": d,
+                             "reference_targets": t})
+    return lines + [""]
+
+
 def fmt_sims(s: list[float]) -> str:
     return "-" if not s else f"{statistics.median(s):.0f} ({min(s):.0f}-{max(s):.0f})"
 
@@ -142,6 +187,11 @@ def main() -> int:
         "(min-max) over the clip's reps (see `posecoach.similarity` for the mapping: 90 = off by 5 % of the",
         "reference's range on average, 50 = off by a quarter of it; a rep twice as fast or slow loses 30).",
         "\"expected\" is the count made by eye (MANIFEST.tsv; '-' = held back or none).",
+        "\"reps (rest target at hysteresis)\": the same targets but with the rest target only the exercise's",
+        "hysteresis away from the reference's resting value (instead of `max(hysteresis, 0.2 x range)`): the",
+        "comparison that made `REST_MARGIN` 0.2 (another person, or another day, rests a few degrees differently).",
+        "These are other people than the reference's, so the counts with the reference's targets say how",
+        "strict a target from someone else's movement is, not how well a patient's own targets work.",
         "",
     ]
     for exercise_id, ref_stem, others in PAIRS:
@@ -201,6 +251,7 @@ def main() -> int:
             )
         lines.append("")
         out["pairs"].append(pair)
+    lines += split_clips(loaded, out)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "reference_footage.json").write_text(json.dumps(out, indent=1) + "\n")
     (RESULTS / "reference_footage.md").write_text("\n".join(lines) + "\n")
