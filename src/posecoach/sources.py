@@ -51,7 +51,7 @@ class FrameSource:
 
 
 class VideoFileSource(FrameSource):
-    """Frames of a video file; ``t`` comes from the container's timestamps, or index / fps."""
+    """Frames of a video file; ``t`` comes from the container's timestamps (else index / fps)."""
 
     def __init__(self, path: str | Path, *, max_side: int | None = None) -> None:
         self.path = Path(path)
@@ -78,17 +78,31 @@ class VideoFileSource(FrameSource):
             self._cap.release()
             raise SourceError(f"{self.path}: no frame could be decoded (corrupt or empty video)")
         self._first = first
+        self._first_t = self._timestamp(None)
+
+    def _timestamp(self, prev: float | None) -> float:
+        """The container's time of the frame just read; index / fps where it has none.
+
+        Phone videos often have a variable frame rate, where index / fps drifts.
+        """
+        pos = float(self._cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0) / 1000.0
+        if prev is None:
+            return pos if 0.0 <= pos < 1.0 else 0.0
+        if pos > prev and pos - prev < 2.0:
+            return pos
+        return prev + 1.0 / self.fps
 
     def __iter__(self) -> Iterator[Frame]:
         i = 0
         img = self._first
+        t = self._first_t
         while img is not None:
-            t = i / self.fps
             yield Frame(self._resize(img), t, i)
             i += 1
             ok, img = self._cap.read()
             if not ok:
                 break
+            t = self._timestamp(t)
 
     def _resize(self, img: np.ndarray) -> np.ndarray:
         if self.max_side is None:
