@@ -143,7 +143,11 @@ class TherapistPage(QWidget):
         right = QVBoxLayout()
         self.patient_title = QLabel("")
         self.patient_title.setObjectName("exerciseName")
+        self.patient_notes = QLabel("")
+        self.patient_notes.setObjectName("hint")
+        self.patient_notes.setWordWrap(True)
         right.addWidget(self.patient_title)
+        right.addWidget(self.patient_notes)
         right.addWidget(self.tabs, 1)
         right.addWidget(self.message)
 
@@ -398,9 +402,20 @@ class TherapistPage(QWidget):
         self.delete_button.setEnabled(enabled)
         if not enabled:
             self.patient_title.setText("Add a patient to start")
+            self.patient_notes.hide()
             return
         p = self.clinic.patient(pid)
-        self.patient_title.setText(p["name"] + (f"  ({p['notes']})" if p.get("notes") else ""))
+        self.patient_title.setText(str(p["name"]))
+        self.patient_notes.setText(str(p.get("notes") or ""))
+        self.patient_notes.setVisible(bool(p.get("notes")))
+        prog = self.clinic.programme(pid)
+        ids = [i["exercise_id"] for i in (prog or {}).get("items", [])]
+        if ids and self.ref_exercise.currentData() not in ids:
+            i = self.ref_exercise.findData(ids[0])
+            if i >= 0:
+                self.ref_exercise.blockSignals(True)
+                self.ref_exercise.setCurrentIndex(i)
+                self.ref_exercise.blockSignals(False)
         self._show_targets()
         self._show_programme()
         self._fill_progress_exercises()
@@ -658,7 +673,7 @@ class TherapistPage(QWidget):
         pm.loadFromData(png, "PNG")
         self.chart.setPixmap(pm)
         cells = []
-        for r in rows[-10:]:
+        for r in reversed(rows[-10:]):  # newest first
             faults = ", ".join(f"{k} {v}" for k, v in (r.get("faults") or {}).items()) or "-"
             sim = r.get("similarity_median")
             peak = r.get("peak_median")
