@@ -205,7 +205,9 @@ def build(db: Path, out: Path, days: int = 28, seed: int = 5) -> Path:
         rows = clinic.progress(pid)
         programme = clinic.programme(pid)
         targets = {ex: clinic.targets(pid, ex) for ex in ("glute_bridge", "squat")}
-    return render_report(patient, rows, out, programme=programme, targets=targets)
+    last = max(date.fromisoformat(r["date"]) for r in rows)
+    return render_report(patient, rows, out, programme=programme, targets=targets,
+                         generated_at=datetime.combine(last, time(18, 0)))  # reproducible output
 
 
 def main(argv: list[str] | None = None) -> int:
