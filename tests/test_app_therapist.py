@@ -280,3 +280,18 @@ def test_patient_reps_are_scored_against_their_reference(make_window, qtbot, cli
     sim = rows[0]["similarity_median"]
     assert sim is not None and 0 < sim < 95  # 150-degree bridges against 180-degree ones
     assert "Like your therapist's reference movement" in w.summary.text.toPlainText()
+
+
+def test_targets_back_to_the_exercise_defaults(make_window, clinic):
+    pid = clinic.add_patient("Ivy")
+    clinic.set_targets(pid, "glute_bridge", {"rest": 138.0, "peak": 150.0, "hold_s": 2.0})
+    w = make_window()
+    t = _therapist(w)
+    t.select_patient(pid)
+    t.ref_exercise.setCurrentIndex(t.ref_exercise.findData("glute_bridge"))
+    assert t.t_peak.value() == 150.0 and "Set by hand" in t.t_source.text()
+    t.clear_targets_button.click()
+    assert t.t_peak.text() == "-"
+    assert t.save_targets()
+    stored = clinic.targets(pid, "glute_bridge")
+    assert stored is None or (stored.get("peak") is None and stored.get("rest") is None)
