@@ -1,4 +1,6 @@
-"""Screenshots of the real window for the docs: set-up, coaching, summary (and "it hurts").
+"""Screenshots of the real window for the docs: set-up, coaching, summary (and "it hurts"), then
+the therapist's page and a patient's set-up screen with today's plan, on the synthetic patient of
+``bench/make_sample_report.py`` (two weeks).
 
     Xvfb :99 -screen 0 1366x768x24 &
     DISPLAY=:99 QT_QPA_PLATFORM=xcb .venv/bin/python -m posecoach.app.screenshots docs/screenshots
@@ -77,8 +79,39 @@ def main(argv: list[str] | None = None) -> int:
         dlg.accept()
     _pump(app, 5, lambda: w.pages.currentWidget() is w.summary)
     shot("summary")
+    _therapist_shots(app, w, tmp, shot)
     w.close()
     return 0
+
+
+def _therapist_shots(app, w, tmp: Path, shot) -> None:
+    """The synthetic patient (bench/make_sample_report.py) in the therapist's page and the set-up."""
+    import importlib.util
+
+    from ..paths import repo_root
+
+    script = repo_root() / "bench" / "make_sample_report.py"
+    if w.clinic is None or not script.exists():
+        print("therapist screenshots skipped (no clinic database or no bench/make_sample_report.py)")
+        return
+    spec = importlib.util.spec_from_file_location("make_sample_report", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.build(w.clinic.path, tmp / "report", days=14)
+    w.back_to_setup()
+    pid = w.clinic.patient(mod.PATIENT)["id"]
+    w.setup.select_patient(pid)
+    shot("setup_patient")
+    w.show_therapist()
+    t = w.therapist
+    t.select_patient(pid)
+    t.ref_exercise.setCurrentIndex(t.ref_exercise.findData("glute_bridge"))
+    shot("therapist_targets")
+    t.tabs.setCurrentIndex(1)
+    shot("therapist_programme")
+    t.tabs.setCurrentIndex(2)
+    _pump(app, 0.5)
+    shot("therapist_progress")
 
 
 if __name__ == "__main__":

@@ -280,8 +280,12 @@ class SetupPage(QWidget):
             return
         it = self.plan_items[item.data(Qt.ItemDataRole.UserRole)]
         self.select_exercise(it["exercise_id"])
+        self._show_exercise(self.list.currentItem())  # fresh details even when it was already chosen
         self.sets.setValue(int(it["sets"]))
         self.reps.setValue(int(it["reps"]))
+        hold = f", hold {float(it['hold_s']):g} s" if it.get("hold_s") else ""
+        self.details.append(f"<h3>Your plan today</h3><p><b>{int(it['sets'])} sets of {int(it['reps'])} reps{hold}</b>"
+                            " (from your therapist's programme).</p>")
 
     def _pain_changed(self, v: int) -> None:
         self.pain_label.setText(f"<b>{v}</b> / 10")
