@@ -4,11 +4,13 @@ speech backends and a fake camera.  No real footage, no MediaPipe (except the
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from posecoach import synth
 from posecoach.app.synthvideo import ReplayEstimator, render_frame, write_video
@@ -101,3 +103,42 @@ class FakeCamera:
 
     def close(self) -> None:
         self.closed = True
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left():
+    """Fail a test that leaves a Python thread (reader, speech) running."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 3.0
+    while True:
+        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()
+                 and not isinstance(t, threading._DummyThread)]
+        if not extra or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert not extra, f"threads left running: {[t.name for t in extra]}"
+
+
+def window_maker(qtbot, build, *, wait_active: bool):
+    """Body of the ``make_window`` fixtures: ``make(...)`` builds a window with ``build(...)``,
+    shows it offscreen at 1366x768 (waiting for it to become the active window when
+    ``wait_active``) and, at teardown, closes every window made and checks its worker stopped."""
+    made = []
+
+    def make(*args, **kw):
+        w = build(*args, **kw)
+        qtbot.addWidget(w)
+        w.resize(1366, 768)
+        if wait_active:
+            with qtbot.waitActive(w):  # shortcuts need the window to be the active one
+                w.show()
+        else:
+            w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        w.close()
+        assert w.worker is None

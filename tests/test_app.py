@@ -14,7 +14,6 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
-import threading  # noqa: E402
 import time  # noqa: E402
 
 import pytest  # noqa: E402
@@ -28,6 +27,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from app_helpers import (  # noqa: E402
     FailingBackend, FakeCamera, RecordingBackend, blank_video, bridge_clip,
+    no_thread_left,  # noqa: F401 - autouse fixture
+    window_maker,
 )
 from posecoach.app._qt.main_window import MainWindow  # noqa: E402
 from posecoach.app.model import (  # noqa: E402
@@ -46,21 +47,6 @@ SPEED = 6.0
 # --------------------------------------------------------------------------- fixtures
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    """Fail a test that leaves a Python thread (reader, speech) running."""
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 3.0
-    while True:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()
-                 and not isinstance(t, threading._DummyThread)]
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    assert not extra, f"threads left running: {[t.name for t in extra]}"
-
-
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
     """Three bridges: good, hips low (counted, hips_low fault), good."""
@@ -69,28 +55,17 @@ def clip(tmp_path_factory):
 
 @pytest.fixture
 def make_window(qtbot, tmp_path):
-    made: list[MainWindow] = []
-
-    def make(clip=None, *, speaker=None, speed=SPEED, cost_s=0.0, source_factory=None, **kw) -> MainWindow:
+    def build(clip=None, *, speaker=None, speed=SPEED, cost_s=0.0, source_factory=None, **kw) -> MainWindow:
         if speaker is None:
             speaker = Speaker(backend=RecordingBackend(), cooldown_s=0.5)
             speaker.start()
-        w = MainWindow(
+        return MainWindow(
             settings_path=tmp_path / "settings.json", speaker=speaker,
             estimator_factory=clip.estimator_factory(cost_s) if clip is not None else None,
             source_factory=source_factory, speed=speed, **kw,
         )
-        qtbot.addWidget(w)
-        w.resize(1366, 768)
-        with qtbot.waitActive(w):  # shortcuts need the window to be the active one
-            w.show()
-        made.append(w)
-        return w
 
-    yield make
-    for w in made:
-        w.close()
-        assert w.worker is None
+    yield from window_maker(qtbot, build, wait_active=True)
 
 
 def wait_summary(qtbot, w: MainWindow, timeout=15000) -> None:

@@ -9,7 +9,6 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
-import threading  # noqa: E402
 import time  # noqa: E402
 
 import pytest  # noqa: E402
@@ -21,7 +20,11 @@ make_app()
 
 from PySide6.QtCore import Qt  # noqa: E402
 
-from app_helpers import RecordingBackend, bridge_clip  # noqa: E402
+from app_helpers import (  # noqa: E402
+    RecordingBackend, bridge_clip,
+    no_thread_left,  # noqa: F401 - autouse fixture
+    window_maker,
+)
 from posecoach.app._qt.main_window import MainWindow  # noqa: E402
 from posecoach.clinic import Clinic  # noqa: E402
 from posecoach.speech import Speaker  # noqa: E402
@@ -29,20 +32,6 @@ from posecoach.speech import Speaker  # noqa: E402
 pytestmark = pytest.mark.gui
 
 SPEED = 6.0
-
-
-@pytest.fixture(autouse=True)
-def no_thread_left():
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 3.0
-    while True:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()
-                 and not isinstance(t, threading._DummyThread)]
-        if not extra or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
-    assert not extra, f"threads left running: {[t.name for t in extra]}"
 
 
 @pytest.fixture(scope="module")
@@ -66,23 +55,14 @@ def clinic():
 
 @pytest.fixture
 def make_window(qtbot, tmp_path, clinic):
-    made: list[MainWindow] = []
-
-    def make(clip=None, **kw) -> MainWindow:
+    def build(clip=None, **kw) -> MainWindow:
         speaker = Speaker(backend=RecordingBackend(), cooldown_s=0.5)
         speaker.start()
-        w = MainWindow(settings_path=tmp_path / "settings.json", speaker=speaker, clinic=clinic,
-                       estimator_factory=clip.estimator_factory() if clip is not None else None, speed=SPEED, **kw)
-        qtbot.addWidget(w)
-        w.resize(1366, 768)
-        w.show()
-        made.append(w)
-        return w
+        return MainWindow(settings_path=tmp_path / "settings.json", speaker=speaker, clinic=clinic,
+                          estimator_factory=clip.estimator_factory() if clip is not None else None, speed=SPEED,
+                          **kw)
 
-    yield make
-    for w in made:
-        w.close()
-        assert w.worker is None
+    yield from window_maker(qtbot, build, wait_active=False)
 
 
 def _therapist(w: MainWindow):
@@ -295,3 +275,16 @@ def test_targets_back_to_the_exercise_defaults(make_window, clinic):
     assert t.save_targets()
     stored = clinic.targets(pid, "glute_bridge")
     assert stored is None or (stored.get("peak") is None and stored.get("rest") is None)
+
+
+def test_the_patient_is_remembered_between_runs(make_window, clinic):
+    clinic.add_patient("Ann Example")
+    pid = clinic.add_patient("Bo Example")
+    w = make_window()
+    w.refresh_patients()
+    w.setup.select_patient(pid)
+    assert w.setup.patient_id() == pid
+    w.save_settings()
+    again = make_window()  # a new run reads the saved settings (the clinic stays open: it is the fixture's)
+    assert again.settings.patient_id == pid
+    assert again.setup.patient_id() == pid
