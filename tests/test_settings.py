@@ -79,3 +79,13 @@ def test_posecoach_home_is_respected(tmp_path, monkeypatch):
     save_settings(Settings(rate_wpm=200))
     assert (home / "settings.json").is_file()
     assert load_settings().rate_wpm == 200
+
+
+def test_patient_id_is_remembered_and_checked(tmp_path):
+    from posecoach.settings import Settings, load_settings, save_settings
+
+    path = tmp_path / "settings.json"
+    save_settings(Settings(patient_id=7), path)
+    assert load_settings(path).patient_id == 7
+    path.write_text('{"patient_id": "Ann"}')
+    assert load_settings(path).patient_id is None

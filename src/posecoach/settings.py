@@ -40,6 +40,7 @@ class Settings:
     voice: str | None = None
     window_geometry: str | None = None  # base64 of QWidget.saveGeometry()
     last_pain: int | None = None
+    patient_id: int | None = None  # who was exercising last time (the clinic database's id)
 
 
 def settings_path() -> Path:
@@ -64,6 +65,7 @@ _CHECKS: dict[str, tuple[Any, str]] = {
     "voice": (_opt_str, "a voice id or null"),
     "window_geometry": (_opt_str, "a base64 string or null"),
     "last_pain": (lambda v: v is None or (_int(v) and 0 <= v <= 10), "0-10 or null"),
+    "patient_id": (lambda v: v is None or (_int(v) and v > 0), "a patient id or null"),
 }
 assert set(_CHECKS) == {f.name for f in fields(Settings)}
 

@@ -596,10 +596,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"The patient list cannot be read ({exc}).")
             return
         current = self.setup.patient_id()
+        if current is None:
+            current = self.settings.patient_id  # who was exercising last time
         self.setup.set_patients(patients, current)
         self._patient_changed(self.setup.patient_id())
 
     def _patient_changed(self, pid: Any) -> None:
+        self.settings.patient_id = int(pid) if pid is not None else None
         if self.clinic is None or pid is None:
             self.setup.set_plan([], "")
             return
