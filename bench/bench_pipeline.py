@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import resource
@@ -39,13 +38,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-FOOTAGE = ROOT.parent / "shared" / "footage"
-RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import FOOTAGE, RESULTS, save_results  # noqa: E402 - also puts src/ on the path
+
 DEFAULT_CLIP = "squat__yuyoujiang.mp4"  # one person, side-on, 960x544, 30 fps
 BATCH_CLIPS = ["squat__yuyoujiang.mp4", "squat_overlay__postop.mp4", "wall_squat__joelo.mp4", "cable_squat__joelo.mp4"]
-
-sys.path.insert(0, str(ROOT / "src"))
 
 from posecoach.analyze import AnalyzeOptions, analyze_video, run_batch  # noqa: E402
 from posecoach.estimator import PoseEstimator  # noqa: E402
@@ -408,10 +406,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             res["notes"].append("../shared/footage was missing: no batch throughput figures.")
     res["load_after"] = [round(x, 2) for x in os.getloadavg()]
-    a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / "pipeline.json").write_text(json.dumps(res, indent=2) + "\n", encoding="utf-8")
-    print()
-    print(write_md(res, a.out / "pipeline.md"))
+    save_results(a.out, "pipeline", res, write_md)
     return 0
 
 

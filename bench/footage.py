@@ -18,20 +18,15 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-FOOTAGE = ROOT.parent / "shared" / "footage"
-RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-sys.path.insert(0, str(ROOT / "src"))
-
+from _common import FOOTAGE, RESULTS, git_commit, save_results  # noqa: E402 - also puts src/ on the path
 from posecoach.analyze import AnalyzeOptions, run_batch  # noqa: E402
 from posecoach.exercise import list_exercises  # noqa: E402
 
@@ -123,16 +118,6 @@ def write_md(report: dict, path: Path) -> str:
     return text
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src", "exercises"],
-                               capture_output=True, text=True).stdout.strip()
-        return out.stdout.strip() + (" (+ uncommitted changes in src/ or exercises/)" if dirty else "")
-    except OSError:
-        return "unknown"
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--footage", type=Path, default=FOOTAGE)
@@ -183,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     scored = [r for r in rows if r["expected"]]
     report = {
         "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "commit": _commit(),
+        "commit": git_commit(),
         "exercises_listed": listed,
         "workers": a.workers,
         "wall_s": round(wall, 1),
@@ -197,10 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "skipped": skipped,
         "clips": rows,
     }
-    a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / "footage.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print()
-    print(write_md(report, a.out / "footage.md"))
+    save_results(a.out, "footage", report, write_md)
     return 0
 
 

@@ -91,18 +91,17 @@ import gzip
 import json
 import math
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "keypoints" / "UI-PRMD"
-RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-sys.path.insert(0, str(ROOT / "src"))
+from _common import RESULTS, ROOT, git_commit, save_results  # noqa: E402 - also puts src/ on the path
+
+DATA = ROOT.parent / "shared" / "keypoints" / "UI-PRMD"
 
 from posecoach.engine import Phase, Targets  # noqa: E402
 from posecoach.errors import ExerciseError  # noqa: E402
@@ -584,16 +583,6 @@ def dump_json(report: dict) -> str:
     return head[:-2] + ',\n "files": [\n' + body + "\n ]\n}\n"
 
 
-def _commit() -> str:
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src", "exercises"],
-                               capture_output=True, text=True).stdout.strip()
-        return out.stdout.strip() + (" (+ uncommitted changes in src/ or exercises/)" if dirty else "")
-    except OSError:
-        return "unknown"
-
-
 def _one_pct(rows: list[dict], correct: bool, key: str = "reps", want: int = 1) -> str:
     rs = [r for r in rows if r["correct"] == correct]
     return f"{100 * sum(1 for r in rs if r[key] == want) / len(rs):.0f}%" if rs else "-"
@@ -615,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     report: dict = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
-        "commit": _commit(),
+        "commit": git_commit(),
         "data": str(a.data),
         "pad_s": a.pad,
         "distance_m": a.distance,
@@ -727,9 +716,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{entry['summary']['incorrect']['exactly_one_pct']}% incorrect ({time.time() - t0:.0f} s)", file=sys.stderr)
 
     report["elapsed_s"] = round(time.time() - t0, 1)
-    a.out.mkdir(parents=True, exist_ok=True)
-    (a.out / "uiprmd.json").write_text(dump_json(report), encoding="utf-8")
-    print(write_md(report, a.out / "uiprmd.md"))
+    save_results(a.out, "uiprmd", report, write_md, json_text=dump_json(report), blank_line=False)
     return 0
 
 
