@@ -433,11 +433,12 @@ _PARTNER = np.array([
     for i, n in enumerate(LANDMARK_NAMES)])
 
 
-def render(p: Posture, camera: Camera) -> Pose:
+def render(p: Posture, camera: Camera, *, to_lab: Callable[[Posture], np.ndarray] = landmarks_lab) -> Pose:
     """One posture through a (fitted) camera.  Visibility: ~0.97 for near/midline points,
     down to ~0.57 for points of a left/right pair lying >= 0.2 m farther than their partner,
-    0.1 outside the frame."""
-    pts = landmarks_lab(p)
+    0.1 outside the frame.  ``to_lab`` places the landmarks (a posture type with more
+    joints than :class:`Posture`, e.g. ``scenarios.quadruped``, passes its own)."""
+    pts = to_lab(p)
     xy, z = camera.project(pts)
     behind = np.clip(z - (z + z[_PARTNER]) / 2, 0.0, 0.2)
     vis = 0.97 - 2.0 * behind
@@ -451,13 +452,15 @@ def render(p: Posture, camera: Camera) -> Pose:
 
 
 def keyframe_sequence(keyframes: Sequence[tuple[float, Posture]], fps: float = 30.0,
-                      camera: Camera | None = None) -> Seq:
+                      camera: Camera | None = None, *,
+                      to_lab: Callable[[Posture], np.ndarray] = landmarks_lab) -> Seq:
     """Sample keyframes at ``fps`` with cosine easing between consecutive keyframes.
 
     The camera is fitted (target/focal) on all keyframe postures when not given.
+    ``to_lab`` places the landmarks, as in :func:`render`.
     """
     kf = sorted(keyframes, key=lambda k: k[0])
-    cam = (camera or Camera()).fit(np.concatenate([landmarks_lab(p) for _, p in kf]))
+    cam = (camera or Camera()).fit(np.concatenate([to_lab(p) for _, p in kf]))
     t0, t1 = kf[0][0], kf[-1][0]
     times = [float(k[0]) for k in kf]
     seq: Seq = []
@@ -470,7 +473,7 @@ def keyframe_sequence(keyframes: Sequence[tuple[float, Posture]], fps: float = 3
             ta, tb = times[j], times[j + 1]
             u = 1.0 if tb <= ta else min(1.0, max(0.0, (t - ta) / (tb - ta)))
             p = blend(kf[j][1], kf[j + 1][1], (1 - math.cos(math.pi * u)) / 2)
-        seq.append((round(t, 6), render(p, cam)))
+        seq.append((round(t, 6), render(p, cam, to_lab=to_lab)))
     return seq
 
 

@@ -25,7 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from .. import synth as S
-from ..landmarks import INDEX, LANDMARK_NAMES
+from ..landmarks import INDEX
 from ..types import Pose
 
 __all__ = [
@@ -51,9 +51,6 @@ def q(p: S.Posture, **kw) -> QPosture:
 
 _LOWER = {s: [INDEX[f"{s}_{n}"] for n in ("hip", "knee", "ankle", "heel", "foot_index")]
           for s in ("left", "right")}
-_PARTNER = np.array([
-    INDEX[n.replace("left", "right")] if "left" in n else INDEX[n.replace("right", "left")] if "right" in n else i
-    for i, n in enumerate(LANDMARK_NAMES)])
 
 
 def _rotate(points: np.ndarray, origin: np.ndarray, axis: np.ndarray, deg: float) -> np.ndarray:
@@ -85,29 +82,12 @@ def lab(p: S.Posture) -> np.ndarray:
 
 def render(p: S.Posture, camera: S.Camera) -> Pose:
     """``synth.render`` for a :class:`QPosture` (same visibility model)."""
-    pts = lab(p)
-    xy, z = camera.project(pts)
-    behind = np.clip(z - (z + z[_PARTNER]) / 2, 0.0, 0.2)
-    vis = 0.97 - 2.0 * behind
-    w, h = camera.size
-    out = (xy[:, 0] < 0) | (xy[:, 0] > w) | (xy[:, 1] < 0) | (xy[:, 1] > h)
-    vis[out] = 0.1
-    return Pose(xy=xy, visibility=vis, world=camera.world(pts), size_wh=(int(w), int(h)))
+    return S.render(p, camera, to_lab=lab)
 
 
 def sequence(keyframes: S.Keyframes, fps: float, camera: S.Camera) -> S.Seq:
     """``synth.keyframe_sequence`` (cosine easing) rendered with :func:`render`."""
-    kf = sorted(keyframes, key=lambda k: k[0])
-    cam = camera.fit(np.concatenate([lab(p) for _, p in kf]))
-    times = [float(k[0]) for k in kf]
-    seq: S.Seq = []
-    for i in range(int(math.floor((times[-1] - times[0]) * fps + 1e-9)) + 1):
-        t = times[0] + i / fps
-        j = max(0, min(len(kf) - 2, int(np.searchsorted(times, t, side="right")) - 1))
-        ta, tb = times[j], times[j + 1]
-        u = 1.0 if tb <= ta else min(1.0, max(0.0, (t - ta) / (tb - ta)))
-        seq.append((round(t, 6), render(S.blend(kf[j][1], kf[j + 1][1], (1 - math.cos(math.pi * u)) / 2), cam)))
-    return seq
+    return S.keyframe_sequence(keyframes, fps, camera, to_lab=lab)
 
 
 # --------------------------------------------------------------------------- postures
