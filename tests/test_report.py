@@ -132,3 +132,25 @@ def test_sample_patient_through_clinic_and_cli(tmp_path, capsys):
         assert {s["exercise_id"] for s in csv.DictReader(f)} == {"squat"}
     assert main(["report", "Nobody", "--out", str(tmp_path / "x")]) == 2
     assert "Nobody" in capsys.readouterr().err
+
+
+def test_report_shows_todays_progressed_reps(tmp_path, capsys):
+    from datetime import datetime, timezone
+
+    from posecoach.cli import main
+    from posecoach.clinic import Clinic
+
+    with Clinic() as clinic:
+        pid = clinic.add_patient("Prog Example")
+        clinic.set_programme(pid, [{"exercise_id": "glute_bridge", "sets": 1, "reps": 8, "hold_s": 3}],
+                             rule={"add_reps": 2, "every_n_sessions": 1, "max_reps": 15, "hold_back_if_pain_rises": True},
+                             created_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
+        sid = clinic.start_session(pid, "glute_bridge", source="test", pain_before=4, planned_sets=1, planned_reps=8,
+                                   started_at=datetime(2020, 1, 1, tzinfo=timezone.utc))
+        clinic.history.finish_session(sid, summary={"reps": 8}, pain_after=3, stopped="completed")
+        today = clinic.todays_plan(pid)[0]["reps"]
+    assert today == 10  # one session without more pain: +2
+    assert main(["report", "Prog Example", "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "report.html").read_text()
+    assert "reps today" in page
+    assert "<td>8</td><td>10</td>" in page.replace(" ", "").replace("\n", "")

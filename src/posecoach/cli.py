@@ -85,7 +85,7 @@ def _add_report_parser(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .clinic import Clinic
-    from .report import render_report
+    from .report import programme_for_report, render_report
 
     with Clinic() as clinic:
         try:
@@ -94,7 +94,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             print(f"ERROR {err.args[0] if err.args else err}", file=sys.stderr)
             return 2
         rows = clinic.progress(patient["id"], args.exercise)
-        programme = clinic.programme(patient["id"])
+        programme = programme_for_report(clinic, patient["id"])
         ex_ids = {r["exercise_id"] for r in rows} | {i["exercise_id"] for i in (programme or {}).get("items", [])}
         if args.exercise:
             ex_ids = {args.exercise}

@@ -437,11 +437,21 @@ def _summary(ex_rows: dict[str, list[dict]]) -> tuple[list[str], list[list[Any]]
     return head, body
 
 
+def programme_for_report(clinic, patient_id: int) -> dict | None:
+    """The patient's programme with today's reps after the progression rule (``today``)."""
+    programme = clinic.programme(patient_id)
+    if programme:
+        programme = {**programme, "today": {i["exercise_id"]: i.get("reps") for i in clinic.todays_plan(patient_id)}}
+    return programme
+
+
 def _programme_html(programme: dict | None) -> str:
     if not programme or not programme.get("items"):
         return ""
+    now = programme.get("today") or {}
     body = [[_exercise_name(str(i.get("exercise_id"))), i.get("sets", ""), i.get("reps", ""),
-             _fmt(i.get("hold_s"), 0) or "-"] for i in programme["items"]]
+             now.get(i.get("exercise_id"), i.get("reps", "")), _fmt(i.get("hold_s"), 0) or "-"]
+            for i in programme["items"]]
     rule = programme.get("rule") or {}
     rule_txt = ""
     if rule:
@@ -449,7 +459,7 @@ def _programme_html(programme: dict | None) -> str:
                     f"sessions in which pain did not rise, up to {rule.get('max_reps', '?')} reps"
                     + ("; held back when pain rises." if rule.get("hold_back_if_pain_rises", True) else "."))
     return (f"<h2>Current programme</h2><p class=\"meta\">{html.escape(str(programme.get('days_per_week', '')))} "
-            f"days per week</p>" + _table(["exercise", "sets", "reps", "hold (s)"], body)
+            f"days per week</p>" + _table(["exercise", "sets", "reps prescribed", "reps today", "hold (s)"], body)
             + (f'<p class="note">{html.escape(rule_txt)}</p>' if rule_txt else ""))
 
 

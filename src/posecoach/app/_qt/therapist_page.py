@@ -693,12 +693,12 @@ class TherapistPage(QWidget):
         out = out_dir or self.choose_dir("Folder for the report (it holds the patient's data)")
         if not out:
             return None
-        from ...report import render_report
+        from ...report import programme_for_report, render_report
 
         try:
             p = self.clinic.patient(pid)
             rows = self.clinic.progress(pid)
-            programme = self.clinic.programme(pid)
+            programme = programme_for_report(self.clinic, pid)
             ids = {r["exercise_id"] for r in rows} | {i["exercise_id"] for i in (programme or {}).get("items", [])}
             targets = {e: t for e in sorted(ids) if (t := self.clinic.targets(pid, e))}
             path = render_report(p, rows, Path(out), programme=programme, targets=targets)
