@@ -57,6 +57,13 @@ _BASE = sorted({n.split("_", 1)[1] for n in LANDMARK_NAMES if n.startswith(("lef
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+def _check_id(v: str, what: str) -> str:
+    """``v`` if it is lower_snake_case, else a ValueError naming ``what`` ("exercise id", "fault id")."""
+    if not _ID.match(v):
+        raise ValueError(f"{what} '{v}' must be lower_snake_case (a-z, 0-9, _)")
+    return v
+
+
 def landmark_base_names() -> list[str]:
     """Every point name an exercise file may use."""
     names = set(LANDMARK_NAMES)
@@ -193,9 +200,7 @@ class FormRule(_Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not _ID.match(v):
-            raise ValueError(f"fault id '{v}' must be lower_snake_case (a-z, 0-9, _)")
-        return v
+        return _check_id(v, "fault id")
 
     @model_validator(mode="after")
     def _what(self) -> "FormRule":
@@ -256,9 +261,7 @@ class Exercise(_Strict):
     @field_validator("id")
     @classmethod
     def _id(cls, v: str) -> str:
-        if not _ID.match(v):
-            raise ValueError(f"exercise id '{v}' must be lower_snake_case (a-z, 0-9, _)")
-        return v
+        return _check_id(v, "exercise id")
 
     @field_validator("summary")
     @classmethod
