@@ -199,11 +199,15 @@ class _Pyttsx3Backend:
             return
         assert self.wav_dir is not None
         path = self.wav_dir / f"cue_{next(self._n):04d}.wav"
-        with _ENGINE_LOCK:
-            self._apply()
-            self.engine.save_to_file(text, str(path))
-            self.engine.runAndWait()
-        secs = wav_seconds(path)
+        secs = 0.0
+        for _attempt in range(2):  # espeak-ng now and then returns before writing: try once more
+            with _ENGINE_LOCK:
+                self._apply()
+                self.engine.save_to_file(text, str(path))
+                self.engine.runAndWait()
+            secs = wav_seconds(path)
+            if secs > 0.0:
+                break
         if secs <= 0.0:
             raise RuntimeError(f"the speech engine wrote no sound to {path}")
         self.files.append(path)
