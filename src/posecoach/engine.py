@@ -148,7 +148,6 @@ class ExerciseEngine:
         self.side = ""
         self._reset_cycle()
         self.phase = Phase.UNKNOWN
-        self._last_t: float | None = None
         self._last_seen: float | None = None
         self.relative = rep.relative
         self._base: deque[tuple[float, float]] = deque()
@@ -170,10 +169,6 @@ class ExerciseEngine:
     def hold_s(self) -> float:
         """Hold time of the rep in progress (0 outside a rep)."""
         return self._cur.hold_s if self._cur is not None else 0.0
-
-    def progress(self, value: float) -> float:
-        """How far ``value`` is from rest (0) to peak (1), unclipped."""
-        return self.sign * (value - self.rest) / self.span
 
     def reset(self, t: float, why: str) -> list[EngineEvent]:
         """Abandon the cycle in progress (camera cut, person lost...).
@@ -210,7 +205,6 @@ class ExerciseEngine:
         if main is None or math.isnan(main):
             if self._last_seen is not None and t - self._last_seen > self.max_gap_s and self.phase != Phase.UNKNOWN:
                 events += self.reset(t, "pose lost")
-            self._last_t = t
             return events
         if self._last_seen is not None and t - self._last_seen > self.max_gap_s and self.phase != Phase.UNKNOWN:
             events += self.reset(t, "gap in the pose")
@@ -218,7 +212,6 @@ class ExerciseEngine:
             main = self._relative(t, main)
         dt = 0.0 if self._last_seen is None else min(t - self._last_seen, self.max_hold_dt)
         self._last_seen = t
-        self._last_t = t
         assert values is not None
 
         x = self.sign * (main - self.rest)

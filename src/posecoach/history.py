@@ -209,7 +209,8 @@ def _iso(dt: datetime | None) -> str:
 
 
 def _num(v: Any) -> float | None:
-    if v is None:
+    """A finite number, or None (also for bools and NaN)."""
+    if v is None or isinstance(v, bool):
         return None
     try:
         f = float(v)

@@ -21,7 +21,6 @@ import base64
 import csv
 import html
 import io
-import math
 import os
 import statistics
 import tempfile
@@ -30,6 +29,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from .history import _num  # one definition of "a finite number, or None"
 
 __all__ = ["render_report", "write_csv", "weekly_rows", "session_rows", "SESSION_FIELDS", "WEEK_FIELDS",
            "progress_figure_png"]
@@ -69,16 +70,6 @@ def _day(v: Any) -> date | None:
             return date.fromisoformat(s[:10])
         except ValueError:
             return None
-
-
-def _num(v: Any) -> float | None:
-    if v is None or isinstance(v, bool):
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
 
 
 def _faults(row: dict) -> dict[str, int]:
