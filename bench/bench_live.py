@@ -69,7 +69,7 @@ def run_once(app, clip: Path, exercise: str, *, estimator_factory=None, home: Pa
     from PySide6.QtCore import QCoreApplication
 
     from posecoach.app._qt.main_window import MainWindow
-    from posecoach.speech import Speaker
+    from posecoach.io.speech import Speaker
 
     os.environ["POSECOACH_HOME"] = str(home)
     sp = Speaker(backend="wav", wav_dir=home / "wav")

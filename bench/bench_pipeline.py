@@ -45,13 +45,13 @@ from _common import FOOTAGE, RESULTS, save_results  # noqa: E402 - also puts src
 DEFAULT_CLIP = "squat__yuyoujiang.mp4"  # one person, side-on, 960x544, 30 fps
 BATCH_CLIPS = ["squat__yuyoujiang.mp4", "squat_overlay__postop.mp4", "wall_squat__joelo.mp4", "cable_squat__joelo.mp4"]
 
-from posecoach.analyze import AnalyzeOptions, analyze_video, run_batch  # noqa: E402
-from posecoach.estimator import PoseEstimator  # noqa: E402
-from posecoach.exercise import find_exercise  # noqa: E402
-from posecoach.model import find_model  # noqa: E402
-from posecoach.scenecut import SceneCutDetector  # noqa: E402
-from posecoach.session import Session  # noqa: E402
-from posecoach.sources import VideoFileSource  # noqa: E402
+from posecoach.cli.batch import AnalyzeOptions, analyze_video, run_batch  # noqa: E402
+from posecoach.io.estimator import PoseEstimator  # noqa: E402
+from posecoach.core.exercise import find_exercise  # noqa: E402
+from posecoach.io.pose_model import find_model  # noqa: E402
+from posecoach.io.scenecut import SceneCutDetector  # noqa: E402
+from posecoach.core.session import Session  # noqa: E402
+from posecoach.io.sources import VideoFileSource  # noqa: E402
 
 
 # -- machine ------------------------------------------------------------------------------------

@@ -27,8 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import FOOTAGE, RESULTS, git_commit, save_results  # noqa: E402 - also puts src/ on the path
-from posecoach.analyze import AnalyzeOptions, run_batch  # noqa: E402
-from posecoach.exercise import list_exercises  # noqa: E402
+from posecoach.cli.batch import AnalyzeOptions, run_batch  # noqa: E402
+from posecoach.core.exercise import list_exercises  # noqa: E402
 
 
 def read_manifest(folder: Path) -> list[dict]:

@@ -2,15 +2,15 @@
 
 No real patient data: "Sample Patient" is simulated.  Four weeks of a home programme (glute
 bridge and squat, 5 days a week, a few days missed), every session's reps generated with
-``posecoach.synth`` (rendered 2-D/3-D landmarks with noise) and judged by the real ``Session``
+``posecoach.testing.synth`` (rendered 2-D/3-D landmarks with noise) and judged by the real ``Session``
 against the patient's targets.  The story: a stiff patient asked for 60 % of the therapist's range
 (the reference: the therapist's demonstration at the first visit, simulated the same way; targets
-from ``posecoach.reference.derive_targets`` with ``rom_share=0.6``) whose range grows toward the
+from ``posecoach.clinic.references.derive_targets`` with ``rom_share=0.6``) whose range grows toward the
 reference over the weeks, hips that stay low at the top in the first weeks (``hips_low``), a squat
 whose trunk leans too far now and then, pain going from 5-6 to 2, one session stopped for pain.
-Each rep is scored against the reference (``posecoach.similarity``), the programme progresses by its rule
+Each rep is scored against the reference (``posecoach.core.similarity``), the programme progresses by its rule
 (``Clinic.todays_plan``), and everything is stored through ``Clinic`` in a throwaway database
-before ``posecoach.report.render_report`` writes the page.
+before ``posecoach.clinic.report.render_report`` writes the page.
 
     .venv/bin/python bench/make_sample_report.py [--out docs/sample-report] [--days 28] [--seed 5]
 
@@ -32,13 +32,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from posecoach import synth as S  # noqa: E402
-from posecoach.clinic import Clinic  # noqa: E402
-from posecoach.engine import Targets  # noqa: E402
-from posecoach.exercise import find_exercise  # noqa: E402
-from posecoach.report import render_report  # noqa: E402
-from posecoach.session import Session  # noqa: E402
-from posecoach.similarity import rep_similarity, rep_trajectory  # noqa: E402
+from posecoach.testing import synth as S  # noqa: E402
+from posecoach.clinic.patients import Clinic  # noqa: E402
+from posecoach.core.engine import Targets  # noqa: E402
+from posecoach.core.exercise import find_exercise  # noqa: E402
+from posecoach.clinic.report import render_report  # noqa: E402
+from posecoach.core.session import Session  # noqa: E402
+from posecoach.core.similarity import rep_similarity, rep_trajectory  # noqa: E402
 
 FPS = 20.0
 ROM_SHARE = 0.6  # a stiff patient: 60 % of the therapist's range to start with
@@ -75,7 +75,7 @@ def _targets_from(exercise_id: str, s: Session) -> dict:
     summary = s.summary()
     trace = list(zip(s.trace_t, s.trace_main))
     try:
-        from posecoach.reference import derive_targets
+        from posecoach.clinic.references import derive_targets
 
         return dict(derive_targets(ex, trace, summary["rep_details"], rom_share=ROM_SHARE))
     except ImportError:  # a fallback with the same idea, so the script runs on its own
@@ -140,8 +140,8 @@ def build(db: Path, out: Path, days: int = 28, seed: int = 5) -> Path:
         )
         # The programme was set at the first visit: its created_at is now; sessions are dated in the
         # past, so todays_plan would not count them.  The plan is therefore followed by hand below
-        # with the same rule (posecoach.clinic.progress_plan).
-        from posecoach.clinic import progress_plan
+        # with the same rule (posecoach.clinic.patients.progress_plan).
+        from posecoach.clinic.patients import progress_plan
 
         prog = clinic.programme(pid)
         done_rows: dict[str, list[dict]] = {i["exercise_id"]: [] for i in prog["items"]}

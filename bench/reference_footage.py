@@ -35,17 +35,17 @@ FOOTAGE = ROOT.parent / "shared" / "footage"
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT / "src"))
 
-import posecoach.reference as reference_mod  # noqa: E402
-from posecoach.exercise import find_exercise  # noqa: E402
-from posecoach.reference import (  # noqa: E402
+import posecoach.clinic.references as reference_mod  # noqa: E402
+from posecoach.core.exercise import find_exercise  # noqa: E402
+from posecoach.clinic.references import (  # noqa: E402
     derive_targets,
     reference_from_frames,
     reference_template,
     score_reps,
     targets_for,
 )
-from posecoach.session import Session  # noqa: E402
-from posecoach.types import Pose  # noqa: E402
+from posecoach.core.session import Session  # noqa: E402
+from posecoach.core.types import Pose  # noqa: E402
 
 # (exercise, reference clip, other clips)
 PAIRS = [
@@ -65,7 +65,7 @@ def manifest() -> dict[str, dict]:
 
 
 def frames_from_cache(npz: Path) -> list[tuple[float, Pose | None, bool]]:
-    from posecoach.scenecut import SceneCutDetector
+    from posecoach.io.scenecut import SceneCutDetector
 
     d = np.load(npz)
     size = tuple(int(v) for v in d["size"])
@@ -84,8 +84,8 @@ def frames_from_cache(npz: Path) -> list[tuple[float, Pose | None, bool]]:
 
 
 def frames_from_model(video: Path, exercise: str) -> list[tuple[float, Pose | None, bool]]:
-    from posecoach.analyze import AnalyzeOptions, analyze_video
-    from posecoach.recording import read_recording
+    from posecoach.cli.batch import AnalyzeOptions, analyze_video
+    from posecoach.io.recording import read_recording
 
     with tempfile.TemporaryDirectory() as tmp:
         rec = Path(tmp) / "landmarks.jsonl"
@@ -184,7 +184,7 @@ def main() -> int:
         f"`bench/reference_footage.py`, {out['date'][:10]}.  For each reference clip: the targets derived from it",
         "(rom_share 0.8) and its most typical rep as the template; every other clip of the exercise judged with the",
         "exercise's own thresholds and with the reference's targets.  Similarity: 0-100 per counted rep, median",
-        "(min-max) over the clip's reps (see `posecoach.similarity` for the mapping: 90 = off by 5 % of the",
+        "(min-max) over the clip's reps (see `posecoach.core.similarity` for the mapping: 90 = off by 5 % of the",
         "reference's range on average, 50 = off by a quarter of it; a rep twice as fast or slow loses 30).",
         "\"expected\" is the count made by eye (MANIFEST.tsv; '-' = held back or none).",
         "\"reps (rest target at hysteresis)\": the same targets but with the rest target only the exercise's",

@@ -103,13 +103,13 @@ from _common import RESULTS, ROOT, git_commit, save_results  # noqa: E402 - also
 
 DATA = ROOT.parent / "shared" / "keypoints" / "UI-PRMD"
 
-from posecoach.engine import Phase, Targets  # noqa: E402
+from posecoach.core.engine import Phase, Targets  # noqa: E402
 from posecoach.errors import ExerciseError  # noqa: E402
-from posecoach.exercise import find_exercise  # noqa: E402
-from posecoach.features import FeatureSet  # noqa: E402
-from posecoach.landmarks import INDEX, N_LANDMARKS  # noqa: E402
-from posecoach.session import Session  # noqa: E402
-from posecoach.types import Pose  # noqa: E402
+from posecoach.core.exercise import find_exercise  # noqa: E402
+from posecoach.core.features import FeatureSet  # noqa: E402
+from posecoach.core.landmarks import INDEX, N_LANDMARKS  # noqa: E402
+from posecoach.core.session import Session  # noqa: E402
+from posecoach.core.types import Pose  # noqa: E402
 
 FPS = 30.0
 SIZE = (640, 480)

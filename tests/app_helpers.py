@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from posecoach import synth
+from posecoach.testing import synth
 from posecoach.app.synthvideo import ReplayEstimator, render_frame, write_video
-from posecoach.types import Frame
+from posecoach.core.types import Frame
 
 FPS = 30.0
 

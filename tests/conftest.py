@@ -24,10 +24,10 @@ from functools import lru_cache
 
 import pytest
 
-from posecoach.engine import EngineEvent, ExerciseEngine
-from posecoach.exercise import Exercise, find_exercise
-from posecoach.session import FrameResult, Session, SessionConfig
-from posecoach.types import Pose
+from posecoach.core.engine import EngineEvent, ExerciseEngine
+from posecoach.core.exercise import Exercise, find_exercise
+from posecoach.core.session import FrameResult, Session, SessionConfig
+from posecoach.core.types import Pose
 
 FPS = 30.0
 

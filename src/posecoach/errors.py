@@ -1,7 +1,7 @@
 """One error hierarchy for the whole package.
 
 The library never prints; it raises these.  The CLI turns them into a one-line
-``ERROR ...`` message and an exit code in one place (``posecoach.cli``).
+``ERROR ...`` message and an exit code in one place (``posecoach.cli.main``).
 Every message names the thing, the cause, and what to do.
 """
 

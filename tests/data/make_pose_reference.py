@@ -47,7 +47,7 @@ def main() -> None:
         out["images"][name] = {
             "size_wh": [w, h],
             "sha256": hashlib.sha256(np.ascontiguousarray(img).tobytes()).hexdigest(),
-            # one row per landmark (index order of posecoach.landmarks): x px, y px, visibility
+            # one row per landmark (index order of posecoach.core.landmarks): x px, y px, visibility
             "landmarks": [[round(p.x * w, 2), round(p.y * h, 2), round(p.visibility, 4)] for p in lms],
         }
     path = Path(__file__).with_name("pose_reference.json")

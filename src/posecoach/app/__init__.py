@@ -10,7 +10,7 @@ Qt is imported only by ``worker``, ``_qt`` and ``main``; ``import posecoach.app`
 
 from __future__ import annotations
 
-from ._compat import immortalize_singletons
+from posecoach.app._compat import immortalize_singletons
 
 __all__ = ["run_app"]
 
@@ -19,6 +19,6 @@ immortalize_singletons()
 
 
 def run_app(argv: list[str] | None = None) -> int:
-    from .main import run_app as _run
+    from posecoach.app.main import run_app as _run
 
     return _run(argv)

@@ -56,14 +56,14 @@ def run_app(argv: list[str] | None = None) -> int:
         print(f"ERROR {why}", file=sys.stderr)
         return 2
     app = make_app()
-    from ..errors import PosecoachError
-    from ._qt.main_window import MainWindow
+    from posecoach.errors import PosecoachError
+    from posecoach.app._qt.main_window import MainWindow
 
     estimator_factory = None
     source = args.source
     exercise = args.exercise
     if args.demo:
-        from .synthvideo import ReplayEstimator, demo_scenario, write_video
+        from posecoach.app.synthvideo import ReplayEstimator, demo_scenario, write_video
 
         exercise = exercise or "glute_bridge"
         sc = demo_scenario(exercise)

@@ -35,12 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="posecoach-shots-"))
     os.environ["POSECOACH_HOME"] = str(tmp)
 
-    from .main import make_app
+    from posecoach.app.main import make_app
 
     app = make_app()
-    from ._qt.main_window import MainWindow
-    from .services import make_speaker
-    from .synthvideo import ReplayEstimator, demo_scenario, write_video
+    from posecoach.app._qt.main_window import MainWindow
+    from posecoach.app.services import make_speaker
+    from posecoach.app.synthvideo import ReplayEstimator, demo_scenario, write_video
 
     sc = demo_scenario("glute_bridge", 4)
     video = write_video(tmp / "glute_bridge_stick_figure.mp4", sc.poses, sc.fps)
@@ -88,7 +88,7 @@ def _therapist_shots(app, w, tmp: Path, shot) -> None:
     """The synthetic patient (bench/make_sample_report.py) in the therapist's page and the set-up."""
     import importlib.util
 
-    from ..paths import repo_root
+    from posecoach.paths import repo_root
 
     script = repo_root() / "bench" / "make_sample_report.py"
     if w.clinic is None or not script.exists():

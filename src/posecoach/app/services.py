@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..cues import Cue
+from posecoach.core.cues import Cue
 
 __all__ = ["TextOnlySpeaker", "make_speaker", "open_history", "open_clinic", "load_app_settings", "save_app_settings", "NullHistory"]
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class TextOnlySpeaker:
-    """Stands in for ``posecoach.speech.Speaker`` when it cannot be made: cues stay text."""
+    """Stands in for ``posecoach.io.speech.Speaker`` when it cannot be made: cues stay text."""
 
     def __init__(self, why: str) -> None:
         self.status = f"Speech is off: {why}. Cues are shown as text."
@@ -61,7 +61,7 @@ class TextOnlySpeaker:
 def make_speaker(settings: Any = None, backend: Any = "auto") -> Any:
     """A started ``Speaker`` with the patient's settings, or a ``TextOnlySpeaker``."""
     try:
-        from ..speech import Speaker
+        from posecoach.io.speech import Speaker
     except Exception as exc:  # noqa: BLE001 - the app runs without speech
         return TextOnlySpeaker(f"the speech module could not be loaded ({exc})")
     kw: dict[str, Any] = {}
@@ -110,7 +110,7 @@ class NullHistory:
 def open_history() -> tuple[Any, str]:
     """The session history and an error message ("" when it opened)."""
     try:
-        from ..history import History
+        from posecoach.clinic.history import History
 
         h = History()
         enter = getattr(h, "__enter__", None)
@@ -124,11 +124,11 @@ def open_history() -> tuple[Any, str]:
 
 
 def open_clinic(history: Any) -> Any:
-    """The patients' side of the same database (``posecoach.clinic.Clinic``), or None when the
+    """The patients' side of the same database (``posecoach.clinic.patients.Clinic``), or None when the
     history is not a real one (it could not be opened, or a test gave a fake)."""
     try:
-        from ..clinic import Clinic
-        from ..history import History
+        from posecoach.clinic.patients import Clinic
+        from posecoach.clinic.history import History
 
         if isinstance(history, History):
             return Clinic(history=history)
@@ -152,7 +152,7 @@ class _FallbackSettings:
 
 def load_app_settings(path: Any = None) -> Any:
     try:
-        from ..settings import load_settings
+        from posecoach.app.settings import load_settings
 
         return load_settings(path)
     except Exception as exc:  # noqa: BLE001 - a broken settings file must not stop the app
@@ -163,7 +163,7 @@ def load_app_settings(path: Any = None) -> Any:
 def save_app_settings(s: Any, path: Any = None) -> str:
     """Save; return an error message or ``""``."""
     try:
-        from ..settings import save_settings
+        from posecoach.app.settings import save_settings
 
         save_settings(s, path)
         return ""

@@ -1,7 +1,7 @@
 """A generated stick-figure video and an estimator that replays its poses.
 
 No real person's footage is kept in the repository, so tests, the screenshots
-and ``posecoach app --demo`` play a video drawn from ``posecoach.synth`` poses
+and ``posecoach app --demo`` play a video drawn from ``posecoach.testing.synth`` poses
 (OpenCV lines on a plain room) and give the worker a ``ReplayEstimator`` that
 returns the pose each frame was drawn from.  Everything but MediaPipe itself
 runs for real: decoding, pacing, dropping, the session, cues, the overlay.
@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..landmarks import BONES, INDEX
-from ..types import Pose
+from posecoach.core.landmarks import BONES, INDEX
+from posecoach.core.types import Pose
 
 __all__ = ["render_frame", "write_video", "ReplayEstimator", "demo_scenario"]
 
@@ -98,7 +98,7 @@ def demo_scenario(exercise_id: str = "glute_bridge", n_reps: int = 4):
     hips low (counted, with the hips_low fault); squats: the third leans forward."""
     from types import SimpleNamespace
 
-    from .. import synth
+    from posecoach.testing import synth
 
     if exercise_id == "squat":
         sc = synth.squat(n_reps=n_reps, fault="trunk_forward", fault_reps=[2], noise_px=1.0, seed=1)

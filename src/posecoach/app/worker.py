@@ -31,12 +31,12 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
-from ..cues import Cue, CuePolicy
-from ..errors import PosecoachError, SourceError
-from ..exercise.schema import Exercise
-from ..session import FrameResult, Session
-from ..types import Frame, Pose
-from .model import lighting_guidance
+from posecoach.core.cues import Cue, CuePolicy
+from posecoach.errors import PosecoachError, SourceError
+from posecoach.core.exercise.schema import Exercise
+from posecoach.core.session import FrameResult, Session
+from posecoach.core.types import Frame, Pose
+from posecoach.app.coaching import lighting_guidance
 
 __all__ = ["LiveFrame", "PipelineWorker", "default_estimator_factory", "default_source_factory"]
 
@@ -66,7 +66,7 @@ class LiveFrame:
 
 def default_estimator_factory(model: str | None = None) -> Callable[[], Estimator]:
     def make() -> Estimator:
-        from ..estimator import PoseEstimator
+        from posecoach.io.estimator import PoseEstimator
 
         return PoseEstimator(model)
 
@@ -75,7 +75,7 @@ def default_estimator_factory(model: str | None = None) -> Callable[[], Estimato
 
 def default_source_factory(spec: str | int, *, max_side: int | None = 960) -> Callable[[], Any]:
     def make():
-        from ..sources import CameraSource, VideoFileSource, open_source
+        from posecoach.io.sources import CameraSource, VideoFileSource, open_source
 
         if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
             return CameraSource(int(spec))
@@ -189,7 +189,7 @@ class PipelineWorker(QThread):
 
     # -- reader thread --------------------------------------------------------
     def _read(self, src: Any) -> None:
-        from ..sources import VideoFileSource
+        from posecoach.io.sources import VideoFileSource
 
         paced = self.realtime and isinstance(src, VideoFileSource) or getattr(src, "paced", False)
         fps = float(getattr(src, "fps", 30.0) or 30.0)
@@ -238,7 +238,7 @@ class PipelineWorker(QThread):
             except PosecoachError as exc:
                 self._finish("error", str(exc), failed=True)
                 return
-            from ..scenecut import SceneCutDetector
+            from posecoach.io.scenecut import SceneCutDetector
 
             cuts = SceneCutDetector()
             self._reader = threading.Thread(target=self._read, args=(self._source,), name="posecoach-reader", daemon=True)

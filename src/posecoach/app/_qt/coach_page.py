@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from .video_view import VideoView
+from posecoach.app._qt.video_view import VideoView
 
 
 def _label(name: str, text: str = "", wrap: bool = False) -> QLabel:

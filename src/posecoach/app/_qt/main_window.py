@@ -14,17 +14,17 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget
 
-from ...cues import Cue
-from ...errors import PosecoachError
-from ...exercise import find_exercise, list_exercises
-from ...exercise.schema import Exercise
-from .. import services
-from ..model import LiveStats, SetPlan, SetTracker, summary_html
-from ..worker import LiveFrame, PipelineWorker, default_source_factory
-from .coach_page import CoachPage
-from .pain_dialog import PainDialog
-from .setup_page import SetupPage
-from .summary_page import SummaryPage
+from posecoach.core.cues import Cue
+from posecoach.errors import PosecoachError
+from posecoach.core.exercise import find_exercise, list_exercises
+from posecoach.core.exercise.schema import Exercise
+from posecoach.app import services
+from posecoach.app.coaching import LiveStats, SetPlan, SetTracker, summary_html
+from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
+from posecoach.app._qt.coach_page import CoachPage
+from posecoach.app._qt.pain_dialog import PainDialog
+from posecoach.app._qt.setup_page import SetupPage
+from posecoach.app._qt.summary_page import SummaryPage
 
 STYLE = """
 QWidget { font-size: 11pt; }
@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         # The patients' side of the same database (None with a fake or broken history).
         self.clinic = clinic if clinic is not None else services.open_clinic(history)
         if estimator_factory is None:
-            from ..worker import default_estimator_factory
+            from posecoach.app.worker import default_estimator_factory
 
             estimator_factory = default_estimator_factory(model)
         self._estimator_factory = estimator_factory
@@ -540,8 +540,8 @@ class MainWindow(QMainWindow):
         self._template = None
         if pid is None:
             return None
-        from ...engine import Targets
-        from ...reference import targets_for
+        from posecoach.core.engine import Targets
+        from posecoach.clinic.references import targets_for
 
         stored = self.clinic.targets(pid, ex.id)
         self._template = self._reference_template(pid, ex.id, stored)
@@ -558,7 +558,7 @@ class MainWindow(QMainWindow):
         """The reference rep this patient's reps are scored against (the targets' reference, else the
         newest one for the exercise), or None."""
         try:
-            from ...reference import reference_template
+            from posecoach.clinic.references import reference_template
 
             rid = (targets or {}).get("reference_id")
             if rid:
@@ -578,7 +578,7 @@ class MainWindow(QMainWindow):
         s = self.worker.session
         n = min(len(s.trace_t), len(s.trace_main))  # the worker may be appending: a consistent prefix
         try:
-            from ...reference import score_reps
+            from posecoach.clinic.references import score_reps
 
             score_reps([d], s.trace_t[:n], s.trace_main[:n], self._template)
             if d.get("similarity") is not None:
@@ -621,7 +621,7 @@ class MainWindow(QMainWindow):
             self.setup.show_error("The patient database cannot be opened here.")
             return
         if self.therapist is None:
-            from .therapist_page import TherapistPage
+            from posecoach.app._qt.therapist_page import TherapistPage
 
             good, record, record_kwargs = self._therapist_args
             self.therapist = TherapistPage(self.clinic, good, record=record, record_kwargs=record_kwargs)

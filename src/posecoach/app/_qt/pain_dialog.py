@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QButtonGroup, QDialog, QDialogButtonBox, QGridLayout, QLabel, QPushButton, QVBoxLayout
 
-from ..model import SAFETY_ADVICE
+from posecoach.app.coaching import SAFETY_ADVICE
 
 
 class PainDialog(QDialog):

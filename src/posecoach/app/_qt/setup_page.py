@@ -11,8 +11,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem, QPushButton, QRadioButton, QSlider, QSpinBox, QTextBrowser, QVBoxLayout, QWidget,
 )
 
-from ...exercise.schema import Exercise
-from ...sources import VIDEO_SUFFIXES
+from posecoach.core.exercise.schema import Exercise
+from posecoach.io.sources import VIDEO_SUFFIXES
 
 
 class SetupPage(QWidget):

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QPushButton, QSlider, QTextBrowser, QVBoxLayout, QWidget,
 )
 
-from ..model import SAFETY_ADVICE
+from posecoach.app.coaching import SAFETY_ADVICE
 
 
 class SummaryPage(QWidget):

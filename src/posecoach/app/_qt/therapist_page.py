@@ -1,10 +1,10 @@
 """The therapist's page: patients, references and targets, programmes, progress.
 
-Everything is read from and written to ``posecoach.clinic.Clinic`` (the same local database as
-the session history).  Recording a reference runs ``posecoach.reference.record_reference`` in a
+Everything is read from and written to ``posecoach.clinic.patients.Clinic`` (the same local database as
+the session history).  Recording a reference runs ``posecoach.clinic.references.record_reference`` in a
 ``QThread`` (the window stays responsive); the targets it derives are shown in editable fields
 for the therapist to review, adjust and save.  Progress charts are the report's plots
-(``posecoach.report.progress_figure_png``), and "Export report..." writes the printable HTML
+(``posecoach.clinic.report.progress_figure_png``), and "Export report..." writes the printable HTML
 report with its CSV files where the therapist chooses.
 """
 
@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QScrollArea, QSpinBox, QTableWidget, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from ...exercise.schema import Exercise
-from ...sources import VIDEO_SUFFIXES
+from posecoach.core.exercise.schema import Exercise
+from posecoach.io.sources import VIDEO_SUFFIXES
 
 __all__ = ["TherapistPage", "RecordWorker"]
 
@@ -75,7 +75,7 @@ class TherapistPage(QWidget):
     """Emits ``back_requested`` (to the patient's set-up screen) and ``patients_changed``.
 
     ``clinic``: a ``Clinic``; ``record``: the reference recorder (default
-    ``posecoach.reference.record_reference``; tests give a fake or an ``estimator_factory``);
+    ``posecoach.clinic.references.record_reference``; tests give a fake or an ``estimator_factory``);
     ``confirm(title, text) -> bool`` asks before deleting (tests answer it);
     ``choose_dir(title) -> str`` picks the report folder.
     """
@@ -90,7 +90,7 @@ class TherapistPage(QWidget):
         self.clinic = clinic
         self.exercises = {e.id: e for e in exercises}
         if record is None:
-            from ...reference import record_reference as record
+            from posecoach.clinic.references import record_reference as record
         self._record = record
         self._record_kwargs = dict(record_kwargs or {})
         self.recorder: RecordWorker | None = None
@@ -535,7 +535,7 @@ class TherapistPage(QWidget):
             return False
         t = self.targets_from_form()
         try:
-            from ...reference import targets_for
+            from posecoach.clinic.references import targets_for
 
             targets_for(self.exercises[ex_id], t)  # the same check the coach makes
             self.clinic.set_targets(pid, ex_id, t)
@@ -658,7 +658,7 @@ class TherapistPage(QWidget):
 
     def show_progress(self) -> bytes | None:
         """Draw the progress charts of the chosen exercise; returns the PNG (None without sessions)."""
-        from ...report import progress_figure_png
+        from posecoach.clinic.report import progress_figure_png
 
         pid = self.patient_id()
         ex_id = self.prog_exercise.currentData()
@@ -693,7 +693,7 @@ class TherapistPage(QWidget):
         out = out_dir or self.choose_dir("Folder for the report (it holds the patient's data)")
         if not out:
             return None
-        from ...report import programme_for_report, render_report
+        from posecoach.clinic.report import programme_for_report, render_report
 
         try:
             p = self.clinic.patient(pid)

@@ -9,8 +9,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ...exercise.schema import Exercise
-from ..model import angle_anchors, angle_unit, bone_indices
+from posecoach.core.exercise.schema import Exercise
+from posecoach.app.coaching import angle_anchors, angle_unit, bone_indices
 
 _BONES = bone_indices()
 

@@ -1,0 +1,335 @@
+"""Pure state of the desktop app (no Qt): sets, rest countdown, live figures,
+what the overlay draws and what the summary says.
+
+The Qt views (``_qt/``) get these objects and only display them; tests can
+drive them with made-up numbers and times.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from posecoach.core.exercise.schema import Exercise
+from posecoach.core.landmarks import BONES, INDEX, side_name
+
+__all__ = [
+    "SAFETY_ADVICE",
+    "STOP_REASONS",
+    "DARK_MEAN",
+    "lighting_guidance",
+    "SetPlan",
+    "SetTracker",
+    "LiveStats",
+    "bone_indices",
+    "angle_anchors",
+    "summary_text",
+    "summary_html",
+]
+
+SAFETY_ADVICE = (
+    "Stop the exercise for today. See a doctor or physiotherapist soon if you have numbness, "
+    "tingling or weakness in a leg, or pain that keeps getting worse. Get urgent help at once "
+    "for numbness around the buttocks or genitals, or new trouble passing urine."
+)
+
+#: why a session ended (the History's ``stopped`` field)
+STOP_REASONS = ("completed", "user", "pain", "camera_lost", "error")
+
+#: mean grey level (0-255) below which the room is too dark for the pose model
+DARK_MEAN = 45.0
+
+
+def lighting_guidance(mean_brightness: float | None) -> str:
+    """A guidance line when the picture is too dark (or blown out), else ``""``."""
+    if mean_brightness is None or math.isnan(mean_brightness):
+        return ""
+    if mean_brightness < DARK_MEAN:
+        return "The lighting is too dark: switch on a light or face a window"
+    if mean_brightness > 235:
+        return "The picture is too bright: move away from a window behind you"
+    return ""
+
+
+# --------------------------------------------------------------------------- sets
+
+
+@dataclass(frozen=True)
+class SetPlan:
+    """How many sets of how many reps, and the rest between sets."""
+
+    sets: int = 1
+    reps: int = 5
+    rest_s: float = 60.0
+
+    @classmethod
+    def of(cls, exercise: Exercise, sets: int | None = None, reps: int | None = None) -> "SetPlan":
+        d = exercise.dosage
+        return cls(sets=max(1, sets or d.sets), reps=max(1, reps or d.reps), rest_s=float(d.rest_s))
+
+    @property
+    def total(self) -> int:
+        return self.sets * self.reps
+
+
+@dataclass
+class SetTracker:
+    """Splits the session's running rep count into sets (the Session itself keeps counting).
+
+    ``update(total_reps, now)`` returns what just happened: ``"set_done"``,
+    ``"all_done"`` or ``""``.  Reps beyond the plan go into the last set.
+    ``now`` is any clock in seconds (the app passes ``time.monotonic()``).
+    """
+
+    plan: SetPlan
+    reps: int = 0
+    rest_until: float | None = None
+    done: bool = False
+    per_set: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.per_set:
+            self.per_set = [0] * self.plan.sets
+
+    def set_of_rep(self, rep_number: int) -> int:
+        """1-based set index of the ``rep_number``-th rep (1-based)."""
+        return min(self.plan.sets, (max(rep_number, 1) - 1) // self.plan.reps + 1)
+
+    @property
+    def current_set(self) -> int:
+        """The set being worked on (the next one while resting)."""
+        return self.set_of_rep(self.reps + 1)
+
+    @property
+    def reps_in_set(self) -> int:
+        return self.per_set[self.current_set - 1] if not self.done else self.per_set[-1]
+
+    def update(self, total_reps: int, now: float) -> str:
+        what = ""
+        while self.reps < total_reps:
+            self.reps += 1
+            s = self.set_of_rep(self.reps)
+            self.per_set[s - 1] += 1
+            if self.reps == self.plan.total:
+                self.done = True
+                self.rest_until = None
+                what = "all_done"
+            elif self.reps % self.plan.reps == 0 and self.reps < self.plan.total:
+                self.rest_until = now + self.plan.rest_s
+                what = what or "set_done"
+            else:
+                # moving again during the rest: the rest is over
+                if self.rest_until is not None and self.reps % self.plan.reps != 0:
+                    self.rest_until = None
+        return what
+
+    def rest_left(self, now: float) -> float | None:
+        """Seconds of rest left, or None when not resting."""
+        if self.rest_until is None:
+            return None
+        left = self.rest_until - now
+        if left <= 0:
+            self.rest_until = None
+            return None
+        return left
+
+    def set_line(self) -> str:
+        if self.done:
+            return f"Set {self.plan.sets} of {self.plan.sets}: done"
+        return f"Set {self.current_set} of {self.plan.sets}"
+
+    def rep_line(self) -> str:
+        if self.done:
+            return f"{self.per_set[-1]} / {self.plan.reps}"
+        return f"{self.per_set[self.current_set - 1]} / {self.plan.reps}"
+
+    def progress_line(self) -> str:
+        sets_done = sum(1 for n in self.per_set if n >= self.plan.reps)
+        return (f"Session: {self.reps} of {self.plan.total} reps, "
+                f"{sets_done} of {self.plan.sets} sets done")
+
+
+# --------------------------------------------------------------------------- live figures
+
+
+class LiveStats:
+    """Frames per second, frame-to-overlay latency and dropped frames, over a short window."""
+
+    def __init__(self, window_s: float = 2.0, keep: int = 120) -> None:
+        self.window_s = window_s
+        self._shown: deque[float] = deque()
+        self.latencies_ms: deque[float] = deque(maxlen=keep)
+        self.all_latencies_ms: list[float] = []
+        self.dropped = 0
+        self.processed = 0
+        self.shown = 0
+
+    def frame_shown(self, now: float, captured_at: float) -> None:
+        self.shown += 1
+        self._shown.append(now)
+        while self._shown and now - self._shown[0] > self.window_s:
+            self._shown.popleft()
+        lat = 1000.0 * max(0.0, now - captured_at)
+        self.latencies_ms.append(lat)
+        self.all_latencies_ms.append(lat)
+
+    def fps(self, now: float) -> float:
+        while self._shown and now - self._shown[0] > self.window_s:
+            self._shown.popleft()
+        if len(self._shown) < 2:
+            return 0.0
+        span = max(now - self._shown[0], 1e-6)
+        return (len(self._shown) - 1) / span if span > 0 else 0.0
+
+    def latency_ms(self) -> float:
+        return statistics.median(self.latencies_ms) if self.latencies_ms else math.nan
+
+    def status_line(self, now: float) -> str:
+        lat = self.latency_ms()
+        lat_s = "-" if math.isnan(lat) else f"{lat:.0f} ms"
+        return f"{self.fps(now):4.1f} frames/s   latency {lat_s}   dropped {self.dropped}"
+
+
+# --------------------------------------------------------------------------- overlay
+
+
+def bone_indices() -> list[tuple[int, int]]:
+    return [(INDEX[a], INDEX[b]) for a, b in BONES]
+
+
+def _point_xy(name: str, side: str, xy: np.ndarray) -> np.ndarray:
+    if name.startswith("mid_"):
+        base = name[4:]
+        return 0.5 * (xy[INDEX[f"left_{base}"]] + xy[INDEX[f"right_{base}"]])
+    return xy[INDEX[side_name(name, side)]]
+
+
+def angle_anchors(exercise: Exercise, xy: np.ndarray, side: str, values: dict[str, float]) -> list[tuple[str, float, float, float, bool]]:
+    """Where to write each angle that matters: ``(name, value, x, y, is_rep_angle)``.
+
+    The angles are the rep angle and the form rules' angles; a joint angle is
+    written at its vertex (the middle point), other features at their first point.
+    Angles without a value this frame (hidden joints) are left out.
+    """
+    names = [exercise.rep.angle] + [r.angle for r in exercise.form_rules if r.angle]
+    seen: list[str] = []
+    out = []
+    for name in names:
+        if name in seen or name not in exercise.angles:
+            continue
+        seen.append(name)
+        v = values.get(name, math.nan)
+        if v is None or math.isnan(v):
+            continue
+        spec = exercise.angles[name]
+        anchor = spec.points[1] if spec.kind == "joint" else spec.points[0]
+        p = _point_xy(anchor, side, xy)
+        out.append((name, float(v), float(p[0]), float(p[1]), name == exercise.rep.angle))
+    return out
+
+
+def angle_unit(exercise: Exercise, name: str) -> str:
+    kind = exercise.angles[name].kind
+    return "°" if kind in ("joint", "inclination") else ""
+
+
+# --------------------------------------------------------------------------- summary
+
+
+_STOPPED_TEXT = {
+    "completed": "Session complete.",
+    "user": "You stopped the session.",
+    "pain": "Stopped because it hurt.",
+    "camera_lost": "The camera stopped sending pictures; your session so far is kept.",
+    "error": "The session stopped because of a problem with the video source.",
+}
+
+
+def summary_text(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: str,
+                 pain_before: int | None, pain_after: int | None, fault_cues: dict[str, str] | None = None,
+                 message: str = "") -> str:
+    """A plain-text (HTML-free) summary: reps per set, holds, faults, pain before/after."""
+    lines = [f"{exercise.name}: {summary.get('reps', 0)} of {plan.total} reps "
+             f"in {summary.get('duration_s', 0.0):.0f} s",
+             message or _STOPPED_TEXT.get(stopped, stopped)]
+    details = summary.get("rep_details", [])
+    hold_target = float(summary.get("hold_target_s") or 0.0)
+    for s in range(1, plan.sets + 1):
+        reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
+        if not reps and s > 1:
+            continue
+        lines.append(f"Set {s}: {len(reps)} of {plan.reps} reps")
+        for d in reps:
+            bits = []
+            if hold_target > 0 or exercise.counting == "hold":
+                bits.append(f"held {d['hold_s'] or 0:.1f} s")
+            if d.get("faults"):
+                bits.append("faults: " + ", ".join(d["faults"]))
+            lines.append(f"   rep {d['index']}" + (": " + "; ".join(bits) if bits else ": good"))
+    partial = summary.get("partial_reps") or []
+    if partial:
+        lines.append(f"Not counted: {len(partial)} rep(s) that did not reach the top position")
+    faults = summary.get("faults") or {}
+    if faults:
+        cues = fault_cues or {}
+        lines.append("Form to work on:")
+        for k, n in faults.items():
+            tip = f" ({cues[k]})" if k in cues else ""
+            lines.append(f"   {k.replace('_', ' ')} x{n}{tip}")
+    else:
+        lines.append("No form faults.")
+    pb = "-" if pain_before is None else f"{pain_before}/10"
+    pa = "-" if pain_after is None else f"{pain_after}/10"
+    lines.append(f"Pain before: {pb}   after: {pa}")
+    for w in summary.get("warnings", []):
+        lines.append(f"Note: {w}")
+    return "\n".join(lines)
+
+
+def summary_html(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: str,
+                 pain_before: int | None, pain_after: int | None, fault_cues: dict[str, str] | None = None) -> str:
+    """The summary for the window: the same facts as :func:`summary_text`, as simple HTML."""
+    import html as _h
+
+    esc = _h.escape
+    details = summary.get("rep_details", [])
+    hold_target = float(summary.get("hold_target_s") or 0.0)
+    show_hold = hold_target > 0 or exercise.counting == "hold"
+    out = [f"<h2>{esc(exercise.name)}: {summary.get('reps', 0)} of {plan.total} reps "
+           f"in {summary.get('duration_s', 0.0):.0f} s</h2>",
+           f"<p>{esc(_STOPPED_TEXT.get(stopped, stopped))}</p>"]
+    pb = "-" if pain_before is None else f"{pain_before}/10"
+    pa = "-" if pain_after is None else f"{pain_after}/10"
+    out.append(f"<p><b>Pain before: {pb}, after: {pa}</b></p>")
+    for s in range(1, plan.sets + 1):
+        reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
+        if not reps and s > 1:
+            continue
+        out.append(f"<h3>Set {s}: {len(reps)} of {plan.reps} reps</h3>")
+        if reps:
+            head = "<th align=left>rep</th>" + ("<th align=left>held</th>" if show_hold else "") + \
+                "<th align=left>form</th>"
+            rows = []
+            for d in reps:
+                hold = f"<td>{(d['hold_s'] or 0):.1f} s</td>" if show_hold else ""
+                form = ", ".join(f.replace("_", " ") for f in d.get("faults") or []) or "good"
+                rows.append(f"<tr><td>{d['index']}</td>{hold}<td>{esc(form)}</td></tr>")
+            out.append(f"<table cellspacing=0 cellpadding=4>{'<tr>' + head + '</tr>'}{''.join(rows)}</table>")
+    partial = summary.get("partial_reps") or []
+    if partial:
+        out.append(f"<p>Not counted: {len(partial)} rep(s) that did not reach the top position.</p>")
+    faults = summary.get("faults") or {}
+    if faults:
+        cues = fault_cues or {}
+        items = "".join(f"<li>{esc(k.replace('_', ' '))} x{n}"
+                        + (f": {esc(cues[k])}" if k in cues else "") + "</li>" for k, n in faults.items())
+        out.append(f"<h3>Form to work on</h3><ul>{items}</ul>")
+    else:
+        out.append("<p>No form faults.</p>")
+    for w in summary.get("warnings", []):
+        out.append(f"<p><i>Note: {esc(w)}</i></p>")
+    return "\n".join(out)

@@ -1,0 +1,552 @@
+"""A patient's progress report: one self-contained HTML page and CSV files.
+
+``render_report(patient, rows, out_dir)`` is pure: it takes the patient (``Clinic.patient()``)
+and the progress rows (``Clinic.progress()``: one row per finished session, oldest first) and
+writes
+
+- ``report.html``: a summary table, then per exercise the plots (embedded as base64 PNG,
+  drawn with matplotlib's Agg backend, so the page opens anywhere with no other file and no
+  network): reps done vs prescribed, range of motion reached vs target, similarity to the
+  reference, faults per session, pain before/after; print CSS so a therapist can print it;
+- ``sessions.csv``: one line per session (the progress rows, faults as ``fault=count;...``);
+- ``progress.csv``: one line per exercise and week (sessions, reps done and prescribed,
+  median range of motion, target, similarity, faults, mean pain before/after).
+
+Nothing leaves the machine: the files are written only where the caller asks.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import os
+import statistics
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from posecoach.clinic.history import _num  # one definition of "a finite number, or None"
+
+__all__ = ["render_report", "write_csv", "weekly_rows", "session_rows", "SESSION_FIELDS", "WEEK_FIELDS",
+           "progress_figure_png"]
+
+SESSION_FIELDS = [
+    "session_id", "date", "exercise_id", "sets", "reps_done", "reps_prescribed", "peak_median", "target_peak",
+    "similarity_median", "faults_total", "faults", "pain_before", "pain_after", "stopped",
+]
+WEEK_FIELDS = [
+    "exercise_id", "week", "week_start", "sessions", "reps_done", "reps_prescribed", "done_pct", "peak_median",
+    "target_peak", "similarity_median", "faults_total", "pain_before_mean", "pain_after_mean",
+]
+
+PRIVACY_NOTE = (
+    "This report was generated on this computer from the local posecoach database. No data was sent "
+    "anywhere; whoever holds this file holds the patient's data, so share it only with the patient and "
+    "their care team, and delete copies you no longer need."
+)
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _day(v: Any) -> date | None:
+    """The calendar day of a row's ``date`` (a date, datetime or ISO 8601 text)."""
+    if v is None or v == "":
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    s = str(v).strip()
+    try:
+        return datetime.fromisoformat(s).date()
+    except ValueError:
+        try:
+            return date.fromisoformat(s[:10])
+        except ValueError:
+            return None
+
+
+def _faults(row: dict) -> dict[str, int]:
+    f = row.get("faults") or {}
+    if isinstance(f, dict):
+        return {str(k): int(v) for k, v in f.items() if _num(v)}
+    if isinstance(f, (list, tuple)):
+        return dict(Counter(str(x) for x in f))
+    return {}
+
+
+def _median(xs: Iterable[Any]) -> float | None:
+    vals = [v for v in (_num(x) for x in xs) if v is not None]
+    return float(statistics.median(vals)) if vals else None
+
+
+def _mean(xs: Iterable[Any]) -> float | None:
+    vals = [v for v in (_num(x) for x in xs) if v is not None]
+    return float(statistics.fmean(vals)) if vals else None
+
+
+def _fmt(v: Any, nd: int = 0) -> str:
+    f = _num(v)
+    if f is None:
+        return "" if v is None else str(v)
+    return f"{f:.{nd}f}"
+
+
+def _exercise_name(exercise_id: str) -> str:
+    try:
+        from posecoach.core.exercise import find_exercise
+
+        return find_exercise(exercise_id).name
+    except Exception:  # an unknown or custom exercise: its id is its name
+        return exercise_id.replace("_", " ")
+
+
+def _by_exercise(rows: Sequence[dict]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(str(r.get("exercise_id", "")), []).append(r)
+    for rs in out.values():
+        rs.sort(key=lambda r: (str(_day(r.get("date")) or ""), _num(r.get("session_id")) or 0))
+    return out
+
+
+# ---------------------------------------------------------------- CSV data
+
+
+def session_rows(rows: Sequence[dict]) -> list[dict]:
+    """The progress rows flattened for ``sessions.csv`` (oldest first)."""
+    out = []
+    for r in sorted(rows, key=lambda r: (str(_day(r.get("date")) or ""), _num(r.get("session_id")) or 0)):
+        faults = _faults(r)
+        out.append({
+            "session_id": r.get("session_id"),
+            "date": str(_day(r.get("date")) or ""),
+            "exercise_id": r.get("exercise_id"),
+            "sets": r.get("sets"),
+            "reps_done": r.get("reps_done"),
+            "reps_prescribed": r.get("reps_prescribed"),
+            "peak_median": _fmt(r.get("peak_median"), 1),
+            "target_peak": _fmt(r.get("target_peak"), 1),
+            "similarity_median": _fmt(r.get("similarity_median"), 1),
+            "faults_total": sum(faults.values()),
+            "faults": ";".join(f"{k}={v}" for k, v in sorted(faults.items())),
+            "pain_before": r.get("pain_before"),
+            "pain_after": r.get("pain_after"),
+            "stopped": r.get("stopped"),
+        })
+    return out
+
+
+def weekly_rows(rows: Sequence[dict]) -> list[dict]:
+    """Per exercise and week (week 1 starts on the day of the patient's first session)."""
+    days = [d for d in (_day(r.get("date")) for r in rows) if d is not None]
+    if not days:
+        return []
+    first = min(days)
+    out = []
+    for ex, rs in sorted(_by_exercise(rows).items()):
+        weeks: dict[int, list[dict]] = {}
+        for r in rs:
+            d = _day(r.get("date"))
+            if d is None:
+                continue
+            weeks.setdefault((d - first).days // 7 + 1, []).append(r)
+        for w, wr in sorted(weeks.items()):
+            done = sum(int(_num(r.get("reps_done")) or 0) for r in wr)
+            pres = sum(int(_num(r.get("reps_prescribed")) or 0) for r in wr)
+            out.append({
+                "exercise_id": ex,
+                "week": w,
+                "week_start": str(date.fromordinal(first.toordinal() + 7 * (w - 1))),
+                "sessions": len(wr),
+                "reps_done": done,
+                "reps_prescribed": pres,
+                "done_pct": _fmt(100.0 * done / pres, 0) if pres else "",
+                "peak_median": _fmt(_median(r.get("peak_median") for r in wr), 1),
+                "target_peak": _fmt(_median(r.get("target_peak") for r in wr), 1),
+                "similarity_median": _fmt(_median(r.get("similarity_median") for r in wr), 1),
+                "faults_total": sum(sum(_faults(r).values()) for r in wr),
+                "pain_before_mean": _fmt(_mean(r.get("pain_before") for r in wr), 1),
+                "pain_after_mean": _fmt(_mean(r.get("pain_after") for r in wr), 1),
+            })
+    return out
+
+
+def write_csv(path: Path, fields: Sequence[str], rows: Sequence[dict]) -> None:
+    """Write atomically (a temporary file in the same folder, then rename)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
+            w.writeheader()
+            for r in rows:
+                w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------- plots
+
+
+def _png(fig: Any) -> str:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _setup(ax: Any, title: str) -> None:
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    ax.tick_params(labelsize=8)
+
+
+def _dates(ax: Any, xs: Sequence[date]) -> None:
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+
+
+def _xs(rs: Sequence[dict]) -> list[Any]:
+    return [_day(r.get("date")) for r in rs]
+
+
+def _plot_reps(ax: Any, rs: Sequence[dict]) -> bool:
+    _setup(ax, "Reps done vs prescribed")
+    xs = _xs(rs)
+    done = [_num(r.get("reps_done")) for r in rs]
+    pres = [_num(r.get("reps_prescribed")) for r in rs]
+    ax.bar(xs, [d or 0 for d in done], width=0.8, color="#4c8bc6", label="done")
+    if any(p for p in pres):
+        ax.step(xs, [p if p else float("nan") for p in pres], where="mid", color="#d9534f", lw=2, label="prescribed")
+    ax.set_ylabel("reps", fontsize=8)
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7, loc="lower right")
+    _dates(ax, xs)
+    return True
+
+
+def _plot_rom(ax: Any, rs: Sequence[dict]) -> bool:
+    _setup(ax, "Range of motion reached vs target")
+    xs = _xs(rs)
+    peak = [_num(r.get("peak_median")) for r in rs]
+    tgt = [_num(r.get("target_peak")) for r in rs]
+    ax.plot(xs, [float("nan") if p is None else p for p in peak], "o-", color="#4c8bc6", ms=3,
+            label="reached (median peak)")
+    if any(t is not None for t in tgt):
+        ax.step(xs, [float("nan") if t is None else t for t in tgt], where="mid", color="#d9534f", lw=1.5,
+                ls="--", label="target")
+    if _decreasing(rs):  # e.g. knee angle in a squat: smaller = further; draw further as up
+        ax.invert_yaxis()
+        ax.set_ylabel("main angle (deg, axis reversed)", fontsize=8)
+    else:
+        ax.set_ylabel("main angle (deg)", fontsize=8)
+    ax.legend(fontsize=7, loc="best")
+    _dates(ax, xs)
+    return True
+
+
+def _decreasing(rs: Sequence[dict]) -> bool:
+    """Whether the exercise's main angle gets smaller toward the peak (from its definition)."""
+    ex_id = str(rs[0].get("exercise_id", "")) if rs else ""
+    try:
+        from posecoach.core.exercise import find_exercise
+
+        rep = find_exercise(ex_id).rep
+        return float(rep.peak) < float(rep.rest) and not getattr(rep, "relative", False)
+    except Exception:
+        return False
+
+
+def _plot_similarity(ax: Any, rs: Sequence[dict]) -> bool:
+    sims = [_num(r.get("similarity_median")) for r in rs]
+    if all(s is None for s in sims):
+        return False
+    _setup(ax, "Similarity to the reference")
+    xs = _xs(rs)
+    ax.plot(xs, [float("nan") if s is None else s for s in sims], "o-", color="#5cb85c", ms=3)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("0-100 (median of reps)", fontsize=8)
+    _dates(ax, xs)
+    return True
+
+
+def _plot_faults(ax: Any, rs: Sequence[dict]) -> bool:
+    _setup(ax, "Form faults per session")
+    xs = _xs(rs)
+    per = [_faults(r) for r in rs]
+    kinds = sorted({k for f in per for k in f}, key=lambda k: -sum(f.get(k, 0) for f in per))
+    bottom = [0.0] * len(rs)
+    for k in kinds:
+        vals = [float(f.get(k, 0)) for f in per]
+        ax.bar(xs, vals, bottom=bottom, width=0.8, label=k.replace("_", " "))
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    if not kinds:
+        ax.text(0.5, 0.5, "no faults recorded", ha="center", va="center", transform=ax.transAxes, fontsize=9)
+    else:
+        ax.legend(fontsize=7, loc="upper right")
+    ax.set_ylabel("faults", fontsize=8)
+    ax.set_ylim(bottom=0)
+    _dates(ax, xs)
+    return True
+
+
+def _plot_pain(ax: Any, rs: Sequence[dict]) -> bool:
+    _setup(ax, "Pain before / after (0-10)")
+    xs = _xs(rs)
+    before = [_num(r.get("pain_before")) for r in rs]
+    after = [_num(r.get("pain_after")) for r in rs]
+    ax.plot(xs, [float("nan") if v is None else v for v in before], "o-", color="#f0ad4e", ms=3, label="before")
+    ax.plot(xs, [float("nan") if v is None else v for v in after], "s-", color="#d9534f", ms=3, label="after")
+    ax.set_ylim(0, 10)
+    ax.set_ylabel("pain", fontsize=8)
+    ax.legend(fontsize=7, loc="upper right")
+    _dates(ax, xs)
+    return True
+
+
+PLOTS = (("reps", _plot_reps), ("rom", _plot_rom), ("similarity", _plot_similarity), ("faults", _plot_faults),
+         ("pain", _plot_pain))
+
+
+def progress_figure_png(rows: Sequence[dict], exercise_id: str | None = None, *, dpi: int = 80) -> bytes:
+    """One PNG with the five progress plots of one exercise (the app's progress chart)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    rs = [r for r in rows if exercise_id is None or r.get("exercise_id") == exercise_id]
+    rs.sort(key=lambda r: (str(_day(r.get("date")) or ""), _num(r.get("session_id")) or 0))
+    fig = Figure(figsize=(12, 6.5))
+    FigureCanvasAgg(fig)
+    if not rs:
+        fig.text(0.5, 0.5, "no finished sessions yet", ha="center", va="center", fontsize=14)
+    else:
+        for i, (_, fn) in enumerate(PLOTS):
+            ax = fig.add_subplot(2, 3, i + 1)
+            if not fn(ax, rs):
+                _setup(ax, "Similarity to the reference")
+                ax.text(0.5, 0.5, "no reference recorded", ha="center", va="center", transform=ax.transAxes)
+                ax.set_axis_off()
+        fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+# -------------------------------------------------------------------- HTML
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto; max-width: 1000px;
+       color: #222; padding: 0 1em; }
+h1 { margin-bottom: 0.1em; } h2 { border-bottom: 2px solid #4c8bc6; padding-bottom: 0.2em; margin-top: 1.6em; }
+.meta { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #eef3f9; } td.l, th.l { text-align: left; }
+.plots { display: grid; grid-template-columns: repeat(2, 1fr); gap: 0.8em; }
+.plots figure { margin: 0; } .plots img { width: 100%; height: auto; }
+.privacy { background: #f7f7f7; border-left: 4px solid #888; padding: 0.5em 0.8em; font-size: 0.85em; color: #444; }
+.note { font-size: 0.85em; color: #555; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10pt; }
+  .exercise { page-break-before: always; break-before: page; }
+  .plots { grid-template-columns: repeat(2, 1fr); }
+  figure, table, tr { page-break-inside: avoid; break-inside: avoid; }
+  a { color: inherit; text-decoration: none; }
+  .noprint { display: none; }
+}
+@page { size: A4; margin: 14mm; }
+"""
+
+
+def _table(head: Sequence[str], body: Sequence[Sequence[Any]], left: int = 1) -> str:
+    h = "".join(f'<th class="l">{html.escape(c)}</th>' if i < left else f"<th>{html.escape(c)}</th>"
+                for i, c in enumerate(head))
+    rows = []
+    for r in body:
+        cells = "".join(f'<td class="l">{html.escape(str(c))}</td>' if i < left else f"<td>{html.escape(str(c))}</td>"
+                        for i, c in enumerate(r))
+        rows.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{h}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _first_last(vals: Sequence[float | None], nd: int = 0) -> str:
+    v = [x for x in vals if x is not None]
+    if not v:
+        return "-"
+    return _fmt(v[0], nd) if len(v) == 1 else f"{_fmt(v[0], nd)} → {_fmt(v[-1], nd)}"
+
+
+def _summary(ex_rows: dict[str, list[dict]]) -> tuple[list[str], list[list[Any]]]:
+    head = ["exercise", "sessions", "period", "reps done / prescribed", "range of motion (first → last)",
+            "target", "similarity", "faults", "pain before", "pain after"]
+    body = []
+    for ex, rs in ex_rows.items():
+        done = sum(int(_num(r.get("reps_done")) or 0) for r in rs)
+        pres = sum(int(_num(r.get("reps_prescribed")) or 0) for r in rs)
+        days = [d for d in _xs(rs) if d is not None]
+        faults: Counter[str] = Counter()
+        for r in rs:
+            faults.update(_faults(r))
+        top = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in faults.most_common(2))
+        tgt = [_num(r.get("target_peak")) for r in rs]
+        body.append([
+            _exercise_name(ex),
+            len(rs),
+            f"{min(days):%d %b} – {max(days):%d %b %Y}" if days else "-",
+            f"{done} / {pres}" + (f" ({100 * done / pres:.0f}%)" if pres else ""),
+            _first_last([_num(r.get("peak_median")) for r in rs]),
+            _fmt(next((t for t in reversed(tgt) if t is not None), None), 0) or "-",
+            _first_last([_num(r.get("similarity_median")) for r in rs]),
+            f"{sum(faults.values())}" + (f" ({top})" if top else ""),
+            _first_last([_num(r.get("pain_before")) for r in rs]),
+            _first_last([_num(r.get("pain_after")) for r in rs]),
+        ])
+    return head, body
+
+
+def programme_for_report(clinic, patient_id: int) -> dict | None:
+    """The patient's programme with today's reps after the progression rule (``today``)."""
+    programme = clinic.programme(patient_id)
+    if programme:
+        programme = {**programme, "today": {i["exercise_id"]: i.get("reps") for i in clinic.todays_plan(patient_id)}}
+    return programme
+
+
+def _programme_html(programme: dict | None) -> str:
+    if not programme or not programme.get("items"):
+        return ""
+    now = programme.get("today") or {}
+    body = [[_exercise_name(str(i.get("exercise_id"))), i.get("sets", ""), i.get("reps", ""),
+             now.get(i.get("exercise_id"), i.get("reps", "")), _fmt(i.get("hold_s"), 0) or "-"]
+            for i in programme["items"]]
+    rule = programme.get("rule") or {}
+    rule_txt = ""
+    if rule:
+        rule_txt = (f"Progression: +{rule.get('add_reps', 1)} rep(s) every {rule.get('every_n_sessions', '?')} "
+                    f"sessions in which pain did not rise, up to {rule.get('max_reps', '?')} reps"
+                    + ("; held back when pain rises." if rule.get("hold_back_if_pain_rises", True) else "."))
+    return (f"<h2>Current programme</h2><p class=\"meta\">{html.escape(str(programme.get('days_per_week', '')))} "
+            f"days per week</p>" + _table(["exercise", "sets", "reps prescribed", "reps today", "hold (s)"], body)
+            + (f'<p class="note">{html.escape(rule_txt)}</p>' if rule_txt else ""))
+
+
+def _targets_html(targets: dict[str, dict] | None) -> str:
+    if not targets:
+        return ""
+    body = []
+    for ex, t in sorted(targets.items()):
+        if not t:
+            continue
+        body.append([_exercise_name(ex), _fmt(t.get("rest"), 0) or "-", _fmt(t.get("peak"), 0) or "-",
+                     _fmt(t.get("hold_s"), 1) or "-", _fmt(t.get("tempo_s"), 1) or "-",
+                     (f"{100 * _num(t.get('rom_share')):.0f}%" if _num(t.get("rom_share")) else "-"),
+                     t.get("note") or ""])
+    if not body:
+        return ""
+    return "<h2>Targets</h2>" + _table(
+        ["exercise", "rest (deg)", "peak (deg)", "hold (s)", "tempo (s/rep)", "share of reference range", "note"],
+        body)
+
+
+def render_report(
+    patient: dict,
+    rows: list[dict],
+    out_dir: str | Path,
+    *,
+    programme: dict | None = None,
+    targets: dict[str, dict] | None = None,
+    generated_at: datetime | None = None,
+) -> Path:
+    """Write ``report.html``, ``sessions.csv`` and ``progress.csv`` into ``out_dir``; return the HTML path.
+
+    ``patient``: ``{"name", "notes", ...}``; ``rows``: ``Clinic.progress()`` rows; optionally the current
+    ``programme`` (``Clinic.programme()``) and ``targets`` per exercise id (``Clinic.targets()``).
+    """
+    from matplotlib.figure import Figure
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [dict(r) for r in rows]
+    write_csv(out / "sessions.csv", SESSION_FIELDS, session_rows(rows))
+    write_csv(out / "progress.csv", WEEK_FIELDS, weekly_rows(rows))
+
+    when = (generated_at or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
+    name = str(patient.get("name", "patient"))
+    ex_rows = _by_exercise(rows)
+    days = [d for d in (_day(r.get("date")) for r in rows) if d is not None]
+    period = f"{min(days):%d %b %Y} – {max(days):%d %b %Y}" if days else "no sessions yet"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>Progress report: {html.escape(name)}</title>",
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Progress report: {html.escape(name)}</h1>",
+        f'<p class="meta">{html.escape(period)} · {len(rows)} session(s) · generated {html.escape(when)} by posecoach</p>',
+    ]
+    if patient.get("notes"):
+        parts.append(f'<p class="note">Notes: {html.escape(str(patient["notes"]))}</p>')
+    parts.append(f'<p class="privacy">{html.escape(PRIVACY_NOTE)}</p>')
+    if not rows:
+        parts.append("<p>No finished sessions yet.</p>")
+    else:
+        head, body = _summary(ex_rows)
+        parts.append("<h2>Summary</h2>" + _table(head, body))
+        parts.append(
+            '<p class="note">Range of motion: the main angle of the exercise at the top of each rep (median over the '
+            "session's reps), against the patient's target. Similarity: 0-100 against the reference movement the "
+            "therapist recorded (median over the session's reps). Pain: 0-10, asked before and after each session. "
+            'Data: <a href="sessions.csv">sessions.csv</a> (one line per session), '
+            '<a href="progress.csv">progress.csv</a> (one line per exercise and week).</p>'
+        )
+    parts.append(_programme_html(programme))
+    parts.append(_targets_html(targets))
+    for ex, rs in ex_rows.items():
+        parts.append(f'<section class="exercise"><h2>{html.escape(_exercise_name(ex))}</h2>')
+        figs = []
+        for key, fn in PLOTS:
+            fig = Figure(figsize=(4.6, 2.6))
+            ax = fig.add_subplot(111)
+            if not fn(ax, rs):
+                continue
+            title = ax.get_title()
+            figs.append(f'<figure><img alt="{html.escape(title)}" data-plot="{key}" '
+                        f'src="data:image/png;base64,{_png(fig)}"></figure>')
+        parts.append(f'<div class="plots">{"".join(figs)}</div>')
+        body = [[str(_day(r.get("date")) or ""), r.get("sets", ""),
+                 f"{r.get('reps_done', '')} / {r.get('reps_prescribed', '')}",
+                 _fmt(r.get("peak_median"), 0), _fmt(r.get("target_peak"), 0), _fmt(r.get("similarity_median"), 0),
+                 ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(_faults(r).items())),
+                 _fmt(r.get("pain_before")), _fmt(r.get("pain_after")), r.get("stopped") or ""]
+                for r in rs]
+        parts.append(_table(["date", "sets", "reps done / prescribed", "ROM (deg)", "target", "similarity",
+                             "faults", "pain before", "pain after", "ended"], body))
+        parts.append("</section>")
+    parts.append("</body></html>\n")
+    path = out / "report.html"
+    _write_text(path, "\n".join(p for p in parts if p))
+    return path

@@ -1,0 +1,305 @@
+"""The exercise file format: the whole schema in one module.
+
+An exercise is data: a YAML file in ``exercises/`` that declares the camera
+view it needs, the angles it measures (by landmark name), how a rep is counted
+(main angle, thresholds with hysteresis, minimum duration), an optional hold,
+form rules (a condition on an angle or a rep metric in a phase of the rep,
+with a fault id, a cue and a priority), default dosage and instructions.
+Files are parsed with ``yaml.safe_load`` and validated here; nothing in them
+is ever executed.
+
+Angle conventions (see ``posecoach.core.features``):
+
+- ``joint``: the angle at the middle point, 0-180 degrees (180 = straight).
+  With ``signed: up`` (or ``down``) it runs 0-360 instead: above 180 means the
+  middle point lies above (below) the line joining the outer points, i.e. the
+  joint has gone past straight in that direction (a bridge over-arched).
+- ``inclination``: the angle of the segment first->second point from the
+  ``reference`` direction (``vertical`` = straight up, ``horizontal``), 0-180.
+- ``ratio``: distance(points[0], points[1]) / distance(points[2], points[3]).
+- ``height``: how far points[0] is above points[1] (image up), divided by the
+  distance between points[2] and points[3]; negative when below.
+- ``offset``: how far points[1] lies from points[0] along the direction
+  points[2] -> points[3], in units of that distance (signed): e.g. the knees'
+  offset from mid-hip along right_hip -> left_hip is positive when the knees
+  have rolled to the person's left.
+
+Landmark names are MediaPipe's (``left_knee``...), or side-relative:
+``near_knee`` is the knee on the side facing the camera, ``far_knee`` the
+other one; ``mid_hip`` is the midpoint of both hips.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from posecoach.core.landmarks import LANDMARK_NAMES
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Feature",
+    "RepCounting",
+    "Hold",
+    "FormRule",
+    "Dosage",
+    "Exercise",
+    "landmark_base_names",
+    "resolve_point_name_error",
+]
+
+SCHEMA_VERSION = 1
+
+_BASE = sorted({n.split("_", 1)[1] for n in LANDMARK_NAMES if n.startswith(("left_", "right_"))})
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _check_id(v: str, what: str) -> str:
+    """``v`` if it is lower_snake_case, else a ValueError naming ``what`` ("exercise id", "fault id")."""
+    if not _ID.match(v):
+        raise ValueError(f"{what} '{v}' must be lower_snake_case (a-z, 0-9, _)")
+    return v
+
+
+def landmark_base_names() -> list[str]:
+    """Every point name an exercise file may use."""
+    names = set(LANDMARK_NAMES)
+    for b in _BASE:
+        names.update({f"near_{b}", f"far_{b}", f"mid_{b}"})
+    return sorted(names)
+
+
+def resolve_point_name_error(name: str) -> str | None:
+    """None if ``name`` is a valid point name, else an error text with a suggestion."""
+    valid = landmark_base_names()
+    if name in valid:
+        return None
+    close = difflib.get_close_matches(name, valid, n=1)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    return f"unknown landmark '{name}'{hint}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Feature(_Strict):
+    """A named measurement computed from landmarks every frame."""
+
+    kind: Literal["joint", "inclination", "ratio", "height", "offset"] = "joint"
+    points: list[str]
+    space: Literal["image", "world"] = "image"
+    signed: Literal["up", "down"] | None = None
+    reference: Literal["vertical", "horizontal"] = "vertical"
+    description: str = ""
+
+    @field_validator("points")
+    @classmethod
+    def _names(cls, v: list[str]) -> list[str]:
+        for name in v:
+            err = resolve_point_name_error(name)
+            if err:
+                raise ValueError(err)
+        return v
+
+    @model_validator(mode="after")
+    def _arity(self) -> "Feature":
+        need = {"joint": 3, "inclination": 2, "ratio": 4, "height": 4, "offset": 4}[self.kind]
+        if len(self.points) != need:
+            raise ValueError(f"a '{self.kind}' feature takes {need} points, got {len(self.points)}")
+        if self.signed and self.kind != "joint":
+            raise ValueError("'signed' applies only to joint angles")
+        if self.signed and self.space != "image":
+            raise ValueError("'signed' joint angles are measured in the image plane (space: image)")
+        return self
+
+
+class RepCounting(_Strict):
+    """How one rep is recognised on the main feature.
+
+    A rep starts when the value leaves the ``rest`` side of ``rest`` (by more
+    than ``hysteresis``), reaches ``peak`` (counts as the top of the rep) and
+    ends when the value is back on the rest side of ``rest``.  Whether the
+    movement goes up or down follows from ``peak`` vs ``rest``.
+
+    ``side_from`` names a signed feature whose median over the peak of a rep
+    says which side the rep went to (positive = the person's left): knee rolls
+    to the left or right, the leg that stepped back in a lunge.  The summary
+    then reports left and right apart.
+
+    ``relative: true`` makes ``rest`` and ``peak`` offsets from the person's
+    own resting value (the median over the last ``baseline_s`` seconds at
+    rest), for small movements such as the pelvic tilt whose absolute angles
+    differ from person to person.
+    """
+
+    angle: str
+    rest: float
+    peak: float
+    hysteresis: Annotated[float, Field(ge=0, le=30)] = 4.0
+    min_duration_s: Annotated[float, Field(ge=0, le=30)] = 0.6
+    max_duration_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+    partial_cue: str | None = None
+    relative: bool = False
+    baseline_s: Annotated[float, Field(gt=0, le=10)] = 1.5
+    side_from: str | None = None
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "RepCounting":
+        if abs(self.peak - self.rest) <= 2 * self.hysteresis:
+            raise ValueError(
+                f"'peak' ({self.peak}) and 'rest' ({self.rest}) must differ by more than "
+                f"twice 'hysteresis' ({self.hysteresis})"
+            )
+        if self.max_duration_s <= self.min_duration_s:
+            raise ValueError("'max_duration_s' must be greater than 'min_duration_s'")
+        return self
+
+    @property
+    def rising(self) -> bool:
+        return self.peak > self.rest
+
+
+class Hold(_Strict):
+    """A hold at the top of each rep; time counts only while form is correct."""
+
+    seconds: Annotated[float, Field(gt=0, le=600)]
+    cue_done: str = "Good, and relax"
+
+
+class FormRule(_Strict):
+    """A form fault: a condition that, when true, names a fault and a cue.
+
+    Exactly one of ``angle`` (a feature name) or ``metric`` (a rep metric) is
+    tested against ``below`` and/or ``above``:
+
+    - ``phase: peak``/``moving``: ``stat`` of the feature over the frames of
+      that phase of a rep, judged once when the phase ends;
+    - ``phase: always``: every frame of a rep (rest excluded); raised once
+      the condition has held for ``persist_s``;
+    - ``metric`` rules are judged when a rep ends (``duration_s``, ``up_s``,
+      ``down_s``, ``hold_s``, ``peak``).
+    """
+
+    id: str
+    cue: str
+    angle: str | None = None
+    metric: Literal["duration_s", "up_s", "down_s", "hold_s", "peak"] | None = None
+    phase: Literal["peak", "moving", "always"] = "peak"
+    stat: Literal["min", "max", "median", "mean"] = "median"
+    below: float | None = None
+    above: float | None = None
+    persist_s: Annotated[float, Field(ge=0, le=10)] = 0.4
+    priority: Annotated[int, Field(ge=1, le=9)] = 5
+    safety: bool = False
+    explain: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_id(v, "fault id")
+
+    @model_validator(mode="after")
+    def _what(self) -> "FormRule":
+        if (self.angle is None) == (self.metric is None):
+            raise ValueError("give exactly one of 'angle' or 'metric'")
+        if self.below is None and self.above is None:
+            raise ValueError("give 'below' and/or 'above'")
+        if self.metric is not None and self.phase == "always":
+            raise ValueError("'metric' rules are judged per rep; use phase 'peak' or 'moving'")
+        return self
+
+    def violated(self, value: float) -> bool:
+        return (self.below is not None and value < self.below) or (
+            self.above is not None and value > self.above
+        )
+
+
+class Dosage(_Strict):
+    sets: Annotated[int, Field(ge=1, le=20)] = 1
+    reps: Annotated[int, Field(ge=1, le=100)] = 5
+    hold_s: Annotated[float, Field(ge=0, le=600)] = 0.0
+    rest_s: Annotated[float, Field(ge=0, le=600)] = 60.0
+    progression: str = ""
+
+
+class Exercise(_Strict):
+    """One exercise.
+
+    - ``counting: reps`` counts rest -> peak -> rest cycles; ``hold`` times how
+      long the position (the peak) is held: every continuous hold is one entry,
+      split at camera cuts, and ``reps`` is the number of holds.
+    - ``sides: near`` judges the side facing the camera (``near_``/``far_``
+      names); ``both`` runs the rules on each side separately (``near_`` then
+      means the side being judged) and reports left and right apart; with
+      ``count_per: pair`` a left and a right rep make one rep.
+    """
+
+    schema_version: Literal[1] = 1
+    id: str
+    name: str
+    summary: str
+    category: Literal["core", "mobility", "functional", "strength"] = "core"
+    view: Literal["side", "front", "any"]
+    camera_setup: str
+    counting: Literal["reps", "hold"] = "reps"
+    sides: Literal["near", "both"] = "near"
+    count_per: Literal["side", "pair"] = "side"
+    angles: dict[str, Feature]
+    rep: RepCounting
+    hold: Hold | None = None
+    form_rules: list[FormRule] = []
+    dosage: Dosage = Dosage()
+    instructions: list[str]
+    praise: list[str] = ["Good rep", "Nice and controlled", "Well done"]
+    safety: str = "Stop if the pain gets worse, or you feel numbness, tingling or leg weakness."
+    source: str = ""
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_id(v, "exercise id")
+
+    @field_validator("summary")
+    @classmethod
+    def _one_line(cls, v: str) -> str:
+        if "\n" in v.strip():
+            raise ValueError("'summary' must be one line")
+        return v.strip()
+
+    @field_validator("instructions")
+    @classmethod
+    def _steps(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("give at least one instruction step")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> "Exercise":
+        def check(name: str, where: str) -> None:
+            if name not in self.angles:
+                close = difflib.get_close_matches(name, list(self.angles), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                raise ValueError(
+                    f"{where}: '{name}' is not one of the angles defined in 'angles' "
+                    f"({', '.join(sorted(self.angles))}){hint}"
+                )
+
+        check(self.rep.angle, "rep.angle")
+        if self.rep.side_from is not None:
+            check(self.rep.side_from, "rep.side_from")
+            if self.sides == "both":
+                raise ValueError("rep.side_from: not with 'sides: both' (each side is judged on its own there)")
+        if self.counting == "hold" and self.rep.relative:
+            raise ValueError("counting: hold cannot use a relative rep angle")
+        seen: set[str] = set()
+        for i, rule in enumerate(self.form_rules):
+            if rule.angle is not None:
+                check(rule.angle, f"form_rules[{i}].angle")
+            if rule.id in seen:
+                raise ValueError(f"form_rules[{i}].id: fault id '{rule.id}' is used twice")
+            seen.add(rule.id)
+        return self

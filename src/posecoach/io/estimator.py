@@ -1,0 +1,261 @@
+"""Adapter around MediaPipe's ``PoseLandmarker``: BGR frames in, :class:`Pose` out.
+
+This is the only module that imports ``mediapipe`` (lazily, when a
+:class:`PoseEstimator` is made).
+
+- ``mode="video"`` (default) uses ``detect_for_video``: the detector runs only
+  when tracking is lost, so it is faster and steadier; timestamps must rise, and
+  a non-increasing one is bumped to 1 ms after the previous.
+- ``mode="image"`` uses ``detect``: every call is independent (single photos).
+
+Several people.  In IMAGE mode the landmarker reports up to ``num_poses`` of
+them (default 2); we return the one whose **visible** landmarks (visibility >=
+0.5; all of them if none is) span the largest bounding box, usually the person
+nearest the camera, and put how many were seen in ``Pose.n_people``.
+
+In VIDEO mode the tracking landmarker always runs with ``num_poses=1``: while
+fewer people are tracked than ``num_poses`` allows, MediaPipe runs its person
+detector on *every* frame to look for more, which costs about 28 ms a frame
+instead of about 18 ms (2-core CPU, full model).  People are counted instead by
+a second landmarker in IMAGE mode (``num_poses=3``) run on one frame every
+``people_every_s`` seconds of video time (default 1.0).  ``Pose.n_people`` is
+the latest count (at least 1) and is kept until the next check, so a second
+person seen once is reported for the next second of frames.  The tracked person
+is the one MediaPipe's detector picked when tracking (re)started, usually the
+most prominent one; it is not switched when someone larger walks in while
+tracking holds.  ``people_every_s=0`` turns counting off (``n_people`` is then
+always 1), and so does ``num_poses=1``, which has always meant "do not look
+for a second person".  Other ``num_poses`` values do not change tracking.
+
+Speed (2-core CPU, full model, 960x544): VIDEO mode about 19-20 ms a frame
+(with ``num_poses=2`` tracking it was about 31 ms) plus, once a second, one
+IMAGE-mode check of about 30 ms: the frame it falls on takes about 50 ms, and
+on average it adds about 1 ms a frame at 30 frames/s (4%).  IMAGE mode about
+28 ms a frame.  The adapter itself adds about 0.1 ms (colour conversion,
+``mp.Image``, numpy conversion).  ``bench/bench_pipeline.py`` measures this.
+
+Always close the estimator (``with PoseEstimator() as est: ...``): an unclosed
+landmarker raises a TypeError at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from posecoach.errors import ModelError
+from posecoach.core.landmarks import N_LANDMARKS
+from posecoach.io.pose_model import check_model, find_model
+from posecoach.core.types import Pose
+
+__all__ = ["PoseEstimator"]
+
+_VISIBLE = 0.5
+
+
+class PoseEstimator:
+    """Pose landmarks for one frame at a time, on the CPU.
+
+    ``model_path``: a ``.task`` file or a models folder (default: :func:`find_model`).
+    ``num_poses``: in IMAGE mode, how many people the landmarker reports; in VIDEO
+    mode tracking always follows one person and ``num_poses=1`` turns the people
+    count off (see the module docstring).
+    ``people_every_s``: VIDEO mode only; seconds of video time between two people
+    counts (0 turns counting off).
+    """
+
+    PEOPLE_NUM_POSES = 3
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str] | None = None,
+        *,
+        mode: Literal["video", "image"] = "video",
+        num_poses: int = 2,
+        min_detection_confidence: float = 0.5,
+        min_presence_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        people_every_s: float = 1.0,
+    ) -> None:
+        if mode not in ("video", "image"):
+            raise ValueError(f"mode must be 'video' or 'image', got {mode!r}")
+        if num_poses < 1:
+            raise ValueError(f"num_poses must be at least 1, got {num_poses}")
+        if not people_every_s >= 0:  # also refuses NaN
+            raise ValueError(f"people_every_s must be 0 or more, got {people_every_s}")
+        path = find_model(model_path)
+        check_model(path)
+        self.model_path: Path = path
+        self.mode = mode
+        self._landmarker = None
+        self._counter = None
+        self._last_ms = -1
+        # People count (VIDEO mode): the latest sampled count and when the next check is due.
+        self.people_every_s = float(people_every_s) if (mode == "video" and num_poses > 1) else 0.0
+        self._people = 1
+        self._next_check_ms: int | None = None
+
+        import mediapipe as mp  # lazy: only this adapter needs it
+        from mediapipe.tasks.python import BaseOptions
+        from mediapipe.tasks.python import vision
+
+        self._mp_image = mp.Image
+        self._srgb = mp.ImageFormat.SRGB
+
+        def make(running_mode, n: int):
+            options = vision.PoseLandmarkerOptions(
+                base_options=BaseOptions(model_asset_path=str(path), delegate=BaseOptions.Delegate.CPU),
+                running_mode=running_mode,
+                num_poses=int(n),
+                min_pose_detection_confidence=float(min_detection_confidence),
+                min_pose_presence_confidence=float(min_presence_confidence),
+                min_tracking_confidence=float(min_tracking_confidence),
+                output_segmentation_masks=False,
+            )
+            try:
+                return vision.PoseLandmarker.create_from_options(options)
+            except Exception as exc:  # the C++ side reports bad models as RuntimeError/ValueError
+                why = " ".join(str(exc).split())[:200]
+                raise ModelError(
+                    f"model file {path} cannot be loaded ({why}); "
+                    "delete it and run `posecoach setup-model`"
+                ) from None
+
+        with _native_quiet():
+            self._create(make, vision, mode, num_poses)
+        self._loud_calls_left = 2  # the first inferences also log set-up chatter
+
+    def _create(self, make, vision, mode: str, num_poses: int) -> None:
+        if mode == "video":
+            self._landmarker = make(vision.RunningMode.VIDEO, 1)
+            self._run = self._landmarker.detect_for_video
+            if self.people_every_s > 0:
+                try:
+                    self._counter = make(vision.RunningMode.IMAGE, max(self.PEOPLE_NUM_POSES, num_poses))
+                except ModelError:
+                    self.close()
+                    raise
+        else:
+            self._landmarker = make(vision.RunningMode.IMAGE, num_poses)
+            self._run = self._landmarker.detect
+
+    # -- lifetime -------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the landmarker(s); safe to call twice."""
+        for name in ("_landmarker", "_counter"):
+            landmarker = getattr(self, name)
+            setattr(self, name, None)
+            if landmarker is not None:
+                landmarker.close()
+
+    def __enter__(self) -> PoseEstimator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- per frame ------------------------------------------------------------------
+
+    def detect(self, image_bgr: np.ndarray, t_s: float = 0.0) -> Pose | None:
+        """Landmarks of the main person in a BGR uint8 image, or None if nobody is found.
+
+        ``t_s`` (seconds) matters in video mode only.
+        """
+        if self._landmarker is None:
+            raise RuntimeError("PoseEstimator is closed")
+        if image_bgr.ndim == 2:
+            rgb = cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2RGB)
+        elif image_bgr.shape[2] == 4:
+            rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGRA2RGB)
+        else:
+            rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+        mp_image = self._mp_image(image_format=self._srgb, data=rgb)
+        if self._loud_calls_left > 0:
+            self._loud_calls_left -= 1
+            with _native_quiet():
+                return self._detect(mp_image, rgb, t_s)
+        return self._detect(mp_image, rgb, t_s)
+
+    def _detect(self, mp_image, rgb: np.ndarray, t_s: float) -> Pose | None:
+        if self.mode == "video":
+            ms = int(round(t_s * 1000.0))
+            if ms <= self._last_ms:
+                ms = self._last_ms + 1
+            self._last_ms = ms
+            result = self._run(mp_image, ms)
+            if self._counter is not None and (self._next_check_ms is None or ms >= self._next_check_ms):
+                self._people = max(1, len(self._counter.detect(mp_image).pose_landmarks))
+                self._next_check_ms = ms + int(round(self.people_every_s * 1000.0))
+        else:
+            result = self._run(mp_image)
+
+        people = result.pose_landmarks
+        if not people:
+            return None
+        h, w = rgb.shape[:2]
+        arrays = [
+            np.array([(p.x, p.y, p.visibility or 0.0) for p in lms], dtype=np.float64)
+            for lms in people
+        ]
+        best = 0 if len(arrays) == 1 else _largest(arrays, w, h)
+        a = arrays[best]
+        if a.shape[0] != N_LANDMARKS:
+            raise ModelError(
+                f"model {self.model_path} returned {a.shape[0]} landmarks, not {N_LANDMARKS}; "
+                "use a pose_landmarker .task bundle"
+            )
+        xy = a[:, :2] * (w, h)
+        world = None
+        if result.pose_world_landmarks and len(result.pose_world_landmarks) > best:
+            world = np.array(
+                [(p.x, p.y, p.z) for p in result.pose_world_landmarks[best]], dtype=np.float64
+            )
+        n_people = self._people if self.mode == "video" else len(arrays)
+        return Pose(xy=xy, visibility=a[:, 2].copy(), world=world, size_wh=(w, h), n_people=n_people)
+
+
+@contextlib.contextmanager
+def _native_quiet() -> Iterator[None]:
+    """Silence what TFLite/MediaPipe's C++ side prints to fd 2 while it sets up.
+
+    It logs alignment and feedback-manager notices that mean nothing to a user; our own
+    errors are raised as exceptions and reported in one line.  Set POSECOACH_NATIVE_LOGS=1
+    to see them.
+    """
+    if os.environ.get("POSECOACH_NATIVE_LOGS"):
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _largest(arrays: list[np.ndarray], w: int, h: int) -> int:
+    """Index of the person whose visible landmarks span the largest box (in pixels)."""
+    areas = []
+    for a in arrays:
+        pts = a[a[:, 2] >= _VISIBLE, :2]
+        if len(pts) < 2:
+            pts = a[:, :2]
+        span = (pts.max(axis=0) - pts.min(axis=0)) * (w, h)
+        areas.append(float(span[0] * span[1]))
+    return int(np.argmax(areas))

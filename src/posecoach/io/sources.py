@@ -1,0 +1,222 @@
+"""Frame sources: video file, folder of images, webcam (the only OpenCV-reading module).
+
+Each source is an iterable of ``Frame`` with timestamps in seconds from the
+start, and a context manager that releases the device or file.  An
+unopenable source raises ``SourceError`` with a one-line message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from posecoach.errors import SourceError
+from posecoach.core.types import Frame
+
+__all__ = [
+    "VIDEO_SUFFIXES",
+    "IMAGE_SUFFIXES",
+    "FrameSource",
+    "VideoFileSource",
+    "ImageFolderSource",
+    "CameraSource",
+    "open_source",
+    "collect_videos",
+]
+
+VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+class FrameSource:
+    fps: float = 30.0
+    name: str = ""
+    n_frames: int | None = None
+
+    def __iter__(self) -> Iterator[Frame]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "FrameSource":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class VideoFileSource(FrameSource):
+    """Frames of a video file; ``t`` comes from the container's timestamps (else index / fps)."""
+
+    def __init__(self, path: str | Path, *, max_side: int | None = None) -> None:
+        self.path = Path(path)
+        self.name = str(self.path)
+        if not self.path.exists():
+            raise SourceError(f"{self.path}: no such file")
+        if self.path.is_dir():
+            raise SourceError(f"{self.path}: is a folder; pass the video files inside it")
+        if self.path.stat().st_size == 0:
+            raise SourceError(f"{self.path}: the file is empty; record or copy the video again")
+        self._cap = cv2.VideoCapture(str(self.path))
+        if not self._cap.isOpened():
+            raise SourceError(
+                f"{self.path}: cannot open as a video (corrupt, or an unsupported format); "
+                "convert it to MP4 (H.264) and try again"
+            )
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
+        n = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        self.n_frames = n if n > 0 else None
+        self.max_side = max_side
+        ok, first = self._cap.read()
+        if not ok or first is None:
+            self._cap.release()
+            raise SourceError(f"{self.path}: no frame could be decoded (corrupt or empty video)")
+        self._first = first
+        self._first_t = self._timestamp(None)
+
+    def _timestamp(self, prev: float | None) -> float:
+        """The container's time of the frame just read; index / fps where it has none.
+
+        Phone videos often have a variable frame rate, where index / fps drifts.
+        """
+        pos = float(self._cap.get(cv2.CAP_PROP_POS_MSEC) or 0.0) / 1000.0
+        if prev is None:
+            return pos if 0.0 <= pos < 1.0 else 0.0
+        if pos > prev and pos - prev < 2.0:
+            return pos
+        return prev + 1.0 / self.fps
+
+    def __iter__(self) -> Iterator[Frame]:
+        i = 0
+        img = self._first
+        t = self._first_t
+        while img is not None:
+            yield Frame(self._resize(img), t, i)
+            i += 1
+            ok, img = self._cap.read()
+            if not ok:
+                break
+            t = self._timestamp(t)
+
+    def _resize(self, img: np.ndarray) -> np.ndarray:
+        if self.max_side is None:
+            return img
+        h, w = img.shape[:2]
+        s = self.max_side / max(h, w)
+        if s >= 1:
+            return img
+        return cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+class ImageFolderSource(FrameSource):
+    """Images of a folder in name order, ``fps`` apart."""
+
+    def __init__(self, folder: str | Path, *, fps: float = 30.0) -> None:
+        self.folder = Path(folder)
+        self.name = str(self.folder)
+        if not self.folder.is_dir():
+            raise SourceError(f"{self.folder}: no such folder")
+        self.files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.files:
+            raise SourceError(
+                f"{self.folder}: no images found (expected {', '.join(sorted(IMAGE_SUFFIXES))})"
+            )
+        self.fps = fps
+        self.n_frames = len(self.files)
+
+    def __iter__(self) -> Iterator[Frame]:
+        for i, p in enumerate(self.files):
+            img = cv2.imread(str(p), cv2.IMREAD_COLOR)
+            if img is None:
+                continue  # an unreadable image is a dropped frame, not the end
+            yield Frame(img, i / self.fps, i)
+
+
+class CameraSource(FrameSource):
+    """A webcam by index.  Raises ``SourceError`` when it is missing; stops when unplugged."""
+
+    def __init__(self, index: int = 0, *, width: int = 640, height: int = 480, read_timeout_s: float = 2.0) -> None:
+        self.index = index
+        self.name = f"camera {index}"
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise SourceError(
+                f"camera {index}: no camera found; plug one in, pick another with --source N, "
+                "or play a video file instead"
+            )
+        self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        self.fps = fps if 1.0 <= fps <= 240.0 else 30.0
+        self.read_timeout_s = read_timeout_s
+        self.lost = False
+
+    def __iter__(self) -> Iterator[Frame]:
+        t0 = time.monotonic()
+        i = 0
+        failing_since: float | None = None
+        while True:
+            ok, img = self._cap.read()
+            now = time.monotonic()
+            if not ok or img is None:
+                failing_since = failing_since or now
+                if now - failing_since > self.read_timeout_s:
+                    self.lost = True
+                    return  # unplugged: the caller sees the stream end and keeps the session
+                time.sleep(0.02)
+                continue
+            failing_since = None
+            yield Frame(img, now - t0, i)
+            i += 1
+
+    def close(self) -> None:
+        self._cap.release()
+
+
+def open_source(spec: str | int | Path, **kw: object) -> FrameSource:
+    """``0``/``"1"`` -> camera; a folder -> images; anything else -> a video file."""
+    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
+        return CameraSource(int(spec), **kw)  # type: ignore[arg-type]
+    p = Path(spec)
+    if p.is_dir():
+        return ImageFolderSource(p)
+    return VideoFileSource(p, **kw)  # type: ignore[arg-type]
+
+
+def collect_videos(paths: list[str | Path]) -> tuple[list[Path], list[str]]:
+    """Expand files and folders into a sorted list of videos; also return problems (one line each)."""
+    out: list[Path] = []
+    problems: list[str] = []
+    for spec in paths:
+        p = Path(spec)
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*") if q.is_file() and q.suffix.lower() in VIDEO_SUFFIXES)
+            if not found:
+                problems.append(f"{p}: no video files in this folder ({', '.join(sorted(VIDEO_SUFFIXES))})")
+            out.extend(found)
+        elif not p.exists():
+            problems.append(f"{p}: no such file or folder")
+        elif p.suffix.lower() not in VIDEO_SUFFIXES:
+            problems.append(
+                f"{p}: unsupported file type '{p.suffix or '(none)'}'; expected a video "
+                f"({', '.join(sorted(VIDEO_SUFFIXES))})"
+            )
+        else:
+            out.append(p)
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        if p.resolve() not in seen:
+            seen.add(p.resolve())
+            unique.append(p)
+    return unique, problems
