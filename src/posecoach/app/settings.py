@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from posecoach.errors import OutputError
+from posecoach.io.atomic import atomic_open
 from posecoach.paths import home_dir
 
 __all__ = ["Settings", "load_settings", "save_settings", "settings_path"]
@@ -108,25 +107,12 @@ def save_settings(s: Settings, path: Path | None = None) -> Path:
     """Write ``s`` atomically (temp file + rename); returns the path written."""
     path = Path(path) if path is not None else settings_path()
     text = json.dumps(asdict(s), indent=2, sort_keys=True) + "\n"
-    tmp: str | None = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with atomic_open(path, "w", make_parents=True) as f:
             f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-        tmp = None
     except OSError as e:
         raise OutputError(
             f"settings {path} cannot be saved ({e.strerror or e}): free some space or check the folder's "
             "permissions (or set POSECOACH_HOME)"
         ) from e
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
     return path

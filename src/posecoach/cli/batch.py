@@ -10,11 +10,9 @@ Videos run in parallel worker processes with ``workers > 1``.
 from __future__ import annotations
 
 import csv
-import errno
 import json
 import multiprocessing as mp
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -22,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from posecoach.errors import OutputError, PosecoachError, SourceError
+from posecoach.io.atomic import write_output
 from posecoach.core.exercise import Exercise, find_exercise
 from posecoach.core.session import Session, SessionConfig
 
@@ -149,31 +148,6 @@ def replay_recording(path: str | Path, exercise: Exercise) -> dict:
 
 
 # -- output -------------------------------------------------------------------------------------
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    """Write via a temp file and rename, so a full disk never leaves half a result behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are ordinary files
-        os.replace(tmp, path)
-    except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        if e.errno == errno.ENOSPC:
-            raise OutputError(f"{path}: the disk is full; free some space and run again") from None
-        raise OutputError(f"{path}: cannot write ({e.strerror or e}); check the folder and its permissions") from None
-
-
 def _reps_csv(result: dict) -> str:
     import io
 
@@ -192,11 +166,11 @@ def _reps_csv(result: dict) -> str:
 
 def write_result(result: dict, out_dir: Path, stem: str) -> list[Path]:
     json_path = out_dir / f"{stem}.json"
-    _atomic_write(json_path, json.dumps(result, indent=2) + "\n")
+    write_output(json_path, json.dumps(result, indent=2) + "\n")
     paths = [json_path]
     if "error" not in result:
         csv_path = out_dir / f"{stem}_reps.csv"
-        _atomic_write(csv_path, _reps_csv(result))
+        write_output(csv_path, _reps_csv(result))
         paths.append(csv_path)
     return paths
 
@@ -213,7 +187,7 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
         row["faults"] = ";".join(f"{k}={v}" for k, v in r.get("faults", {}).items())
         row["warnings"] = " | ".join(r.get("warnings", []))
         w.writerow(row)
-    _atomic_write(out_dir / "summary.csv", buf.getvalue())
+    write_output(out_dir / "summary.csv", buf.getvalue())
 
     lines = [f"# posecoach analysis: {exercise}", "", f"{len(results)} video(s).", ""]
     lines += ["| video | reps | duration (s) | pose found | faults | notes |", "|---|---:|---:|---:|---|---|"]
@@ -237,7 +211,7 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
             )
         if r["cues"]:
             lines += ["", "Cues: " + "; ".join(f"{c['t']:.1f}s \"{c['text']}\"" for c in r["cues"])]
-    _atomic_write(out_dir / "report.md", "\n".join(lines) + "\n")
+    write_output(out_dir / "report.md", "\n".join(lines) + "\n")
 
 
 # -- batch --------------------------------------------------------------------------------------

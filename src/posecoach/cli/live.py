@@ -77,10 +77,10 @@ def _finish(session: Session, out: str | None) -> None:
     for w in s["warnings"]:
         print(f"  note: {w}")
     if out:
-        from posecoach.cli.batch import _atomic_write
+        from posecoach.io.atomic import write_output
 
         p = Path(out)
-        _atomic_write(p, json.dumps(s, indent=2) + "\n")
+        write_output(p, json.dumps(s, indent=2) + "\n")
         print(f"session saved to {p}")
 
 

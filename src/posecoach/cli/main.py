@@ -123,12 +123,12 @@ def _cmd_exercises(args: argparse.Namespace) -> int:
         return 1 if bad else 0
     good, bad = list_exercises()
     if args.action == "docs":
-        from posecoach.cli.batch import _atomic_write
+        from posecoach.io.atomic import write_output
         from posecoach.core.exercise.docs import exercises_markdown
 
         page = exercises_markdown(good)
         if args.out:
-            _atomic_write(Path(args.out), page)
+            write_output(Path(args.out), page)
             print(f"wrote {args.out}")
         else:
             print(page, end="")

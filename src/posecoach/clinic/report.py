@@ -21,15 +21,14 @@ import base64
 import csv
 import html
 import io
-import os
 import statistics
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from posecoach.io.atomic import atomic_open
 from posecoach.clinic.history import _num  # one definition of "a finite number, or None"
 
 __all__ = ["render_report", "write_csv", "weekly_rows", "session_rows", "SESSION_FIELDS", "WEEK_FIELDS",
@@ -180,29 +179,16 @@ def weekly_rows(rows: Sequence[dict]) -> list[dict]:
 
 def write_csv(path: Path, fields: Sequence[str], rows: Sequence[dict]) -> None:
     """Write atomically (a temporary file in the same folder, then rename)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as f:
-            w = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
-            w.writeheader()
-            for r in rows:
-                w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", newline="", fsync=False) as f:
+        w = csv.DictWriter(f, fieldnames=list(fields), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in fields})
 
 
 def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", fsync=False) as f:
+        f.write(text)
 
 
 # ------------------------------------------------------------------- plots

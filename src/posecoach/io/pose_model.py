@@ -30,12 +30,12 @@ import importlib.util
 import os
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from types import ModuleType
 
 from posecoach.errors import ModelError
+from posecoach.io.atomic import atomic_open
 
 __all__ = [
     "OFFICIAL_NAMES",
@@ -313,26 +313,13 @@ def _add_normalization(tflite: bytes, mean: float, std: float) -> bytes:
 
 
 def _write_bundle(out: Path, members: dict[str, bytes]) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
-                for name, data in members.items():
-                    zf.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data,
-                                compress_type=zipfile.ZIP_STORED)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it 0600; give it normal file permissions
-        os.replace(tmp, out)
+        with atomic_open(out, "wb") as fh, zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED) as zf:
+            for name, data in members.items():
+                zf.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data,
+                            compress_type=zipfile.ZIP_STORED)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise ModelError(_os_message(exc, f"cannot write the model to {out}")) from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _os_message(exc: OSError, what: str) -> str:

@@ -1,0 +1,76 @@
+"""Atomic file writes: a temporary file in the same folder, flushed, then renamed over the target.
+
+A crash, a full disk or a kill mid-write leaves either the old file or the new one, never half of
+one, and no temporary file behind.  Every file posecoach writes (results, reports, settings, the
+pose model) goes through ``atomic_open``; ``write_output`` adds the one-line error a user sees.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from posecoach.errors import OutputError
+
+__all__ = ["atomic_open", "write_output", "os_error_message"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextmanager
+def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, newline: str | None = None,
+                fsync: bool = True, make_parents: bool = False) -> Iterator[IO[Any]]:
+    """Open a temporary file beside ``path``; on a clean exit it replaces ``path``.
+
+    ``mode`` is ``"w"`` (text, UTF-8) or ``"wb"``.  On any exception the temporary file is removed
+    and the exception propagates unchanged (callers turn ``OSError`` into their own message).
+    The result gets ordinary permissions (``mkstemp`` makes 0600).
+    """
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_open: mode must be 'w' or 'wb', got {mode!r}")
+    path = Path(path)
+    if make_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        if mode == "wb":
+            f: IO[Any] = os.fdopen(fd, "wb")
+        else:
+            f = os.fdopen(fd, "w", encoding="utf-8", newline=newline)
+        with f:
+            yield f
+            f.flush()
+            if fsync:
+                os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def os_error_message(path: Path, e: OSError) -> str:
+    """One line that names the file and what to do."""
+    if e.errno == errno.ENOSPC:
+        return f"{path}: the disk is full; free some space and run again"
+    return f"{path}: cannot write ({e.strerror or e}); check the folder and its permissions"
+
+
+def write_output(path: str | os.PathLike[str], text: str) -> None:
+    """Write a result file atomically (creating its folder); ``OutputError`` with one line on failure."""
+    path = Path(path)
+    try:
+        with atomic_open(path, "w", newline="", fsync=False, make_parents=True) as f:
+            f.write(text)
+    except OSError as e:
+        raise OutputError(os_error_message(path, e)) from None
