@@ -3,7 +3,8 @@
 #
 #   ./run.sh            set up, then open the coaching window (with a screen), or coach in the terminal on
 #                       the default camera, or run the no-camera demo where there is neither
-#   ./run.sh test       set up, then run the test suite
+#   ./run.sh test       set up, then run the test suite (./run.sh test -m "not slow": the quick subset)
+#   ./run.sh lint       set up, then check src/ with ruff and mypy (configured in pyproject.toml)
 #   ./run.sh ARGS...    set up, then `posecoach ARGS...` (e.g. ./run.sh analyze clip.mp4 -e squat)
 #
 # Set-up is idempotent and quick once done: system packages (apt-get, as root),
@@ -54,7 +55,7 @@ want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing Python dependencies into .venv"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q -e ".[test]" || die "pip install failed (see above); check the network to PyPI and run again"
+  .venv/bin/python -m pip install -q -e ".[test,dev]" || die "pip install failed (see above); check the network to PyPI and run again"
   echo "$want" > "$stamp"
 fi
 
@@ -67,6 +68,10 @@ if [ "${1:-}" = "test" ]; then
   shift
   export QT_QPA_PLATFORM=offscreen
   exec .venv/bin/python -m pytest -q "$@"
+fi
+if [ "${1:-}" = "lint" ]; then
+  .venv/bin/ruff check src
+  exec .venv/bin/mypy
 fi
 if [ $# -eq 0 ]; then
   if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
