@@ -168,3 +168,24 @@ def _run_session(
 @pytest.fixture
 def run_session() -> Callable[..., tuple[Session, list[FrameResult]]]:
     return _run_session
+
+
+# --------------------------------------------------------------------------- markers
+# Whole modules that run generated scenarios through the session, drive the window or load
+# the model take seconds per test: they are "slow", so `pytest -m "not slow"` (the unit tests of
+# every layer) runs in well under 30 s.  Window tests are also "gui".  Measured with --durations.
+_SLOW_MODULES = {
+    "test_library_supine.py", "test_library_quadruped.py", "test_library_functional.py", "test_session.py",
+    "test_rep_side.py", "test_reference.py", "test_report.py", "test_synth.py", "test_recording.py",
+    "test_similarity.py", "test_dask.py",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path
+        if path.parent.name == "app" and path.name != "test_settings.py":
+            item.add_marker(pytest.mark.gui)
+        if (path.name in _SLOW_MODULES or item.get_closest_marker("gui") is not None
+                or item.get_closest_marker("model") is not None):
+            item.add_marker(pytest.mark.slow)
