@@ -57,7 +57,7 @@ def clip(tmp_path_factory):
 def make_window(qtbot, tmp_path):
     def build(clip=None, *, speaker=None, speed=SPEED, cost_s=0.0, source_factory=None, **kw) -> MainWindow:
         if speaker is None:
-            speaker = Speaker(backend=RecordingBackend(), cooldown_s=0.5)
+            speaker = Speaker(backend=RecordingBackend())
             speaker.start()
         return MainWindow(
             settings_path=tmp_path / "settings.json", speaker=speaker,
@@ -225,7 +225,7 @@ def test_it_hurts_stops_asks_the_pain_and_gives_safety_advice(make_window, qtbot
 
 def test_speech_failure_falls_back_to_text(make_window, qtbot, clip):
     backend = FailingBackend()
-    sp = Speaker(backend=backend, cooldown_s=0.1)
+    sp = Speaker(backend=backend)
     sp.start()
     w = make_window(clip, speaker=sp)
     w.start_session(str(clip.path), "glute_bridge", 0, 1, 3)  # cues: praise, fault, "all sets done"
@@ -305,7 +305,7 @@ def test_settings_and_shortcuts(make_window, qtbot, clip, tmp_path):
     assert not sp.muted
     w.setup.count_aloud.setChecked(True)
     w.setup.rate.setValue(140)
-    assert sp.count_aloud and sp.rate_wpm == 140
+    assert w.settings.count_aloud and sp.rate_wpm == 140  # counting aloud is the cue policy's, not the speaker's
     w.setup.select_exercise("squat")
     w.start_session(str(clip.path), "squat", 5)
     qtbot.keyClick(w, Qt.Key.Key_M)
