@@ -14,6 +14,7 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
+import threading  # noqa: E402
 import time  # noqa: E402
 
 import pytest  # noqa: E402
@@ -38,6 +39,8 @@ from posecoach.core.exercise import find_exercise  # noqa: E402
 from posecoach.clinic.history import History  # noqa: E402
 from posecoach.app.settings import Settings, load_settings  # noqa: E402
 from posecoach.io.speech import Speaker  # noqa: E402
+
+from history_spy import ThreadNotingHistory  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -186,6 +189,18 @@ def test_coaching_counts_reps_in_sets_cues_faults_and_saves_history(make_window,
     assert "after: 1/10" in w.summary.text.toPlainText()
     # the speaker was fed the cues (a recording backend)
     assert w.speaker.last_started
+
+
+def test_reps_are_written_off_the_gui_thread(make_window, qtbot, clip):
+    spy = ThreadNotingHistory(History())
+    w = make_window(clip, history=spy)
+    assert w.start_session(str(clip.path), "glute_bridge", 2, 1, 3)
+    wait_summary(qtbot, w)
+    gui = threading.main_thread()
+    reps = spy.threads("add_rep")
+    assert len(reps) == 3 == w.last_summary["reps"]
+    assert all(th is not gui for _, th in spy.writes), [(n, th.name) for n, th in spy.writes]
+    assert [r["set_index"] for r in history_session(w.session_id)["reps"]] == [1, 1, 1]
 
 
 def test_space_stops_at_once_and_the_session_is_kept(make_window, qtbot, clip):
