@@ -33,10 +33,6 @@ from posecoach.core.sets import SetMilestone, SetPlan, SetTracker
 
 __all__ = ["CoachView", "CoachingRun", "HistoryWriter", "patient_targets"]
 
-#: what the cue box shows when a milestone is reached (the voice says it in its own words)
-_MILESTONE_TEXT = {SetMilestone.ALL_DONE: "All sets done. Well done!"}
-
-
 @dataclass(frozen=True)
 class CoachView:
     """What the coaching screen shows after one frame (made on the worker thread)."""
@@ -223,7 +219,7 @@ class CoachingRun:
         if milestone == SetMilestone.SET_DONE:
             show.append(f"Set done: rest {self.plan.rest_s:.0f} s")
         elif milestone == SetMilestone.ALL_DONE:
-            show.append(_MILESTONE_TEXT[milestone])
+            show.append("All sets done. Well done!")
         return CoachView(
             reps=t.reps, set_line=t.set_line(), rep_line=t.rep_line(), progress_line=t.progress_line(),
             rest_until=t.rest_until, hold_text=self._hold_text(result), show=tuple(show),

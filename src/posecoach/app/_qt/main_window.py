@@ -209,10 +209,11 @@ class MainWindow(QMainWindow):
             self.setup.select_exercise(s.exercise_id)
         if getattr(s, "last_pain", None) is not None:
             self.setup.pain.setValue(int(s.last_pain))
-        for wdg, val in ((self.setup.count_aloud, bool(getattr(s, "count_aloud", False))),
-                         (self.setup.rate, int(getattr(s, "rate_wpm", 165) or 165))):
+        for wdg in (self.setup.count_aloud, self.setup.rate):
             wdg.blockSignals(True)
-            wdg.setChecked(val) if isinstance(val, bool) else wdg.setValue(val)
+        self.setup.count_aloud.setChecked(bool(getattr(s, "count_aloud", False)))
+        self.setup.rate.setValue(int(getattr(s, "rate_wpm", 165) or 165))
+        for wdg in (self.setup.count_aloud, self.setup.rate):
             wdg.blockSignals(False)
         self._apply_voices(getattr(s, "voice", None))
         self.coach.mute_button.blockSignals(True)
@@ -236,7 +237,7 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         s = self.settings
-        s.window_geometry = bytes(self.saveGeometry().toBase64()).decode("ascii")
+        s.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
         msg = services.save_app_settings(s, self._settings_path)
         if msg:
             self.statusBar().showMessage(msg)
