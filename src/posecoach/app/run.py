@@ -95,11 +95,21 @@ class HistoryWriter:
     def start(self, exercise_id: str, patient_id: int | None, **kw: Any) -> None:
         self._started = self._pool.submit(self._start, exercise_id, patient_id, kw)
 
-    def add_rep(self, rep: dict, set_index: int) -> None:
-        self._submit("written", lambda: self.history.add_rep(self._sid, rep, set_index=set_index))
+    def add_rep(self, rep: dict, set_index: int, *, score: Callable[[dict], None] | None = None) -> None:
+        """Store a rep; ``score(rep)`` first adds its similarity here, off the frame loop."""
+        def write() -> None:
+            if score is not None:
+                score(rep)
+            self.history.add_rep(self._sid, rep, set_index=set_index)
+
+        self._submit("written", write)
 
     def add_event(self, t: float, kind: str, text: str) -> None:
         self._submit("written", lambda: self.history.add_event(self._sid, t, kind, text))
+
+    def drain(self) -> None:
+        """Return once every write handed so far is done."""
+        self._pool.submit(lambda: None).result()
 
     def finish(self, summary: dict, *, pain_after: int | None, stopped: str) -> None:
         """Finish (or update) the session row; returns once it is written."""
@@ -189,26 +199,32 @@ class CoachingRun:
             if ev.kind == "rep" and ev.rep is not None:
                 d = ev.rep.to_dict()
                 d["number"] = result.reps
-                self._score(d)
-                self.writer.add_rep(d, self.tracker.set_of_rep(max(result.reps, 1)))
+                self.writer.add_rep(d, self.tracker.set_of_rep(max(result.reps, 1)), score=self._scorer())
             elif ev.kind == "fault" and ev.rule is not None:
                 self.writer.add_event(ev.t, "fault", f"{ev.rule.id}: {ev.rule.cue}")
             elif ev.kind == "partial":
                 self.writer.add_event(ev.t, "partial", ev.detail or "partial rep")
 
-    def _score(self, d: dict) -> None:
-        """Similarity (0-100) of a rep that just ended to the patient's reference, in place."""
+    def _scorer(self) -> Callable[[dict], None] | None:
+        """Scores a rep that just ended against the patient's reference (similarity 0-100, in
+        place), on a copy of the trace so far; None without a reference.  Called on the writer
+        thread: the dynamic time warping never holds up the frame loop."""
         template = getattr(self.judge, "template", None)
         if template is None:
-            return
-        try:
-            from posecoach.clinic.references import score_reps
+            return None
+        trace_t, trace_v = list(self.session.trace_t), list(self.session.trace_main)
 
-            score_reps([d], self.session.trace_t, self.session.trace_main, template)
-            if d.get("similarity") is not None:
-                self.similarities.append(float(d["similarity"]))
-        except Exception:  # noqa: BLE001 - a score is a nicety, never a crash
-            pass
+        def score(d: dict) -> None:
+            try:
+                from posecoach.clinic.references import score_reps
+
+                score_reps([d], trace_t, trace_v, template)
+                if d.get("similarity") is not None:
+                    self.similarities.append(float(d["similarity"]))
+            except Exception:  # noqa: BLE001 - a score is a nicety, never a crash
+                pass
+
+        return score
 
     def _view(self, result: FrameResult | None, milestone: SetMilestone, cue: Cue | None, now: float) -> CoachView:
         t = self.tracker
@@ -240,6 +256,7 @@ class CoachingRun:
     def finish(self, stopped: str, pain_after: int | None = None) -> dict:
         """The session's summary (with the patient, targets and similarity), stored; returns it
         once the history has it."""
+        self.writer.drain()  # the last reps' similarities are in
         summary = self.session.summary()
         if self.patient_id is not None:
             summary["patient_id"] = self.patient_id
