@@ -14,6 +14,7 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
+import threading  # noqa: E402
 import time  # noqa: E402
 
 import pytest  # noqa: E402
@@ -39,6 +40,8 @@ from posecoach.clinic.history import History  # noqa: E402
 from posecoach.app.settings import Settings, load_settings  # noqa: E402
 from posecoach.io.speech import Speaker  # noqa: E402
 
+from history_spy import ThreadNotingHistory  # noqa: E402
+
 pytestmark = pytest.mark.gui
 
 SPEED = 6.0
@@ -57,7 +60,7 @@ def clip(tmp_path_factory):
 def make_window(qtbot, tmp_path):
     def build(clip=None, *, speaker=None, speed=SPEED, cost_s=0.0, source_factory=None, **kw) -> MainWindow:
         if speaker is None:
-            speaker = Speaker(backend=RecordingBackend(), cooldown_s=0.5)
+            speaker = Speaker(backend=RecordingBackend())
             speaker.start()
         return MainWindow(
             settings_path=tmp_path / "settings.json", speaker=speaker,
@@ -188,6 +191,18 @@ def test_coaching_counts_reps_in_sets_cues_faults_and_saves_history(make_window,
     assert w.speaker.last_started
 
 
+def test_reps_are_written_off_the_gui_thread(make_window, qtbot, clip):
+    spy = ThreadNotingHistory(History())
+    w = make_window(clip, history=spy)
+    assert w.start_session(str(clip.path), "glute_bridge", 2, 1, 3)
+    wait_summary(qtbot, w)
+    gui = threading.main_thread()
+    reps = spy.threads("add_rep")
+    assert len(reps) == 3 == w.last_summary["reps"]
+    assert all(th is not gui for _, th in spy.writes), [(n, th.name) for n, th in spy.writes]
+    assert [r["set_index"] for r in history_session(w.session_id)["reps"]] == [1, 1, 1]
+
+
 def test_space_stops_at_once_and_the_session_is_kept(make_window, qtbot, clip):
     w = make_window(clip, speed=1.0)
     w.start_session(str(clip.path), "glute_bridge", 4)
@@ -225,7 +240,7 @@ def test_it_hurts_stops_asks_the_pain_and_gives_safety_advice(make_window, qtbot
 
 def test_speech_failure_falls_back_to_text(make_window, qtbot, clip):
     backend = FailingBackend()
-    sp = Speaker(backend=backend, cooldown_s=0.1)
+    sp = Speaker(backend=backend)
     sp.start()
     w = make_window(clip, speaker=sp)
     w.start_session(str(clip.path), "glute_bridge", 0, 1, 3)  # cues: praise, fault, "all sets done"
@@ -305,7 +320,7 @@ def test_settings_and_shortcuts(make_window, qtbot, clip, tmp_path):
     assert not sp.muted
     w.setup.count_aloud.setChecked(True)
     w.setup.rate.setValue(140)
-    assert sp.count_aloud and sp.rate_wpm == 140
+    assert w.settings.count_aloud and sp.rate_wpm == 140  # counting aloud is the cue policy's, not the speaker's
     w.setup.select_exercise("squat")
     w.start_session(str(clip.path), "squat", 5)
     qtbot.keyClick(w, Qt.Key.Key_M)

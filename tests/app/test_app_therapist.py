@@ -56,7 +56,7 @@ def clinic():
 @pytest.fixture
 def make_window(qtbot, tmp_path, clinic):
     def build(clip=None, **kw) -> MainWindow:
-        speaker = Speaker(backend=RecordingBackend(), cooldown_s=0.5)
+        speaker = Speaker(backend=RecordingBackend())
         speaker.start()
         return MainWindow(settings_path=tmp_path / "settings.json", speaker=speaker, clinic=clinic,
                           estimator_factory=clip.estimator_factory() if clip is not None else None, speed=SPEED,

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from posecoach.core.cues import Cue, CuePolicy
+from posecoach.core.cues import Cue, CueKind, CuePolicy
 from posecoach.core.engine import EngineEvent, RepRecord
-from posecoach.core.exercise import FormRule
+from posecoach.core.exercise import FormRule, find_exercise
+from posecoach.core.session import Session
+from posecoach.core.sets import SetMilestone, SetPlan, SetTracker
+from posecoach.testing import synth as S
 
 DT = 1 / 30
 
@@ -134,3 +137,103 @@ def test_partial_hold_and_count_cues():
 def test_duration_grows_with_the_words(text, words):
     p = CuePolicy(seconds_per_word=0.35)
     assert p.duration(text) == pytest.approx(0.4 + 0.35 * words)
+
+
+# --------------------------------------------------------------------------- one decision for all that is said
+
+
+def test_cue_kinds_keep_their_json_strings():
+    c = Cue(1.0, "Lift your hips", "form", "hips_low", 1)
+    assert c.kind is CueKind.FORM and c.to_dict() == {"t": 1.0, "text": "Lift your hips", "kind": "form", "key": "hips_low"}
+    assert [k.value for k in CueKind] == ["safety", "setup", "set", "form", "hold", "count", "praise"]
+
+
+def test_counts_in_quick_succession_are_all_said_even_past_a_form_cue():
+    # Five reps 0.5 s apart (quicker than a count takes to say), each with a fault: every number
+    # is said, in order; only the leftovers that are not numbers make way.
+    p = CuePolicy(count_aloud=True, max_wait_s=3.0)
+    r = rule("slow", priority=3)
+    timeline = {round(0.5 * i, 6): [fault(0.5 * i, r), rep(0.5 * i, ["slow"])] for i in range(1, 6)}
+    said = []
+    for i in range(int(round(8.0 / DT)) + 1):
+        t = i * DT
+        evs = timeline.get(round(t, 6), []) if abs(t / 0.5 - round(t / 0.5)) < 1e-6 else []
+        n = int(round(t / 0.5)) if evs else 0
+        cue = p.offer(t, p.candidates(evs, n))
+        if cue is not None:
+            said.append(cue)
+    assert [c.text for c in said if c.kind == CueKind.COUNT] == ["1", "2", "3", "4", "5"]
+    assert said[0].text == "1" and "slow" in [c.key for c in said]  # numbers first, the correction still said
+
+
+def test_set_up_guidance_is_repeated_every_few_seconds_and_at_once_when_it_changes():
+    p = CuePolicy(setup_every_s=8.0, cooldown_s=8.0)
+    said = []
+    for i in range(int(round(20.0 / DT)) + 1):
+        t = i * DT
+        text = "Step into the camera's view" if t < 13.0 else ("Turn side on to the camera" if t < 19.0 else "")
+        cue = p.offer_frame(t, guidance=text)
+        if cue is not None:
+            said.append((round(cue.t, 2), cue.text, cue.kind))
+    assert said == [(0.0, "Step into the camera's view", "setup"), (8.0, "Step into the camera's view", "setup"),
+                    (13.0, "Turn side on to the camera", "setup")]
+
+
+def test_set_milestones_are_said_after_the_count_of_the_same_rep():
+    p = CuePolicy(count_aloud=True)
+    first = p.offer(10.0, p.candidates([rep(10.0)], 5))  # the session's offer of the frame
+    assert first is not None and first.text == "5"
+    assert p.offer_frame(10.0, milestone=SetMilestone.ALL_DONE) is None  # the voice is busy
+    t = 10.0
+    while (cue := p.offer_frame(t)) is None and t < 12.0:
+        t += DT
+    assert cue is not None and cue.text == "All sets done. Well done!" and cue.kind == CueKind.SET
+    assert t == pytest.approx(10.0 + p.duration("5"), abs=DT + 1e-9)
+    assert [c.text for c in p.said] == ["5", "All sets done. Well done!"]
+
+
+def coach(scenario, policy: CuePolicy, plan: SetPlan) -> tuple[Session, list[Cue]]:
+    """Run a synthetic session as the app does: the session's offer, then set-up guidance and set
+    milestones; return the session and every cue that would be handed to the speaker."""
+    session = Session(find_exercise(scenario.truth["exercise"]), cue_policy=policy)
+    tracker = SetTracker(plan)
+    handed = []
+    t_end, still = scenario.poses[-1]
+    tail = [(t_end + (i + 1) / scenario.fps, still) for i in range(int(5 * scenario.fps))]  # 5 s standing
+    for t, pose in list(scenario.poses) + tail:
+        r = session.process(t, pose)
+        milestone = tracker.update(r.reps, t)
+        follow = policy.offer_frame(t, guidance=r.guidance, milestone=milestone, rest_s=plan.rest_s)
+        if (r.cue or follow) is not None:
+            handed.append(r.cue or follow)
+    return session, handed
+
+
+def test_a_session_of_five_quick_reps_counts_one_to_five_aloud():
+    sc = S.squat(5, rep_s=1.5, rest_s=0.3, fault="trunk_forward", fault_reps=[1, 3])  # 1.8 s a rep
+    policy = CuePolicy(praise=("Good rep",), count_aloud=True)
+    session, handed = coach(sc, policy, SetPlan(sets=1, reps=5, rest_s=30.0))
+    assert session.count == 5
+    assert [c.text for c in handed if c.kind == CueKind.COUNT] == ["1", "2", "3", "4", "5"]
+    assert handed == policy.said  # one decision: what is handed is what the policy said
+    texts = [c.text for c in handed]
+    assert texts.index("All sets done. Well done!") > texts.index("5")
+    for a, b in zip(handed, handed[1:]):  # one at a time
+        assert b.t >= a.t + policy.duration(a.text) - 1e-9
+
+
+def test_set_done_is_said_between_sets():
+    sc = S.squat(4, rep_s=1.5, rest_s=0.5)
+    _, handed = coach(sc, CuePolicy(count_aloud=False), SetPlan(sets=2, reps=2, rest_s=45.0))
+    sets = [c.text for c in handed if c.kind == CueKind.SET]
+    assert sets == ["Set done. Rest for 45 seconds", "All sets done. Well done!"]
+
+
+def test_the_batch_configuration_says_only_the_engines_cues():
+    # `posecoach analyze`: the session's default policy, no offer_frame -> no counts, no set-up, no sets.
+    sc = S.squat(3, rep_s=1.5, rest_s=0.5)
+    session = Session(find_exercise("squat"))
+    for t, pose in sc.poses[:20] + [(sc.poses[20][0], None)] * 1 + sc.poses[21:]:
+        session.process(t, pose)
+    kinds = {c["kind"] for c in session.summary()["cues"]}
+    assert kinds <= {"safety", "form", "hold", "praise"}

@@ -1,8 +1,10 @@
-"""Pure state of the desktop app (no Qt): sets, rest countdown, live figures,
-what the overlay draws and what the summary says.
+"""Display helpers of the desktop app (no Qt): live figures, what the overlay draws and
+what the summary says, plus the safety advice and the lighting check.
 
 The Qt views (``_qt/``) get these objects and only display them; tests can
-drive them with made-up numbers and times.
+drive them with made-up numbers and times.  The coaching run itself (sets, history,
+cues) is ``posecoach.app.run``; ``SetPlan``/``SetTracker`` live in ``posecoach.core.sets``
+and are re-exported here for the views.
 """
 
 from __future__ import annotations
@@ -10,12 +12,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections import deque
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.landmarks import BONES, INDEX, side_name
+from posecoach.core.sets import SetPlan, SetTracker
 
 __all__ = [
     "SAFETY_ADVICE",
@@ -27,6 +28,7 @@ __all__ = [
     "LiveStats",
     "bone_indices",
     "angle_anchors",
+    "angle_unit",
     "summary_text",
     "summary_html",
 ]
@@ -53,104 +55,6 @@ def lighting_guidance(mean_brightness: float | None) -> str:
     if mean_brightness > 235:
         return "The picture is too bright: move away from a window behind you"
     return ""
-
-
-# --------------------------------------------------------------------------- sets
-
-
-@dataclass(frozen=True)
-class SetPlan:
-    """How many sets of how many reps, and the rest between sets."""
-
-    sets: int = 1
-    reps: int = 5
-    rest_s: float = 60.0
-
-    @classmethod
-    def of(cls, exercise: Exercise, sets: int | None = None, reps: int | None = None) -> "SetPlan":
-        d = exercise.dosage
-        return cls(sets=max(1, sets or d.sets), reps=max(1, reps or d.reps), rest_s=float(d.rest_s))
-
-    @property
-    def total(self) -> int:
-        return self.sets * self.reps
-
-
-@dataclass
-class SetTracker:
-    """Splits the session's running rep count into sets (the Session itself keeps counting).
-
-    ``update(total_reps, now)`` returns what just happened: ``"set_done"``,
-    ``"all_done"`` or ``""``.  Reps beyond the plan go into the last set.
-    ``now`` is any clock in seconds (the app passes ``time.monotonic()``).
-    """
-
-    plan: SetPlan
-    reps: int = 0
-    rest_until: float | None = None
-    done: bool = False
-    per_set: list[int] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        if not self.per_set:
-            self.per_set = [0] * self.plan.sets
-
-    def set_of_rep(self, rep_number: int) -> int:
-        """1-based set index of the ``rep_number``-th rep (1-based)."""
-        return min(self.plan.sets, (max(rep_number, 1) - 1) // self.plan.reps + 1)
-
-    @property
-    def current_set(self) -> int:
-        """The set being worked on (the next one while resting)."""
-        return self.set_of_rep(self.reps + 1)
-
-    @property
-    def reps_in_set(self) -> int:
-        return self.per_set[self.current_set - 1] if not self.done else self.per_set[-1]
-
-    def update(self, total_reps: int, now: float) -> str:
-        what = ""
-        while self.reps < total_reps:
-            self.reps += 1
-            s = self.set_of_rep(self.reps)
-            self.per_set[s - 1] += 1
-            if self.reps == self.plan.total:
-                self.done = True
-                self.rest_until = None
-                what = "all_done"
-            elif self.reps % self.plan.reps == 0 and self.reps < self.plan.total:
-                self.rest_until = now + self.plan.rest_s
-                what = what or "set_done"
-            else:
-                # moving again during the rest: the rest is over
-                if self.rest_until is not None and self.reps % self.plan.reps != 0:
-                    self.rest_until = None
-        return what
-
-    def rest_left(self, now: float) -> float | None:
-        """Seconds of rest left, or None when not resting."""
-        if self.rest_until is None:
-            return None
-        left = self.rest_until - now
-        if left <= 0:
-            self.rest_until = None
-            return None
-        return left
-
-    def set_line(self) -> str:
-        if self.done:
-            return f"Set {self.plan.sets} of {self.plan.sets}: done"
-        return f"Set {self.current_set} of {self.plan.sets}"
-
-    def rep_line(self) -> str:
-        if self.done:
-            return f"{self.per_set[-1]} / {self.plan.reps}"
-        return f"{self.per_set[self.current_set - 1]} / {self.plan.reps}"
-
-    def progress_line(self) -> str:
-        sets_done = sum(1 for n in self.per_set if n >= self.plan.reps)
-        return (f"Session: {self.reps} of {self.plan.total} reps, "
-                f"{sets_done} of {self.plan.sets} sets done")
 
 
 # --------------------------------------------------------------------------- live figures

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     w.start_session(str(video), "glute_bridge", 3, 2, 3)
     # rep 3, holding at the top after the fault of rep 2 was called
     _pump(app, 40, lambda: any("Lift your hips" in c for c in w.cue_history))
-    _pump(app, 20, lambda: w.tracker.reps >= 2 and w.coach.hold_label.text().startswith("Hold: 2."))
+    _pump(app, 20, lambda: w.view is not None and w.view.reps >= 2 and w.coach.hold_label.text().startswith("Hold: 2."))
     shot("coaching")
     _pump(app, 1.0)
     w.it_hurts()

@@ -70,7 +70,6 @@ def make_speaker(settings: Any = None, backend: Any = "auto") -> Any:
             rate_wpm=int(getattr(settings, "rate_wpm", 165) or 165),
             voice=getattr(settings, "voice", None) or None,
             muted=bool(getattr(settings, "muted", False)),
-            count_aloud=bool(getattr(settings, "count_aloud", False)),
         )
     try:
         sp = Speaker(backend=backend, **kw)

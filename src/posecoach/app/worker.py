@@ -62,6 +62,7 @@ class LiveFrame:
     processed: int
     size_wh: tuple[int, int] = (0, 0)
     extra: dict = field(default_factory=dict)
+    coach: Any = None  # what ``on_result`` returned for this frame (the coaching run's view)
 
 
 def default_estimator_factory(model: str | None = None) -> Callable[[], Estimator]:
@@ -148,20 +149,25 @@ class PipelineWorker(QThread):
         count_aloud: bool = False,
         speed: float = 1.0,
         realtime: bool = True,
-        setup_cue_every_s: float = 8.0,
         targets: Any = None,
+        session: Session | None = None,
+        on_result: Callable[[FrameResult, str], Any] | None = None,
         parent=None,
     ) -> None:
+        """``session``: the one to feed (default: a new one for ``exercise``).  ``on_result(result,
+        guidance)`` is called on this worker's thread after each frame (the app's coaching run:
+        set tracking, history, the cue to say); what it returns goes out as ``LiveFrame.coach``,
+        and its ``cue`` attribute, if any, is what the speaker is handed."""
         super().__init__(parent)
         self.exercise = exercise
-        self.session = Session(exercise, targets=targets,
-                               cue_policy=CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud))
+        self.session = session if session is not None else Session(
+            exercise, targets=targets, cue_policy=CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud))
+        self.on_result = on_result
         self._source_factory = source_factory
         self._estimator_factory = estimator_factory or default_estimator_factory()
         self.speaker = speaker
         self.speed = speed if speed > 0 else 1.0
         self.realtime = realtime
-        self.setup_cue_every_s = setup_cue_every_s
         self._stop = threading.Event()
         self._mail = _Mailbox()
         self._reader: threading.Thread | None = None
@@ -175,7 +181,6 @@ class PipelineWorker(QThread):
         self.reason = ""
         self.message = ""
         self.cues_emitted: list[tuple[float, Cue]] = []  # (monotonic time, cue) handed to the speaker
-        self._last_setup: tuple[str, float] | None = None
 
     # -- control (any thread) -------------------------------------------------
     def stop(self) -> None:
@@ -297,7 +302,7 @@ class PipelineWorker(QThread):
         bright = brightness(img)
         light = lighting_guidance(bright)
         guidance = light if (light and result.status != "ok") else (result.guidance or light)
-        self._speak(frame.t, result, guidance)
+        coach = self._speak(result, guidance)
         rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
         h, w = rgb.shape[:2]
         qimg = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
@@ -305,26 +310,22 @@ class PipelineWorker(QThread):
         self.frame_ready.emit(LiveFrame(
             image=qimg, t=frame.t, index=frame.index, captured_at=captured_at, result=result,
             brightness=bright, guidance=guidance, infer_ms=infer_ms, dropped=self.dropped,
-            processed=self.processed, size_wh=(w, h),
+            processed=self.processed, size_wh=(w, h), coach=coach,
         ))
 
-    def _speak(self, t: float, result: FrameResult, guidance: str) -> None:
-        cue = result.cue
-        if cue is None and guidance:
-            last = self._last_setup
-            if last is None or last[0] != guidance or t - last[1] >= self.setup_cue_every_s:
-                self._last_setup = (guidance, t)
-                cue = Cue(t, guidance, "setup", "setup:" + guidance, 1)
-        elif not guidance:
-            self._last_setup = None
-        if cue is None:
-            return
-        self.cues_emitted.append((time.monotonic(), cue))
-        if self.speaker is not None:
-            try:
-                self.speaker.say(cue)
-            except Exception:  # noqa: BLE001 - speech must never stop the coaching
-                pass
+    def _speak(self, result: FrameResult, guidance: str) -> Any:
+        """Give the frame to ``on_result`` and hand the cue the cue policy decided on (if any) to
+        the speaker; return what ``on_result`` returned.  Nothing is decided here."""
+        coach = self.on_result(result, guidance) if self.on_result is not None else None
+        cue = getattr(coach, "cue", None) if coach is not None else result.cue
+        if cue is not None:
+            self.cues_emitted.append((time.monotonic(), cue))
+            if self.speaker is not None:
+                try:
+                    self.speaker.say(cue)
+                except Exception:  # noqa: BLE001 - speech must never stop the coaching
+                    pass
+        return coach
 
 
 def nan_to_none(v: float) -> float | None:

@@ -1,23 +1,19 @@
-"""Spoken cues off the caller's thread: one at a time, by priority, never blocking.
+"""Spoken cues off the caller's thread: plays what it is handed, in order, never blocking.
 
 ``Speaker.say(cue)`` only takes a lock for a few microseconds and returns; a
 worker thread owns the speech engine and speaks one cue at a time.
 
-Rules (checked in ``say``, in this order):
+*Which* cue is said, and when, is not decided here: the cue policy
+(``posecoach.core.cues.CuePolicy``) decides that on the frames' timestamps --
+priority, cooldowns, counting aloud, set-up guidance, set milestones.  The
+speaker only:
 
-- muted, or a ``count`` cue while ``count_aloud`` is off -> dropped;
-- the same ``cue.key`` was *started* less than ``cooldown_s`` ago -> dropped
-  (``count`` cues have no cooldown: every number is new);
-- a cue of higher priority (``Cue.rank``: safety > setup > form > hold > count >
-  praise, then ``priority``) is being spoken -> dropped;
-- otherwise it goes into a one-slot mailbox: an empty slot takes it; a cue of
-  the same key or of equal or higher priority replaces the one waiting there; a
-  lower-priority cue is dropped;
-- when the worker is free it takes the mailbox cue, unless the cue waited more
-  than ``stale_s`` (2 s) since ``say`` -- then it is dropped as stale.
-
-Ages and cooldowns use ``time.monotonic()`` at ``say`` time, not ``Cue.t`` (which
-is session/video time).  A cue being spoken is never interrupted.
+- drops everything while muted (``set_muted``);
+- queues what it is handed in order, and plays it one cue at a time (a cue being
+  spoken is never interrupted);
+- drops a cue that waited more than ``stale_s`` (2 s, wall clock) since ``say``:
+  the engine fell behind, and late news only confuses;
+- applies the voice settings (``set_rate``, ``set_voice``).
 
 Backends (``backend=``):
 
@@ -60,6 +56,7 @@ import tempfile
 import threading
 import time
 import wave
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -234,8 +231,6 @@ class Speaker:
         rate_wpm: int = 165,
         voice: str | None = None,
         muted: bool = False,
-        count_aloud: bool = False,
-        cooldown_s: float = 6.0,
         wav_dir: Path | None = None,
         on_start: Callable[[str], None] | None = None,
         stale_s: float = 2.0,
@@ -247,22 +242,19 @@ class Speaker:
         self.rate_wpm = int(rate_wpm)
         self.voice = voice
         self.muted = bool(muted)
-        self.count_aloud = bool(count_aloud)
-        self.cooldown_s = float(cooldown_s)
         self.stale_s = float(stale_s)
         self.realtime = realtime
         self.on_start = on_start
         self.last_started: list[tuple[float, str]] = []
         # wav backend: when each clip was synthesised (playback could begin)
         self.last_ready: list[tuple[float, str]] = []
-        self.dropped: dict[str, int] = {"muted": 0, "count": 0, "cooldown": 0, "busy": 0, "mailbox": 0, "stale": 0, "off": 0}
+        self.dropped: dict[str, int] = {"muted": 0, "stale": 0, "off": 0}
         self._wav_dir_arg = Path(wav_dir) if wav_dir is not None else None
         self._own_tmp: Path | None = None
         self._cond = threading.Condition()
         self._wake = threading.Event()  # set by stop(): ends a realtime wait at once
-        self._mailbox: tuple[Cue, float] | None = None
+        self._queue: deque[tuple[Cue, float]] = deque()  # (cue, monotonic time of say)
         self._speaking: Cue | None = None
-        self._last_start: dict[str, float] = {}
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._stopping = False
@@ -293,7 +285,7 @@ class Speaker:
         th = self._thread
         with self._cond:
             self._stopping = True
-            self._mailbox = None
+            self._queue.clear()
             self._cond.notify_all()
         self._wake.set()
         if th is not None and th is not threading.current_thread():
@@ -356,10 +348,7 @@ class Speaker:
         with self._cond:
             self.muted = bool(muted)
             if self.muted:
-                self._mailbox = None
-
-    def set_count_aloud(self, on: bool) -> None:
-        self.count_aloud = bool(on)
+                self._queue.clear()
 
     def set_rate(self, rate_wpm: int) -> None:
         with self._cond:
@@ -378,28 +367,13 @@ class Speaker:
     # ------------------------------------------------------------------ say
 
     def say(self, cue: Cue) -> bool:
-        """Offer a cue; never blocks.  False if it was dropped (see the module docstring)."""
-        now = time.monotonic()
+        """Queue a cue to be played; never blocks.  False if it was dropped (muted, no speech)."""
         with self._cond:
             if self.muted:
                 return self._drop("muted", cue)
-            if cue.kind == "count" and not self.count_aloud:
-                return self._drop("count", cue)
             if self._stopping or (self._ready.is_set() and not self._available):
                 return self._drop("off", cue)
-            if cue.kind != "count":
-                last = self._last_start.get(cue.key)
-                if last is not None and now - last < self.cooldown_s:
-                    return self._drop("cooldown", cue)
-            cur = self._speaking
-            if cur is not None and cur.rank < cue.rank:
-                return self._drop("busy", cue)
-            box = self._mailbox
-            if box is not None and box[0].key != cue.key and box[0].rank < cue.rank:
-                return self._drop("mailbox", cue)
-            if box is not None:
-                self._drop("mailbox", box[0])  # the waiting one is replaced
-            self._mailbox = (cue, now)
+            self._queue.append((cue, time.monotonic()))
             self._cond.notify_all()
             return True
 
@@ -470,44 +444,53 @@ class Speaker:
             self._ready.set()
         failures = 0
         while True:
-            with self._cond:
-                while self._mailbox is None and not self._stopping:
+            cue = self._next()
+            if cue is None:
+                return
+            failures = self._play(cue, failures)
+
+    def _next(self) -> Cue | None:
+        """The next cue to play (waiting for one; stale ones are dropped); None when stopping."""
+        with self._cond:
+            while True:
+                while not self._queue and not self._stopping:
                     self._cond.wait()
                 if self._stopping:
-                    return
-                cue, t_said = self._mailbox  # type: ignore[misc]
-                self._mailbox = None
-                now = time.monotonic()
-                if now - t_said > self.stale_s:
+                    return None
+                cue, t_said = self._queue.popleft()
+                if time.monotonic() - t_said > self.stale_s:
                     self._drop("stale", cue)
                     continue
                 if not self._available:
                     continue
                 self._speaking = cue
-                self._last_start[cue.key] = now
-                dirty, self._settings_dirty = self._settings_dirty, False
-                rate, voice = self.rate_wpm, self.voice
-            backend = self._backend
-            if dirty and isinstance(backend, _Pyttsx3Backend):
-                backend.rate, backend.voice = rate, voice
-            self.last_started.append((now, cue.text))
-            if self.on_start is not None:
-                try:
-                    self.on_start(cue.text)
-                except Exception:
-                    log.exception("speech on_start callback failed")
+                return cue
+
+    def _play(self, cue: Cue, failures: int) -> int:
+        """Speak one cue (worker thread); returns the count of failures in a row."""
+        with self._cond:
+            dirty, self._settings_dirty = self._settings_dirty, False
+            rate, voice = self.rate_wpm, self.voice
+        backend = self._backend
+        if dirty and isinstance(backend, _Pyttsx3Backend):
+            backend.rate, backend.voice = rate, voice
+        self.last_started.append((time.monotonic(), cue.text))
+        if self.on_start is not None:
             try:
-                backend.speak(cue.text)
-                failures = 0
-            except Exception as e:
-                failures += 1
-                log.warning("speech failed for %r: %s", cue.text, e)
-                if failures >= 3:
-                    with self._cond:
-                        self._available = self._audio = False
-                        self._status = f"Speech stopped working ({e}); cues are shown as text."
-            finally:
+                self.on_start(cue.text)
+            except Exception:
+                log.exception("speech on_start callback failed")
+        try:
+            backend.speak(cue.text)
+            failures = 0
+        except Exception as e:
+            failures += 1
+            log.warning("speech failed for %r: %s", cue.text, e)
+            if failures >= 3:
                 with self._cond:
-                    self._speaking = None
-                    if self._mailbox is not None:
-                        self._cond.notify_all()
+                    self._available = self._audio = False
+                    self._status = f"Speech stopped working ({e}); cues are shown as text."
+        finally:
+            with self._cond:
+                self._speaking = None
+        return failures

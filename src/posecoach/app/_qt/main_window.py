@@ -1,7 +1,9 @@
-"""The main window: set-up -> coaching -> summary, and the session's bookkeeping.
+"""The main window: set-up -> coaching -> summary.
 
-The window owns the speaker, the history and the settings; a ``PipelineWorker``
-per session does all the per-frame work and sends ``LiveFrame`` objects here.
+The window owns the speaker, the history and the settings.  Each session is a Qt-free
+``CoachingRun`` (``posecoach.app.run``: sets, cues, the patient's targets, history writes)
+driven by a ``PipelineWorker`` on its own thread; the window shows the ``CoachView`` each
+``LiveFrame`` carries and forwards the buttons (stop, it hurts, pain after).
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget
 
-from posecoach.core.cues import Cue
 from posecoach.errors import PosecoachError
 from posecoach.core.exercise import find_exercise, list_exercises
 from posecoach.core.exercise.schema import Exercise
+from posecoach.core.sets import SetPlan
 from posecoach.app import services
-from posecoach.app.coaching import LiveStats, SetPlan, SetTracker, summary_html
+from posecoach.app.coaching import LiveStats, summary_html
+from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
 from posecoach.app._qt.coach_page import CoachPage
 from posecoach.app._qt.pain_dialog import PainDialog
 from posecoach.app._qt.setup_page import SetupPage
 from posecoach.app._qt.summary_page import SummaryPage
+
+__all__ = ["MainWindow", "STYLE"]
 
 STYLE = """
 QWidget { font-size: 11pt; }
@@ -87,15 +92,7 @@ class MainWindow(QMainWindow):
         self._settings_path = settings_path
         self.settings = settings if settings is not None else services.load_app_settings(settings_path)
         self.speaker = speaker if speaker is not None else services.make_speaker(self.settings)
-        if history is None and clinic is not None:
-            history = clinic.history
-        if history is None:
-            history, hist_err = services.open_history()
-        else:
-            hist_err = ""
-        self.history = history
-        # The patients' side of the same database (None with a fake or broken history).
-        self.clinic = clinic if clinic is not None else services.open_clinic(history)
+        hist_err = self._open_history(history, clinic)
         if estimator_factory is None:
             from posecoach.app.worker import default_estimator_factory
 
@@ -103,7 +100,32 @@ class MainWindow(QMainWindow):
         self._estimator_factory = estimator_factory
         self._source_factory = source_factory or default_source_factory
         self.speed = speed
+        self._build_pages(record_reference, record_kwargs)
+        self._build_status_bar(hist_err)
+        self._reset_session_state()
+        self._connect_pages()
+        self._build_shortcuts()
+        self._tick = QTimer(self)
+        self._tick.setInterval(250)
+        self._tick.timeout.connect(self._on_tick)
+        self._tick.start()
+        self._apply_settings()
+        self._on_tick()
 
+    # -- building -----------------------------------------------------------------
+    def _open_history(self, history: Any, clinic: Any) -> str:
+        """The history (given, the clinic's, or the default database) and the clinic; the error."""
+        if history is None and clinic is not None:
+            history = clinic.history
+        hist_err = ""
+        if history is None:
+            history, hist_err = services.open_history()
+        self.history = history
+        # The patients' side of the same database (None with a fake or broken history).
+        self.clinic = clinic if clinic is not None else services.open_clinic(history)
+        return hist_err
+
+    def _build_pages(self, record_reference: Callable[..., dict] | None, record_kwargs: dict | None) -> None:
         good, bad = list_exercises()
         self.setup = SetupPage(good, [str(b) for b in bad])
         self.coach = CoachPage()
@@ -115,6 +137,7 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(w)
         self.setCentralWidget(self.pages)
 
+    def _build_status_bar(self, hist_err: str) -> None:
         self.stats_label = QLabel("")
         self.speech_label = QLabel("")
         self.statusBar().addPermanentWidget(self.speech_label)
@@ -122,13 +145,13 @@ class MainWindow(QMainWindow):
         if hist_err:
             self.statusBar().showMessage(hist_err)
 
-        # session state
+    def _reset_session_state(self) -> None:
         self.worker: PipelineWorker | None = None
+        self.run: CoachingRun | None = None
+        self.view: CoachView | None = None
         self.exercise: Exercise | None = None
         self.plan = SetPlan()
-        self.tracker = SetTracker(self.plan)
         self.stats = LiveStats()
-        self.session_id: Any = None
         self.pain_before: int | None = None
         self.pain_after: int | None = None
         self.stop_reason: str | None = None
@@ -141,10 +164,12 @@ class MainWindow(QMainWindow):
         self.pain_dialog: PainDialog | None = None
         self._running = False
         self._all_done_timer: QTimer | None = None
-        self._first_ok = False
+        self._problem_told = ""
         self.stopped = ""
         self._shut = False
+        self.patient_id: int | None = None
 
+    def _connect_pages(self) -> None:
         self.setup.start_requested.connect(self.start_session)
         self.coach.stop_button.clicked.connect(lambda: self.stop("user"))
         self.coach.hurt_button.clicked.connect(self.it_hurts)
@@ -157,14 +182,12 @@ class MainWindow(QMainWindow):
         self.summary.new_session.connect(self.back_to_setup)
         self.setup.patient_changed.connect(self._patient_changed)
         self.setup.therapist_requested.connect(self.show_therapist)
-        self.patient_targets: dict | None = None
-        self.patient_id: int | None = None
-        self._template: Any = None
-        self.rep_similarities: list[float] = []
         self.setup.therapist_button.setEnabled(self.clinic is not None)
         self.refresh_patients()
         self.summary.quit_requested.connect(self.close)
 
+    def _build_shortcuts(self) -> None:
+        """Space/Escape stop and H ("it hurts") while coaching; M mutes and F11 goes full screen."""
         self._coach_keys = []
         for key, slot in ((Qt.Key.Key_Space, lambda: self.stop("user")), (Qt.Key.Key_Escape, lambda: self.stop("user")),
                           (Qt.Key.Key_H, self.it_hurts)):
@@ -174,14 +197,6 @@ class MainWindow(QMainWindow):
             self._coach_keys.append(sc)
         QShortcut(QKeySequence(Qt.Key.Key_M), self).activated.connect(lambda: self.coach.mute_button.toggle())
         QShortcut(QKeySequence(Qt.Key.Key_F11), self).activated.connect(self.toggle_fullscreen)
-
-        self._tick = QTimer(self)
-        self._tick.setInterval(250)
-        self._tick.timeout.connect(self._on_tick)
-        self._tick.start()
-
-        self._apply_settings()
-        self._on_tick()
 
     # -- settings ---------------------------------------------------------------
     def _apply_settings(self) -> None:
@@ -194,17 +209,13 @@ class MainWindow(QMainWindow):
             self.setup.select_exercise(s.exercise_id)
         if getattr(s, "last_pain", None) is not None:
             self.setup.pain.setValue(int(s.last_pain))
-        for wdg, val in ((self.setup.count_aloud, bool(getattr(s, "count_aloud", False))),
-                         (self.setup.rate, int(getattr(s, "rate_wpm", 165) or 165))):
+        for wdg in (self.setup.count_aloud, self.setup.rate):
             wdg.blockSignals(True)
-            wdg.setChecked(val) if isinstance(val, bool) else wdg.setValue(val)
+        self.setup.count_aloud.setChecked(bool(getattr(s, "count_aloud", False)))
+        self.setup.rate.setValue(int(getattr(s, "rate_wpm", 165) or 165))
+        for wdg in (self.setup.count_aloud, self.setup.rate):
             wdg.blockSignals(False)
-        try:
-            voices = list(self.speaker.voices())
-        except Exception:  # noqa: BLE001
-            voices = []
-        self.setup.set_voices(voices[:60], getattr(s, "voice", None))
-        self.setup.voice.setEnabled(bool(voices))
+        self._apply_voices(getattr(s, "voice", None))
         self.coach.mute_button.blockSignals(True)
         self.coach.mute_button.setChecked(bool(getattr(s, "muted", False)))
         self.coach.mute_button.blockSignals(False)
@@ -216,9 +227,17 @@ class MainWindow(QMainWindow):
             except Exception:  # noqa: BLE001 - a bad saved geometry only costs the position
                 pass
 
+    def _apply_voices(self, current: str | None) -> None:
+        try:
+            voices = list(self.speaker.voices())
+        except Exception:  # noqa: BLE001
+            voices = []
+        self.setup.set_voices(voices[:60], current)
+        self.setup.voice.setEnabled(bool(voices))
+
     def save_settings(self) -> None:
         s = self.settings
-        s.window_geometry = bytes(self.saveGeometry().toBase64()).decode("ascii")
+        s.window_geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
         msg = services.save_app_settings(s, self._settings_path)
         if msg:
             self.statusBar().showMessage(msg)
@@ -232,34 +251,51 @@ class MainWindow(QMainWindow):
         nobody's).  A patient's session is judged against their targets and linked to them."""
         if self.worker is not None:
             return False
+        run = self._new_run(exercise_id, sets, reps, patient_id)
+        if run is None:
+            self.pages.setCurrentWidget(self.setup)
+            return False
+        self._begin(run, pain_before)
+        src_name = self._remember_choices(source, run.exercise, pain_before)
+        run.start(source=src_name, pain_before=pain_before)
+        self._show_coach_page(run, camera=src_name.startswith("camera"))
+        self._start_worker(run, source)
+        return True
+
+    def _new_run(self, exercise_id: str, sets: int | None, reps: int | None, patient_id: Any) -> CoachingRun | None:
+        """The coaching run, or None (the reason shown on the set-up page)."""
         try:
             ex = find_exercise(exercise_id)
         except PosecoachError as err:
             self.setup.show_error(str(err))
-            self.pages.setCurrentWidget(self.setup)
-            return False
+            return None
         pid = self.setup.patient_id() if patient_id == "setup" else patient_id
-        if self.clinic is None:
-            pid = None
+        item = self.setup.plan_item()
+        hold = item.get("hold_s") if item and item.get("exercise_id") == ex.id else None
         try:
-            engine_targets = self._targets_for(pid, ex)
+            return CoachingRun(ex, SetPlan.of(ex, sets, reps), history=self.history, clinic=self.clinic,
+                               patient_id=pid, plan_hold_s=hold,
+                               count_aloud=bool(getattr(self.settings, "count_aloud", False)))
         except (ValueError, KeyError, PosecoachError) as err:
             self.setup.show_error(f"The patient's targets cannot be used ({err}): ask the therapist to fix them.")
-            self.pages.setCurrentWidget(self.setup)
-            return False
-        self.patient_id = pid
-        self.rep_similarities: list[float] = []
-        self.exercise = ex
-        self.plan = SetPlan.of(ex, sets, reps)
-        self.tracker = SetTracker(self.plan)
+            return None
+
+    def _begin(self, run: CoachingRun, pain_before: int | None) -> None:
+        """The window's state for a new run (the previous run's writer is let go)."""
+        if self.run is not None:
+            self.run.close()
+        self.run, self.view = run, run.view
+        self.exercise, self.plan, self.patient_id = run.exercise, run.plan, run.patient_id
         self.stats = LiveStats()
         self.pain_before, self.pain_after = pain_before, None
         self.stop_reason, self.end_reason, self.end_message = None, "", ""
         self.last_summary = None
         self.cue_history = []
         self.last_guidance = ""
-        self._first_ok = False
-        # remember the choices
+        self._problem_told = ""
+
+    def _remember_choices(self, source: Any, ex: Exercise, pain_before: int | None) -> str:
+        """Save the exercise, source and pain in the settings; the source's name for the history."""
         s = self.settings
         s.exercise_id = ex.id
         if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
@@ -271,29 +307,18 @@ class MainWindow(QMainWindow):
         if pain_before is not None:
             s.last_pain = int(pain_before)
         self.save_settings()
-        try:
-            if pid is not None:
-                self.session_id = self.clinic.start_session(
-                    pid, ex.id, source=src_name, pain_before=pain_before, planned_sets=self.plan.sets,
-                    planned_reps=self.plan.reps)
-            else:
-                self.session_id = self.history.start_session(
-                    ex.id, source=src_name, pain_before=pain_before, planned_sets=self.plan.sets,
-                    planned_reps=self.plan.reps)
-        except Exception as exc:  # noqa: BLE001 - coaching goes on without the history
-            self.history = services.NullHistory(str(exc))
-            self.session_id = self.history.start_session(ex.id)
-            self.statusBar().showMessage(f"The session history cannot be saved ({exc}).")
+        return src_name
 
+    def _show_coach_page(self, run: CoachingRun, *, camera: bool) -> None:
+        ex = run.exercise
         self.coach.exercise_label.setText(ex.name)
         self.coach.video.set_exercise(ex)
-        self.coach.video.clear("Starting the camera..." if src_name.startswith("camera") else "Opening the video...")
+        self.coach.video.clear("Starting the camera..." if camera else "Opening the video...")
         self.coach.video.banner = ""
         self.coach.cue_label.setText(ex.instructions[0])
         self.coach.set_notice("")
         self.coach.rest_label.hide()
-        has_hold = ex.counting == "hold" or (ex.hold is not None) or ex.dosage.hold_s > 0
-        self.coach.hold_label.setVisible(has_hold)
+        self.coach.hold_label.setVisible(run.has_hold)
         self.coach.reps_caption.setText("Holds in this set" if ex.counting == "hold" else "Reps in this set")
         self._update_counters(0.0)
         self.coach.set_running(True)
@@ -302,10 +327,10 @@ class MainWindow(QMainWindow):
         for sc in self._coach_keys:
             sc.setEnabled(True)
 
+    def _start_worker(self, run: CoachingRun, source: Any) -> None:
         self.worker = PipelineWorker(
-            ex, self._source_factory(source), estimator_factory=self._estimator_factory,
-            speaker=self.speaker, count_aloud=bool(getattr(s, "count_aloud", False)), speed=self.speed,
-            targets=engine_targets,
+            run.exercise, self._source_factory(source), estimator_factory=self._estimator_factory,
+            speaker=self.speaker, speed=self.speed, session=run.session, on_result=run.on_result,
         )
         self.worker.frame_ready.connect(self._on_frame)
         self.worker.source_failed.connect(self._on_source_failed)
@@ -313,82 +338,53 @@ class MainWindow(QMainWindow):
         self.worker.finished.connect(self._finalize)
         self._running = True
         self.worker.start()
-        return True
+
+    @property
+    def session_id(self) -> Any:
+        """The history's id of the current (or last) session, once its start is written."""
+        return None if self.run is None else self.run.session_id
 
     # -- per frame ----------------------------------------------------------------
     def _on_frame(self, live: LiveFrame) -> None:
-        r = live.result
-        now = time.monotonic()
-        self._record(live)
-        what = self.tracker.update(r.reps, now)
+        """Show one frame and the run's view of it (the run has done everything else)."""
+        view: CoachView | None = live.coach
         self.stats.dropped = live.dropped
         self.stats.processed = live.processed
+        if view is None:
+            return
+        self.view = view
+        if view.problem and view.problem != self._problem_told:
+            self._problem_told = view.problem
+            self.statusBar().showMessage(view.problem)
         if not self._running:
             return
         self.coach.video.show_frame(live)
         self.last_guidance = live.guidance
-        if r.status == "ok":
-            self._first_ok = True
-        if r.cue is not None and r.cue.kind != "count":  # counts are spoken; the counter shows them
-            self._show_cue(r.cue.text)
-        if what == "set_done":
-            self._show_cue(f"Set done: rest {self.plan.rest_s:.0f} s")
-            self._say(r.t, f"Set done. Rest for {self.plan.rest_s:.0f} seconds", "set_done")
-        elif what == "all_done":
-            self._show_cue("All sets done. Well done!")
-            self._say(r.t, "All sets done. Well done!", "all_done")
-            if self._all_done_timer is None:
-                self._all_done_timer = QTimer(self)
-                self._all_done_timer.setSingleShot(True)
-                self._all_done_timer.timeout.connect(lambda: self.stop("completed"))
-                self._all_done_timer.start(2500)
-        hold = r.hold_s
+        for text in view.show:
+            self._show_cue(text)
+        if view.all_done and self._all_done_timer is None:
+            self._all_done_timer = QTimer(self)
+            self._all_done_timer.setSingleShot(True)
+            self._all_done_timer.timeout.connect(lambda: self.stop("completed"))
+            self._all_done_timer.start(2500)
         if self.coach.hold_label.isVisible():
-            target = self.exercise.hold.seconds if self.exercise and self.exercise.hold else (
-                self.exercise.dosage.hold_s if self.exercise else 0)
-            good = r.phase.value == "peak" and r.status == "ok"
-            tgt = f" / {target:g} s" if target else " s"
-            self.coach.hold_label.setText(f"Hold: {hold:.1f}{tgt}" + ("" if good or hold == 0 else "  (paused)"))
-        self._update_counters(now)
-
-    def _say(self, t: float, text: str, key: str) -> None:
-        try:
-            self.speaker.say(Cue(t, text, "setup", key, 1))
-        except Exception:  # noqa: BLE001 - speech never stops the coaching
-            pass
+            self.coach.hold_label.setText(view.hold_text)
+        self._update_counters(time.monotonic())
 
     def _show_cue(self, text: str) -> None:
         self.coach.cue_label.setText(text)
         self.cue_history.append(text)
 
-    def _record(self, live: LiveFrame) -> None:
-        """Reps, faults and cues into the history as they happen."""
-        r = live.result
-        h, sid = self.history, self.session_id
-        try:
-            for ev in r.events:
-                if ev.kind == "rep" and ev.rep is not None:
-                    d = ev.rep.to_dict()
-                    d["number"] = r.reps
-                    self._score_rep(d)
-                    h.add_rep(sid, d, set_index=self.tracker.set_of_rep(max(r.reps, 1)))
-                elif ev.kind == "fault" and ev.rule is not None:
-                    h.add_event(sid, ev.t, "fault", f"{ev.rule.id}: {ev.rule.cue}")
-                elif ev.kind == "partial":
-                    h.add_event(sid, ev.t, "partial", ev.detail or "partial rep")
-            if r.cue is not None:
-                h.add_event(sid, r.cue.t, "cue", f"{r.cue.kind}: {r.cue.text}")
-        except Exception as exc:  # noqa: BLE001
-            self.statusBar().showMessage(f"The session history could not be written ({exc}).")
-
     def _update_counters(self, now: float) -> None:
-        t = self.tracker
-        self.coach.set_label.setText(t.set_line())
-        self.coach.reps_label.setText(t.rep_line())
-        self.coach.progress_label.setText(t.progress_line())
-        left = t.rest_left(now)
-        if left is not None and self._running:
-            self.coach.rest_label.setText(f"Set done: rest {left:.0f} s")
+        v = self.view
+        if v is None:
+            return
+        self.coach.set_label.setText(v.set_line)
+        self.coach.reps_label.setText(v.rep_line)
+        self.coach.progress_label.setText(v.progress_line)
+        rest = v.rest_line(now)
+        if rest and self._running:
+            self.coach.rest_label.setText(rest)
             self.coach.rest_label.show()
         else:
             self.coach.rest_label.hide()
@@ -420,14 +416,17 @@ class MainWindow(QMainWindow):
         self._running = False
         self.stop_reason = reason
         self.worker.stop()
-        for sc in self._coach_keys:
-            sc.setEnabled(False)
-        self.coach.set_running(False)
+        self._coaching_over()
         self.coach.video.banner = "Stopped"
         self.coach.video.update()
         if self._all_done_timer is not None:
             self._all_done_timer.stop()
             self._all_done_timer = None
+
+    def _coaching_over(self) -> None:
+        for sc in self._coach_keys:
+            sc.setEnabled(False)
+        self.coach.set_running(False)
 
     def it_hurts(self) -> None:
         if not self._running:
@@ -456,9 +455,7 @@ class MainWindow(QMainWindow):
         self.end_reason, self.end_message = reason, message
         if self._running:  # the source ended by itself
             self._running = False
-            for sc in self._coach_keys:
-                sc.setEnabled(False)
-            self.coach.set_running(False)
+            self._coaching_over()
 
     def _stopped_as(self) -> str:
         if self.stop_reason in ("pain", "completed"):
@@ -470,6 +467,7 @@ class MainWindow(QMainWindow):
         return self.end_reason or "user"
 
     def _finalize(self) -> None:
+        """The worker has stopped: the run stores the summary, the window shows it."""
         w, self.worker = self.worker, None
         if w is None:
             return
@@ -477,24 +475,20 @@ class MainWindow(QMainWindow):
         self._running = False
         for sc in self._coach_keys:
             sc.setEnabled(False)
-        summary = w.session.summary()
-        if self.patient_id is not None:
-            summary["patient_id"] = self.patient_id
-            if self.patient_targets:
-                summary["targets"] = dict(self.patient_targets)
-            if self.rep_similarities:
-                sims = sorted(self.rep_similarities)
-                summary["similarity_median"] = sims[len(sims) // 2]
-        self.last_summary = summary
         self.stopped = self._stopped_as()
-        try:
-            self.history.finish_session(self.session_id, summary=summary, pain_after=self.pain_after,
-                                        stopped=self.stopped)
-        except Exception as exc:  # noqa: BLE001
-            self.statusBar().showMessage(f"The session history could not be saved ({exc}).")
+        run = self.run
+        if run is not None:
+            self.last_summary = run.finish(self.stopped, self.pain_after)
+            self._tell_problem(run)
         w.deleteLater()
         self._show_summary()
         self.pages.setCurrentWidget(self.summary)
+
+    def _tell_problem(self, run: CoachingRun) -> None:
+        problem = run.writer.problem
+        if problem and problem != self._problem_told:
+            self._problem_told = problem
+            self.statusBar().showMessage(problem)
 
     def _show_summary(self) -> None:
         if self.last_summary is None or self.exercise is None:
@@ -504,7 +498,6 @@ class MainWindow(QMainWindow):
         msg = self.end_message if self.stopped in ("camera_lost", "error") else ""
         if self.stopped == "completed" and self.last_summary.get("reps", 0) < self.plan.total:
             msg = "The video ended before the plan was done."
-        
         text = summary_html(self.last_summary, exercise=ex, plan=self.plan, stopped=self.stopped,
                             pain_before=self.pain_before, pain_after=self.pain_after, fault_cues=cues)
         sim = self.last_summary.get("similarity_median")
@@ -518,12 +511,9 @@ class MainWindow(QMainWindow):
 
     def _save_pain_after(self, value: int) -> None:
         self.pain_after = int(value)
-        if self.last_summary is not None:
-            try:
-                self.history.finish_session(self.session_id, summary=self.last_summary, pain_after=self.pain_after,
-                                            stopped=self.stopped)
-            except Exception as exc:  # noqa: BLE001
-                self.statusBar().showMessage(f"The session history could not be saved ({exc}).")
+        if self.last_summary is not None and self.run is not None:
+            self.run.save_pain_after(self.pain_after)
+            self._tell_problem(self.run)
             self._show_summary()
         self.settings.last_pain = self.pain_after
         self.save_settings()
@@ -533,59 +523,6 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.setup)
 
     # -- patients (the clinic) --------------------------------------------------------
-    def _targets_for(self, pid: int | None, ex: Exercise) -> Any:
-        """The engine targets for this patient and exercise (None: the exercise's own), with the
-        hold of today's plan when the therapist set one."""
-        self.patient_targets = None
-        self._template = None
-        if pid is None:
-            return None
-        from posecoach.core.engine import Targets
-        from posecoach.clinic.references import targets_for
-
-        stored = self.clinic.targets(pid, ex.id)
-        self._template = self._reference_template(pid, ex.id, stored)
-        self.patient_targets = dict(stored) if stored else None
-        tg = targets_for(ex, stored)
-        item = self.setup.plan_item()
-        hold = item.get("hold_s") if item and item.get("exercise_id") == ex.id else None
-        if hold and (ex.hold is not None or ex.counting == "hold") and (tg is None or tg.hold_s is None):
-            tg = Targets(rest=tg.rest if tg else None, peak=tg.peak if tg else None, hold_s=float(hold))
-            self.patient_targets = {**(self.patient_targets or {}), "hold_s": float(hold)}
-        return tg
-
-    def _reference_template(self, pid: int, exercise_id: str, targets: dict | None) -> Any:
-        """The reference rep this patient's reps are scored against (the targets' reference, else the
-        newest one for the exercise), or None."""
-        try:
-            from posecoach.clinic.references import reference_template
-
-            rid = (targets or {}).get("reference_id")
-            if rid:
-                ref = self.clinic.reference(int(rid))
-            else:
-                refs = self.clinic.references(pid, exercise_id)
-                ref = refs[0] if refs else None
-            return None if ref is None else reference_template(ref)
-        except Exception as exc:  # noqa: BLE001 - coaching goes on without the similarity
-            self.statusBar().showMessage(f"The reference cannot be used for scoring ({exc}).")
-            return None
-
-    def _score_rep(self, d: dict) -> None:
-        """Similarity (0-100) of a rep that just ended to the patient's reference, in place."""
-        if getattr(self, "_template", None) is None or self.worker is None:
-            return
-        s = self.worker.session
-        n = min(len(s.trace_t), len(s.trace_main))  # the worker may be appending: a consistent prefix
-        try:
-            from posecoach.clinic.references import score_reps
-
-            score_reps([d], s.trace_t[:n], s.trace_main[:n], self._template)
-            if d.get("similarity") is not None:
-                self.rep_similarities.append(float(d["similarity"]))
-        except Exception:  # noqa: BLE001 - a score is a nicety, never a crash
-            pass
-
     def refresh_patients(self) -> None:
         """Reload the patient choice and today's plan from the clinic database."""
         if self.clinic is None:
@@ -644,12 +581,8 @@ class MainWindow(QMainWindow):
         self._mute_text()
 
     def set_count_aloud(self, on: bool) -> None:
+        """Counting aloud is the cue policy's choice: it applies from the next session on."""
         self.settings.count_aloud = bool(on)
-        fn = getattr(self.speaker, "set_count_aloud", None)
-        if fn is not None:
-            fn(bool(on))
-        else:
-            self.speaker.count_aloud = bool(on)
 
     def set_rate(self, wpm: int) -> None:
         self.settings.rate_wpm = int(wpm)
@@ -678,24 +611,25 @@ class MainWindow(QMainWindow):
         self._shut = True
         if self.worker is not None:
             self.stop(self.stop_reason or "user")
-            w = self.worker
-            w.wait(5000)
+            self.worker.wait(5000)
             self._finalize()
+        if self.run is not None:
+            self.run.close()
         self._tick.stop()
         if self.therapist is not None:
             self.therapist.shutdown()
         self.save_settings()
-        try:
-            self.speaker.stop()
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            if hasattr(self.history, "close"):
-                self.history.close()
-            elif hasattr(self.history, "__exit__"):
-                self.history.__exit__(None, None, None)
-        except Exception:  # noqa: BLE001
-            pass
+        for stop in (self.speaker.stop, self._close_history):
+            try:
+                stop()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _close_history(self) -> None:
+        if hasattr(self.history, "close"):
+            self.history.close()
+        elif hasattr(self.history, "__exit__"):
+            self.history.__exit__(None, None, None)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt name
         self.shutdown()

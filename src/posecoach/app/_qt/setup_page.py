@@ -14,6 +14,8 @@ from PySide6.QtWidgets import (
 from posecoach.core.exercise.schema import Exercise
 from posecoach.io.sources import VIDEO_SUFFIXES
 
+__all__ = ["SetupPage"]
+
 
 class SetupPage(QWidget):
     """Emits ``start_requested(source, exercise_id, pain_before, sets, reps)``.
@@ -31,10 +33,30 @@ class SetupPage(QWidget):
         super().__init__(parent)
         self.exercises = {e.id: e for e in exercises}
         self.video_path: str | None = None
+        left = self._exercise_column(exercises, problems)
+        self.details = QTextBrowser()
+        self.details.setOpenExternalLinks(False)
+        self.details.setMinimumWidth(360)
+        right = QVBoxLayout()
+        for box in (self._who_box(), self._camera_box(), self._plan_box(), self._speech_box(), self._pain_box()):
+            right.addWidget(box)
+        right.addStretch(1)
+        self._start_row(right)
+        right_w = QFrame()
+        right_w.setLayout(right)
+        right_w.setFixedWidth(380)
+        lay = QHBoxLayout(self)
+        lay.addLayout(left)
+        lay.addWidget(self.details, 1)
+        lay.addWidget(right_w)
+        if exercises:
+            self.list.setCurrentRow(0)
 
+    # -- building ---------------------------------------------------------------
+    def _exercise_column(self, exercises: list[Exercise], problems: list[str]) -> QVBoxLayout:
+        """The title, the exercise list and a note on exercise files that could not be read."""
         title = QLabel("Today's exercise")
         title.setObjectName("pageTitle")
-
         self.list = QListWidget()
         self.list.setMinimumWidth(220)
         self.list.setMaximumWidth(300)
@@ -44,11 +66,6 @@ class SetupPage(QWidget):
             item.setToolTip(e.summary)
             self.list.addItem(item)
         self.list.currentItemChanged.connect(self._show_exercise)
-
-        self.details = QTextBrowser()
-        self.details.setOpenExternalLinks(False)
-        self.details.setMinimumWidth(360)
-
         left = QVBoxLayout()
         left.addWidget(title)
         left.addWidget(self.list, 1)
@@ -57,9 +74,10 @@ class SetupPage(QWidget):
             warn.setWordWrap(True)
             warn.setObjectName("warning")
             left.addWidget(warn)
+        return left
 
-        # -- camera -----------------------------------------------------------
-        cam_box = QGroupBox("Camera")
+    def _camera_box(self) -> QGroupBox:
+        box = QGroupBox("Camera")
         self.use_camera = QRadioButton("Camera number")
         self.use_video = QRadioButton("Video file")
         grp = QButtonGroup(self)
@@ -74,15 +92,17 @@ class SetupPage(QWidget):
         self.video_label = QLabel("no video chosen")
         self.video_label.setWordWrap(True)
         self.video_label.setObjectName("hint")
-        g = QGridLayout(cam_box)
+        g = QGridLayout(box)
         g.addWidget(self.use_camera, 0, 0)
         g.addWidget(self.camera_index, 0, 1)
         g.addWidget(self.use_video, 1, 0, 1, 2)
         g.addWidget(self.video_button, 2, 0, 1, 2)
         g.addWidget(self.video_label, 3, 0, 1, 2)
+        return box
 
-        # -- patient and today's programme ----------------------------------------
-        who_box = QGroupBox("Who is exercising")
+    def _who_box(self) -> QGroupBox:
+        """The patient choice and today's programme."""
+        box = QGroupBox("Who is exercising")
         self.patient = QComboBox()
         self.patient.addItem("Just me (no programme)", None)
         self.patient.currentIndexChanged.connect(lambda _i: self.patient_changed.emit(self.patient_id()))
@@ -95,29 +115,31 @@ class SetupPage(QWidget):
         self.plan_hint = QLabel("")
         self.plan_hint.setWordWrap(True)
         self.plan_hint.setObjectName("hint")
-        wg = QGridLayout(who_box)
-        wg.addWidget(self.patient, 0, 0)
-        wg.addWidget(self.therapist_button, 0, 1)
-        wg.addWidget(QLabel("Today's plan"), 1, 0, 1, 2)
-        wg.addWidget(self.plan_list, 2, 0, 1, 2)
-        wg.addWidget(self.plan_hint, 3, 0, 1, 2)
+        g = QGridLayout(box)
+        g.addWidget(self.patient, 0, 0)
+        g.addWidget(self.therapist_button, 0, 1)
+        g.addWidget(QLabel("Today's plan"), 1, 0, 1, 2)
+        g.addWidget(self.plan_list, 2, 0, 1, 2)
+        g.addWidget(self.plan_hint, 3, 0, 1, 2)
         self.plan_items: list[dict] = []
         self.set_plan([], "")
+        return box
 
-        # -- plan ---------------------------------------------------------------
-        plan_box = QGroupBox("Plan")
+    def _plan_box(self) -> QGroupBox:
+        box = QGroupBox("Plan")
         self.sets = QSpinBox()
         self.sets.setRange(1, 20)
         self.reps = QSpinBox()
         self.reps.setRange(1, 100)
-        pg = QGridLayout(plan_box)
-        pg.addWidget(QLabel("Sets"), 0, 0)
-        pg.addWidget(self.sets, 0, 1)
-        pg.addWidget(QLabel("Reps per set"), 1, 0)
-        pg.addWidget(self.reps, 1, 1)
+        g = QGridLayout(box)
+        g.addWidget(QLabel("Sets"), 0, 0)
+        g.addWidget(self.sets, 0, 1)
+        g.addWidget(QLabel("Reps per set"), 1, 0)
+        g.addWidget(self.reps, 1, 1)
+        return box
 
-        # -- speech -------------------------------------------------------------
-        speech_box = QGroupBox("Voice")
+    def _speech_box(self) -> QGroupBox:
+        box = QGroupBox("Voice")
         self.count_aloud = QCheckBox("Count the reps aloud")
         self.rate = QSpinBox()
         self.rate.setRange(80, 400)
@@ -125,15 +147,16 @@ class SetupPage(QWidget):
         self.rate.setSuffix(" words/min")
         self.voice = QComboBox()
         self.voice.addItem("Default voice", None)
-        sg = QGridLayout(speech_box)
-        sg.addWidget(self.count_aloud, 0, 0, 1, 2)
-        sg.addWidget(QLabel("Speed"), 1, 0)
-        sg.addWidget(self.rate, 1, 1)
-        sg.addWidget(QLabel("Voice"), 2, 0)
-        sg.addWidget(self.voice, 2, 1)
+        g = QGridLayout(box)
+        g.addWidget(self.count_aloud, 0, 0, 1, 2)
+        g.addWidget(QLabel("Speed"), 1, 0)
+        g.addWidget(self.rate, 1, 1)
+        g.addWidget(QLabel("Voice"), 2, 0)
+        g.addWidget(self.voice, 2, 1)
+        return box
 
-        # -- pain check ---------------------------------------------------------
-        pain_box = QGroupBox("Pain check")
+    def _pain_box(self) -> QGroupBox:
+        box = QGroupBox("Pain check")
         self.pain = QSlider(Qt.Orientation.Horizontal)
         self.pain.setRange(0, 10)
         self.pain.setPageStep(1)
@@ -141,7 +164,7 @@ class SetupPage(QWidget):
         self.pain.setTickInterval(1)
         self.pain_label = QLabel()
         self.pain.valueChanged.connect(self._pain_changed)
-        pv = QVBoxLayout(pain_box)
+        pv = QVBoxLayout(box)
         q = QLabel("How much does your back hurt right now? (0 = no pain, 10 = worst)")
         q.setWordWrap(True)
         pv.addWidget(q)
@@ -154,7 +177,10 @@ class SetupPage(QWidget):
         self.pain_warning.setObjectName("warning")
         pv.addWidget(self.pain_warning)
         self._pain_changed(0)
+        return box
 
+    def _start_row(self, column: QVBoxLayout) -> None:
+        """The error line and the big Start button, at the bottom of ``column``."""
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("startButton")
         self.start_button.setMinimumHeight(64)
@@ -163,26 +189,8 @@ class SetupPage(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("error")
         self.error_label.hide()
-
-        right = QVBoxLayout()
-        right.addWidget(who_box)
-        right.addWidget(cam_box)
-        right.addWidget(plan_box)
-        right.addWidget(speech_box)
-        right.addWidget(pain_box)
-        right.addStretch(1)
-        right.addWidget(self.error_label)
-        right.addWidget(self.start_button)
-        right_w = QFrame()
-        right_w.setLayout(right)
-        right_w.setFixedWidth(380)
-
-        lay = QHBoxLayout(self)
-        lay.addLayout(left)
-        lay.addWidget(self.details, 1)
-        lay.addWidget(right_w)
-        if exercises:
-            self.list.setCurrentRow(0)
+        column.addWidget(self.error_label)
+        column.addWidget(self.start_button)
 
     # -- state ----------------------------------------------------------------
     def set_voices(self, voices: list[tuple[str, str]], current: str | None) -> None:

@@ -1,0 +1,279 @@
+"""One coaching run, without Qt: what the window coaches, records and shows.
+
+``CoachingRun`` owns everything about a session that is not drawing:
+
+- the ``Session`` and its ``CuePolicy`` (the one decision of what is said: the engine's
+  cues, set-up guidance, counts, set milestones, praise);
+- the set plan and ``SetTracker`` (which set a rep belongs to, when a set is done);
+- the patient's targets and reference rep (``posecoach.clinic.references.PatientJudge``),
+  with the hold of today's programme when the therapist set one;
+- the history: the session is started, every rep and event is added as it happens, and
+  the session is finished with its summary and the pain after -- all on the run's own
+  writer thread (``HistoryWriter``), so SQLite's fsync never holds up a frame or the window.
+
+``on_result`` is called on the pipeline worker's thread after each frame and returns a
+``CoachView``: a frozen snapshot of what the coaching screen shows.  The window only
+displays the snapshots it receives with each ``LiveFrame``; it never reads the run's
+live state (the session's traces grow on the worker thread).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from posecoach.core.cues import Cue, CueKind, CuePolicy
+from posecoach.core.engine import Targets
+from posecoach.core.exercise.schema import Exercise
+from posecoach.core.session import FrameResult, Session
+from posecoach.core.sets import SetMilestone, SetPlan, SetTracker
+
+__all__ = ["CoachView", "CoachingRun", "HistoryWriter", "patient_targets"]
+
+@dataclass(frozen=True)
+class CoachView:
+    """What the coaching screen shows after one frame (made on the worker thread)."""
+
+    reps: int
+    set_line: str
+    rep_line: str
+    progress_line: str
+    rest_until: float | None = None  # on the run's clock (time.monotonic()); None: not resting
+    hold_text: str = ""  # "" when the exercise has no hold timer
+    show: tuple[str, ...] = ()  # texts for the cue box, in order (cues said now, milestones)
+    all_done: bool = False  # the plan was completed on this frame
+    cue: Cue | None = None  # what the cue policy decided to say now (the speaker plays it)
+    problem: str = ""  # the history could not be written ("" while all is well)
+
+    def rest_line(self, now: float) -> str:
+        """"Set done: rest 42 s" while resting (``now`` on the run's clock), else ""."""
+        if self.rest_until is None or self.rest_until - now <= 0:
+            return ""
+        return f"Set done: rest {self.rest_until - now:.0f} s"
+
+
+def has_hold(exercise: Exercise) -> bool:
+    """Whether the coaching screen shows a hold timer for this exercise."""
+    return exercise.counting == "hold" or exercise.hold is not None or exercise.dosage.hold_s > 0
+
+
+def patient_targets(exercise: Exercise, judge: Any, plan_hold_s: float | None) -> tuple[Targets | None, dict | None]:
+    """(engine targets, targets as stored with the session) for a patient's ``PatientJudge``:
+    their own targets, with the hold of today's plan when the therapist set one and the
+    targets do not already hold."""
+    tg: Targets | None = judge.engine_targets
+    stored = dict(judge.targets) if judge.targets else None
+    holds = exercise.hold is not None or exercise.counting == "hold"
+    if plan_hold_s and holds and (tg is None or tg.hold_s is None):
+        tg = Targets(rest=tg.rest if tg else None, peak=tg.peak if tg else None, hold_s=float(plan_hold_s))
+        stored = {**(stored or {}), "hold_s": float(plan_hold_s)}
+    return tg, stored
+
+
+class HistoryWriter:
+    """Every history write of one run, in order, on one thread of its own.
+
+    A failed write never stops the coaching: ``problem`` then says what went wrong (the
+    window shows it).  ``close`` waits for the writes still queued."""
+
+    def __init__(self, history: Any, clinic: Any = None) -> None:
+        self.history = history
+        self.clinic = clinic
+        self.problem = ""
+        self._sid: Any = None
+        self._started: Future[Any] | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posecoach-history")
+
+    @property
+    def session_id(self) -> Any:
+        """The history's id of this session (waits for the start to be written)."""
+        return None if self._started is None else self._started.result()
+
+    def start(self, exercise_id: str, patient_id: int | None, **kw: Any) -> None:
+        self._started = self._pool.submit(self._start, exercise_id, patient_id, kw)
+
+    def add_rep(self, rep: dict, set_index: int, *, score: Callable[[dict], None] | None = None) -> None:
+        """Store a rep; ``score(rep)`` first adds its similarity here, off the frame loop."""
+        def write() -> None:
+            if score is not None:
+                score(rep)
+            self.history.add_rep(self._sid, rep, set_index=set_index)
+
+        self._submit("written", write)
+
+    def add_event(self, t: float, kind: str, text: str) -> None:
+        self._submit("written", lambda: self.history.add_event(self._sid, t, kind, text))
+
+    def drain(self) -> None:
+        """Return once every write handed so far is done."""
+        self._pool.submit(lambda: None).result()
+
+    def finish(self, summary: dict, *, pain_after: int | None, stopped: str) -> None:
+        """Finish (or update) the session row; returns once it is written."""
+        self._submit("saved", lambda: self.history.finish_session(
+            self._sid, summary=summary, pain_after=pain_after, stopped=stopped)).result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _start(self, exercise_id: str, patient_id: int | None, kw: dict) -> Any:
+        try:
+            if patient_id is not None:
+                self._sid = self.clinic.start_session(patient_id, exercise_id, **kw)
+            else:
+                self._sid = self.history.start_session(exercise_id, **kw)
+        except Exception as exc:  # noqa: BLE001 - coaching goes on without the history
+            from posecoach.app.services import NullHistory
+
+            self.history = NullHistory(str(exc))
+            self._sid = self.history.start_session(exercise_id)
+            self.problem = f"The session history cannot be saved ({exc})."
+        return self._sid
+
+    def _submit(self, what: str, fn: Callable[[], None]) -> Future[None]:
+        def job() -> None:
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - a lost row must not stop the coaching
+                self.problem = f"The session history could not be {what} ({exc})."
+
+        return self._pool.submit(job)
+
+
+class CoachingRun:
+    """One session of one exercise for one person (or nobody in particular); see the module
+    docstring.  Raises ``ValueError``/``KeyError``/``PosecoachError`` when the patient's
+    targets cannot be used."""
+
+    def __init__(self, exercise: Exercise, plan: SetPlan, *, history: Any, clinic: Any = None,
+                 patient_id: int | None = None, plan_hold_s: float | None = None, count_aloud: bool = False,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.exercise = exercise
+        self.plan = plan
+        self.patient_id = patient_id if clinic is not None else None
+        self.judge: Any = None
+        self.targets: dict | None = None  # the patient's targets, as stored with the summary
+        engine_targets = None
+        if self.patient_id is not None:
+            from posecoach.clinic.references import PatientJudge
+
+            self.judge = PatientJudge.load(clinic, self.patient_id, exercise)
+            engine_targets, self.targets = patient_targets(exercise, self.judge, plan_hold_s)
+        self.policy = CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud)
+        self.session = Session(exercise, targets=engine_targets, cue_policy=self.policy)
+        self.tracker = SetTracker(plan)
+        self.similarities: list[float] = []
+        self.has_hold = has_hold(exercise)
+        self.writer = HistoryWriter(history, clinic)
+        self._clock = clock
+        self.view = self._view(None, SetMilestone.NONE, None, clock())
+
+    @property
+    def session_id(self) -> Any:
+        return self.writer.session_id
+
+    def start(self, *, source: str, pain_before: int | None) -> None:
+        """Start the history row (on the writer thread)."""
+        self.writer.start(self.exercise.id, self.patient_id, source=source, pain_before=pain_before,
+                          planned_sets=self.plan.sets, planned_reps=self.plan.reps)
+
+    # -- per frame (the worker thread) ---------------------------------------------------
+    def on_result(self, result: FrameResult, guidance: str) -> CoachView:
+        """Track sets, record reps and events, let the policy add set-up and set cues; the view."""
+        now = self._clock()
+        self._record(result)
+        milestone = self.tracker.update(result.reps, now)
+        follow = self.policy.offer_frame(result.t, guidance=guidance, milestone=milestone,
+                                         rest_s=self.plan.rest_s)
+        cue = result.cue or follow
+        if cue is not None:
+            self.writer.add_event(cue.t, "cue", f"{cue.kind}: {cue.text}")
+        self.view = self._view(result, milestone, cue, now)
+        return self.view
+
+    def _record(self, result: FrameResult) -> None:
+        for ev in result.events:
+            if ev.kind == "rep" and ev.rep is not None:
+                d = ev.rep.to_dict()
+                d["number"] = result.reps
+                self.writer.add_rep(d, self.tracker.set_of_rep(max(result.reps, 1)), score=self._scorer())
+            elif ev.kind == "fault" and ev.rule is not None:
+                self.writer.add_event(ev.t, "fault", f"{ev.rule.id}: {ev.rule.cue}")
+            elif ev.kind == "partial":
+                self.writer.add_event(ev.t, "partial", ev.detail or "partial rep")
+
+    def _scorer(self) -> Callable[[dict], None] | None:
+        """Scores a rep that just ended against the patient's reference (similarity 0-100, in
+        place), on a copy of the trace so far; None without a reference.  Called on the writer
+        thread: the dynamic time warping never holds up the frame loop."""
+        template = getattr(self.judge, "template", None)
+        if template is None:
+            return None
+        trace_t, trace_v = list(self.session.trace_t), list(self.session.trace_main)
+
+        def score(d: dict) -> None:
+            try:
+                from posecoach.clinic.references import score_reps
+
+                score_reps([d], trace_t, trace_v, template)
+                if d.get("similarity") is not None:
+                    self.similarities.append(float(d["similarity"]))
+            except Exception:  # noqa: BLE001 - a score is a nicety, never a crash
+                pass
+
+        return score
+
+    def _view(self, result: FrameResult | None, milestone: SetMilestone, cue: Cue | None, now: float) -> CoachView:
+        t = self.tracker
+        t.rest_left(now)  # a rest that is over ends here
+        show: list[str] = []
+        if cue is not None and cue.kind not in (CueKind.COUNT, CueKind.SETUP, CueKind.SET):
+            show.append(cue.text)  # counts show on the counter, set-up on the picture
+        if milestone == SetMilestone.SET_DONE:
+            show.append(f"Set done: rest {self.plan.rest_s:.0f} s")
+        elif milestone == SetMilestone.ALL_DONE:
+            show.append("All sets done. Well done!")
+        return CoachView(
+            reps=t.reps, set_line=t.set_line(), rep_line=t.rep_line(), progress_line=t.progress_line(),
+            rest_until=t.rest_until, hold_text=self._hold_text(result), show=tuple(show),
+            all_done=milestone == SetMilestone.ALL_DONE, cue=cue, problem=self.writer.problem,
+        )
+
+    def _hold_text(self, result: FrameResult | None) -> str:
+        if not self.has_hold or result is None:
+            return ""
+        ex = self.exercise
+        target = ex.hold.seconds if ex.hold else ex.dosage.hold_s
+        good = result.phase.value == "peak" and result.status == "ok"
+        tgt = f" / {target:g} s" if target else " s"
+        hold = result.hold_s
+        return f"Hold: {hold:.1f}{tgt}" + ("" if good or hold == 0 else "  (paused)")
+
+    # -- the end (after the worker has stopped) --------------------------------------------
+    def finish(self, stopped: str, pain_after: int | None = None) -> dict:
+        """The session's summary (with the patient, targets and similarity), stored; returns it
+        once the history has it."""
+        self.writer.drain()  # the last reps' similarities are in
+        summary = self.session.summary()
+        if self.patient_id is not None:
+            summary["patient_id"] = self.patient_id
+            if self.targets:
+                summary["targets"] = dict(self.targets)
+            if self.similarities:
+                sims = sorted(self.similarities)
+                summary["similarity_median"] = sims[len(sims) // 2]
+        self.summary = summary
+        self.stopped = stopped
+        self.writer.finish(summary, pain_after=pain_after, stopped=stopped)
+        return summary
+
+    def save_pain_after(self, pain_after: int) -> None:
+        """The pain after the session, entered on the summary: the same row is updated."""
+        self.writer.finish(self.summary, pain_after=pain_after, stopped=self.stopped)
+
+    def close(self) -> None:
+        """Wait for the last writes and end the writer thread."""
+        self.writer.close()

@@ -1,0 +1,121 @@
+"""The coaching run (``posecoach.app.run``) without Qt: sets, cues, the patient's targets and
+the history writes, driven frame by frame with synthetic poses as the worker drives it."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from posecoach.app.run import CoachingRun, CoachView
+from posecoach.clinic.history import History
+from posecoach.clinic.patients import Clinic
+from posecoach.core.cues import CueKind
+from posecoach.core.exercise import find_exercise
+from posecoach.core.sets import SetPlan
+from posecoach.testing import synth as S
+
+from history_spy import ThreadNotingHistory
+
+
+def drive(run: CoachingRun, poses) -> list[CoachView]:
+    """What the pipeline worker does for each frame: the session, then the run."""
+    views = []
+    for t, pose in poses:
+        r = run.session.process(t, pose)
+        views.append(run.on_result(r, r.guidance))
+    return views
+
+
+def with_rest(sc, seconds: float = 5.0):
+    t_end, still = sc.poses[-1]
+    return list(sc.poses) + [(t_end + (i + 1) / sc.fps, still) for i in range(int(seconds * sc.fps))]
+
+
+def test_reps_are_written_as_they_happen_off_the_calling_thread():
+    hist = ThreadNotingHistory(History())
+    run = CoachingRun(find_exercise("squat"), SetPlan(sets=2, reps=2, rest_s=30.0), history=hist)
+    run.start(source="clip.mp4", pain_before=2)
+    views = drive(run, with_rest(S.squat(3, rep_s=1.5, rest_s=0.5)))
+    summary = run.finish("completed")
+    run.close()
+    me = threading.current_thread()
+    assert len(hist.threads("add_rep")) == 3 == summary["reps"]
+    assert all(th is not me and th is not threading.main_thread() for _, th in hist.writes), hist.writes
+    assert len({th for _, th in hist.writes}) == 1  # one writer thread, so the writes stay in order
+    row = History().session(run.session_id)
+    assert [r["set_index"] for r in row["reps"]] == [1, 1, 2]
+    assert row["stopped"] == "completed" and row["pain_before"] == 2 and row["summary"]["reps"] == 3
+    # what the screen shows
+    assert views[-1].set_line == "Set 2 of 2" and views[-1].rep_line == "1 / 2"
+    assert views[-1].progress_line == "Session: 3 of 4 reps, 1 of 2 sets done"
+    shown = [text for v in views for text in v.show]
+    assert "Set done: rest 30 s" in shown
+    rest = next(v for v in views if "Set done: rest 30 s" in v.show)
+    assert rest.rest_until is not None and rest.rest_line(rest.rest_until - 12.2) == "Set done: rest 12 s"
+
+
+def test_count_aloud_hands_one_to_five_to_the_speaker_then_all_done():
+    run = CoachingRun(find_exercise("squat"), SetPlan(sets=1, reps=5), history=ThreadNotingHistory(History()),
+                      count_aloud=True)
+    run.start(source="clip.mp4", pain_before=None)
+    sc = S.squat(5, rep_s=1.5, rest_s=0.3, fault="trunk_forward", fault_reps=[1, 3])
+    views = drive(run, with_rest(sc))
+    run.finish("completed")
+    run.close()
+    handed = [v.cue for v in views if v.cue is not None]
+    assert [c.text for c in handed if c.kind == CueKind.COUNT] == ["1", "2", "3", "4", "5"]
+    assert handed == run.policy.said
+    texts = [c.text for c in handed]
+    assert texts.index("All sets done. Well done!") > texts.index("5")
+    assert sum(v.all_done for v in views) == 1
+    # counts are on the counter and set-up guidance on the picture: neither goes to the cue box
+    shown = [text for v in views for text in v.show]
+    assert not {"1", "2", "3", "4", "5"} & set(shown) and "All sets done. Well done!" in shown
+
+
+def test_set_up_guidance_is_decided_by_the_policy():
+    run = CoachingRun(find_exercise("squat"), SetPlan(), history=ThreadNotingHistory(History()))
+    run.start(source="camera 0", pain_before=None)
+    views = [run.on_result(run.session.process(i / 30, None), "Step into the camera's view") for i in range(300)]
+    run.finish("user")
+    run.close()
+    said = [(round(v.cue.t, 2), v.cue.kind) for v in views if v.cue is not None]
+    assert said == [(0.0, "setup"), (8.0, "setup")]
+    assert all(not v.show for v in views)
+
+
+def test_a_broken_history_does_not_stop_the_coaching():
+    class Broken:
+        def start_session(self, *a, **kw):
+            raise OSError("disk full")
+
+    run = CoachingRun(find_exercise("squat"), SetPlan(), history=Broken())
+    run.start(source="clip.mp4", pain_before=None)
+    views = drive(run, S.squat(2, rep_s=1.5, rest_s=0.5).poses)
+    assert run.finish("completed")["reps"] == 2
+    run.close()
+    assert "cannot be saved (disk full)" in views[-1].problem
+
+
+def test_a_patients_run_uses_their_targets_and_todays_hold():
+    clinic = Clinic()
+    pid = clinic.add_patient("Ann")
+    clinic.set_targets(pid, "glute_bridge", {"rest": 138.0, "peak": 146.0})
+    run = CoachingRun(find_exercise("glute_bridge"), SetPlan(sets=1, reps=3), history=clinic.history,
+                      clinic=clinic, patient_id=pid, plan_hold_s=2.0)
+    assert run.judge is not None and run.judge.engine_targets.peak == 146.0
+    assert run.targets is not None and run.targets["hold_s"] == 2.0 and run.targets["peak"] == 146.0
+    run.start(source="clip.mp4", pain_before=1)
+    summary = run.finish("user")
+    run.close()
+    assert summary["patient_id"] == pid and summary["targets"]["hold_s"] == 2.0
+    assert clinic.session_patient(run.session_id) == pid
+
+
+def test_targets_pointing_the_wrong_way_refuse_the_run():
+    clinic = Clinic()
+    pid = clinic.add_patient("Bo")
+    clinic.set_targets(pid, "glute_bridge", {"rest": 160.0, "peak": 140.0})
+    with pytest.raises(ValueError):
+        CoachingRun(find_exercise("glute_bridge"), SetPlan(), history=clinic.history, clinic=clinic, patient_id=pid)
