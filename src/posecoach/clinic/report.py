@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from posecoach.io.atomic import atomic_open
-from posecoach.clinic.history import _num  # one definition of "a finite number, or None"
+from posecoach.clinic.store import num as _num  # one definition of "a finite number, or None"
 
-__all__ = ["render_report", "write_csv", "weekly_rows", "session_rows", "SESSION_FIELDS", "WEEK_FIELDS",
-           "progress_figure_png"]
+__all__ = ["render_report", "export_report", "programme_for_report", "write_csv", "weekly_rows", "session_rows",
+           "SESSION_FIELDS", "WEEK_FIELDS", "progress_figure_png"]
 
 SESSION_FIELDS = [
     "session_id", "date", "exercise_id", "sets", "reps_done", "reps_prescribed", "peak_median", "target_peak",
@@ -414,12 +414,29 @@ def _summary(ex_rows: dict[str, list[dict]]) -> tuple[list[str], list[list[Any]]
     return head, body
 
 
-def programme_for_report(clinic, patient_id: int) -> dict | None:
-    """The patient's programme with today's reps after the progression rule (``today``)."""
+def programme_for_report(clinic: Any, patient_id: int) -> dict | None:
+    """The patient's programme as the report shows it (``Programme.to_dict()``) with ``today``:
+    {exercise_id: today's reps after the progression rule}."""
     programme = clinic.programme(patient_id)
-    if programme:
-        programme = {**programme, "today": {i["exercise_id"]: i.get("reps") for i in clinic.todays_plan(patient_id)}}
-    return programme
+    if programme is None:
+        return None
+    return {**programme.to_dict(), "today": {i.exercise_id: i.reps for i in clinic.todays_plan(patient_id)}}
+
+
+def export_report(clinic: Any, patient: str | int, out_dir: str | Path, *,
+                  exercise: str | None = None) -> tuple[Path, int]:
+    """The report of a patient (name or id) from the clinic database, written into ``out_dir``:
+    what ``posecoach report`` and the therapist page's "Export report" both call.  Returns the
+    HTML path and the number of sessions in it; ``PatientNotFound`` for an unknown patient."""
+    p = clinic.patient(patient)
+    rows = clinic.progress(p.id, exercise)
+    programme = programme_for_report(clinic, p.id)
+    ex_ids = {r["exercise_id"] for r in rows} | {i["exercise_id"] for i in (programme or {}).get("items", [])}
+    if exercise:
+        ex_ids = {exercise}
+    targets = {ex: t for ex in sorted(ex_ids) if (t := clinic.targets(p.id, ex))}
+    path = render_report(p.to_dict(), rows, Path(out_dir), programme=programme, targets=targets)
+    return path, len(rows)
 
 
 def _programme_html(programme: dict | None) -> str:
