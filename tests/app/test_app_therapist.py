@@ -96,7 +96,7 @@ def test_patients_add_and_delete(make_window, clinic):
     assert "ALL their data" in asked[0]
     t.confirm = lambda title, text: True
     assert t.delete_patient() is not None
-    assert [p["name"] for p in clinic.patients()] == ["Ann Example"]
+    assert [p.name for p in clinic.patients()] == ["Ann Example"]
 
 
 def test_record_reference_from_video_review_and_save_targets(make_window, qtbot, clinic, good_clip):
@@ -160,14 +160,14 @@ def test_programme_edit_and_todays_plan(make_window, clinic):
     t.rule_max.setValue(12)
     assert t.save_programme()
     prog = clinic.programme(pid)
-    assert [(i["exercise_id"], i["sets"], i["reps"]) for i in prog["items"]] == [("glute_bridge", 2, 8), ("squat", 2, 6)]
-    assert prog["days_per_week"] == 4 and prog["rule"]["every_n_sessions"] == 2 and prog["rule"]["max_reps"] == 12
+    assert [(i.exercise_id, i.sets, i.reps) for i in prog.items] == [("glute_bridge", 2, 8), ("squat", 2, 6)]
+    assert prog.days_per_week == 4 and prog.rule.every_n_sessions == 2 and prog.rule.max_reps == 12
     assert "Glute bridge 2 x 8, hold 3 s" in t.today_label.text()
     # remove a row and save again; reloading shows the saved programme
     t.prog_table.selectRow(1)
     t._remove_programme_row()
     assert t.save_programme()
-    assert [i["exercise_id"] for i in clinic.programme(pid)["items"]] == ["glute_bridge"]
+    assert [i.exercise_id for i in clinic.programme(pid).items] == ["glute_bridge"]
     t.refresh()
     assert t.prog_table.rowCount() == 1
 
