@@ -33,14 +33,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from posecoach.testing import synth as S  # noqa: E402
 from posecoach.clinic import Clinic, progress_plan  # noqa: E402
 from posecoach.clinic.records import PlannedItem  # noqa: E402
+from posecoach.clinic.report import render_report  # noqa: E402
 from posecoach.core.engine import Targets  # noqa: E402
 from posecoach.core.exercise import find_exercise  # noqa: E402
-from posecoach.clinic.report import render_report  # noqa: E402
 from posecoach.core.session import Session  # noqa: E402
 from posecoach.core.similarity import rep_similarity, rep_trajectory  # noqa: E402
+from posecoach.testing import synth as S  # noqa: E402
 
 FPS = 20.0
 ROM_SHARE = 0.6  # a stiff patient: 60 % of the therapist's range to start with

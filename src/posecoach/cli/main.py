@@ -18,7 +18,15 @@ import os
 import sys
 from collections.abc import Callable
 
-from posecoach.cli import analyze, coach, exercises, patients, programme, reference, report
+from posecoach.cli import (
+    analyze,
+    coach,
+    exercises,
+    patients,
+    programme,
+    reference,
+    report,
+)
 from posecoach.cli.output import EXIT_INTERRUPTED, EXIT_USAGE, error
 from posecoach.errors import PosecoachError
 

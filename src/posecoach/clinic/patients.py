@@ -31,7 +31,14 @@ from posecoach.clinic.db.targets import TARGET_KEYS
 from posecoach.clinic.history import History
 from posecoach.clinic.progression import progress_plan
 from posecoach.clinic.records import (
-    DEFAULT_RULE, DeletedPatient, Patient, PatientSummary, PlannedItem, Programme, ProgrammeItem, ProgressionRule,
+    DEFAULT_RULE,
+    DeletedPatient,
+    Patient,
+    PatientSummary,
+    PlannedItem,
+    Programme,
+    ProgrammeItem,
+    ProgressionRule,
     Reference,
 )
 from posecoach.clinic.store import Store
@@ -95,7 +102,7 @@ class Clinic:
     # -------------------------------------------------------- references
 
     def add_reference(self, patient_id: int, exercise_id: str, *, source: str, notes: str = "",
-                      landmarks_file: str | None, video_file: str | None, trace: list[tuple[float, float]],
+                      landmarks_file: str | None, video_file: str | None, trace: Sequence[tuple[float, float | None]],
                       reps: list[dict], summary: dict, recorded_at: datetime | None = None) -> int:
         """Store a reference recording; ``trace`` is (t, main angle) per frame."""
         return _references.add(self.store, patient_id, exercise_id, source=source, notes=notes,

@@ -11,6 +11,7 @@ report's row format, written as ``sessions.csv``) and the history's session rows
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from posecoach.errors import InvalidValue
 
 __all__ = [
     "Patient", "PatientSummary", "Reference", "ProgressionRule", "ProgrammeItem", "Programme",
-    "PlannedItem", "DeletedPatient", "DEFAULT_RULE", "whole_number",
+    "PlannedItem", "DeletedPatient", "DEFAULT_RULE", "whole_number", "target_number",
 ]
 
 
@@ -30,15 +31,18 @@ def whole_number(v: Any, name: str, *, zero: bool = False) -> int:
     return int(v)
 
 
-def _finite(v: Any, name: str) -> float:
+def target_number(v: Any, name: str) -> float | None:
+    """A finite number or None; ``InvalidValue`` naming the target otherwise (targets, an item's hold)."""
+    if v is None:
+        return None
     if isinstance(v, bool):
-        raise InvalidValue(f"{name} must be a number, got {v!r}")
+        raise InvalidValue(f"target {name} must be a number or empty, got {v!r}")
     try:
         f = float(v)
     except (TypeError, ValueError):
-        raise InvalidValue(f"{name} must be a number, got {v!r}") from None
-    if f != f or f in (float("inf"), float("-inf")):
-        raise InvalidValue(f"{name} must be a finite number, got {v!r}")
+        raise InvalidValue(f"target {name} must be a number or empty, got {v!r}") from None
+    if not math.isfinite(f):
+        raise InvalidValue(f"target {name} must be a finite number, got {v!r}")
     return f
 
 
@@ -135,7 +139,7 @@ class ProgrammeItem(_Record):
             raise InvalidValue(f"a programme item needs an exercise_id, got {item!r}")
         ex = str(item["exercise_id"]).strip()
         hold = item.get("hold_s")
-        hold_s = None if hold in (None, "") else _finite(hold, f"{ex}: hold_s")
+        hold_s = None if hold in (None, "") else target_number(hold, f"{ex}: hold_s")
         if hold_s is not None and hold_s < 0:
             raise InvalidValue(f"{ex}: hold_s must be >= 0, got {hold!r}")
         return cls(exercise_id=ex, sets=whole_number(item.get("sets", 1), f"{ex}: sets"),

@@ -29,7 +29,13 @@ from typing import Any
 import numpy as np
 
 from posecoach.clinic.judge import (
-    PAD_S, PatientJudge, reference_reps, reference_template, rep_similarity, score_reps, session_rep_trajectories,
+    PAD_S,
+    PatientJudge,
+    reference_reps,
+    reference_template,
+    rep_similarity,
+    score_reps,
+    session_rep_trajectories,
 )
 from posecoach.clinic.targets import REST_MARGIN, derive_targets, direction, targets_for
 from posecoach.core.engine import Targets

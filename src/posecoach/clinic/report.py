@@ -28,8 +28,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from posecoach.clinic.store import (
+    num as _num,  # one definition of "a finite number, or None"
+)
 from posecoach.io.atomic import atomic_open
-from posecoach.clinic.store import num as _num  # one definition of "a finite number, or None"
 
 __all__ = ["render_report", "export_report", "programme_for_report", "write_csv", "weekly_rows", "session_rows",
            "SESSION_FIELDS", "WEEK_FIELDS", "progress_figure_png"]
@@ -457,6 +459,12 @@ def _programme_html(programme: dict | None) -> str:
             + (f'<p class="note">{html.escape(rule_txt)}</p>' if rule_txt else ""))
 
 
+def _share(v: Any) -> str:
+    """A share of the reference range as a percentage ("-" when not set)."""
+    f = _num(v)
+    return f"{100 * f:.0f}%" if f else "-"
+
+
 def _targets_html(targets: dict[str, dict] | None) -> str:
     if not targets:
         return ""
@@ -466,13 +474,40 @@ def _targets_html(targets: dict[str, dict] | None) -> str:
             continue
         body.append([_exercise_name(ex), _fmt(t.get("rest"), 0) or "-", _fmt(t.get("peak"), 0) or "-",
                      _fmt(t.get("hold_s"), 1) or "-", _fmt(t.get("tempo_s"), 1) or "-",
-                     (f"{100 * _num(t.get('rom_share')):.0f}%" if _num(t.get("rom_share")) else "-"),
+                     _share(t.get("rom_share")),
                      t.get("note") or ""])
     if not body:
         return ""
     return "<h2>Targets</h2>" + _table(
         ["exercise", "rest (deg)", "peak (deg)", "hold (s)", "tempo (s/rep)", "share of reference range", "note"],
         body)
+
+
+def _exercise_section(ex: str, rs: Sequence[dict]) -> list[str]:
+    """One exercise's page of the report: its plots (embedded PNG) and a table of its sessions."""
+    from matplotlib.figure import Figure
+
+    parts = [f'<section class="exercise"><h2>{html.escape(_exercise_name(ex))}</h2>']
+    figs = []
+    for key, fn in PLOTS:
+        fig = Figure(figsize=(4.6, 2.6))
+        ax = fig.add_subplot(111)
+        if not fn(ax, rs):
+            continue
+        title = ax.get_title()
+        figs.append(f'<figure><img alt="{html.escape(title)}" data-plot="{key}" '
+                    f'src="data:image/png;base64,{_png(fig)}"></figure>')
+    parts.append(f'<div class="plots">{"".join(figs)}</div>')
+    body = [[str(_day(r.get("date")) or ""), r.get("sets", ""),
+             f"{r.get('reps_done', '')} / {r.get('reps_prescribed', '')}",
+             _fmt(r.get("peak_median"), 0), _fmt(r.get("target_peak"), 0), _fmt(r.get("similarity_median"), 0),
+             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(_faults(r).items())),
+             _fmt(r.get("pain_before")), _fmt(r.get("pain_after")), r.get("stopped") or ""]
+            for r in rs]
+    parts.append(_table(["date", "sets", "reps done / prescribed", "ROM (deg)", "target", "similarity",
+                         "faults", "pain before", "pain after", "ended"], body))
+    parts.append("</section>")
+    return parts
 
 
 def render_report(
@@ -487,10 +522,9 @@ def render_report(
     """Write ``report.html``, ``sessions.csv`` and ``progress.csv`` into ``out_dir``; return the HTML path.
 
     ``patient``: ``{"name", "notes", ...}``; ``rows``: ``Clinic.progress()`` rows; optionally the current
-    ``programme`` (``Clinic.programme()``) and ``targets`` per exercise id (``Clinic.targets()``).
+    ``programme`` (``Programme.to_dict()``, see ``programme_for_report``) and ``targets`` per exercise id
+    (``Clinic.targets()``).
     """
-    from matplotlib.figure import Figure
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = [dict(r) for r in rows]
@@ -529,26 +563,7 @@ def render_report(
     parts.append(_programme_html(programme))
     parts.append(_targets_html(targets))
     for ex, rs in ex_rows.items():
-        parts.append(f'<section class="exercise"><h2>{html.escape(_exercise_name(ex))}</h2>')
-        figs = []
-        for key, fn in PLOTS:
-            fig = Figure(figsize=(4.6, 2.6))
-            ax = fig.add_subplot(111)
-            if not fn(ax, rs):
-                continue
-            title = ax.get_title()
-            figs.append(f'<figure><img alt="{html.escape(title)}" data-plot="{key}" '
-                        f'src="data:image/png;base64,{_png(fig)}"></figure>')
-        parts.append(f'<div class="plots">{"".join(figs)}</div>')
-        body = [[str(_day(r.get("date")) or ""), r.get("sets", ""),
-                 f"{r.get('reps_done', '')} / {r.get('reps_prescribed', '')}",
-                 _fmt(r.get("peak_median"), 0), _fmt(r.get("target_peak"), 0), _fmt(r.get("similarity_median"), 0),
-                 ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(_faults(r).items())),
-                 _fmt(r.get("pain_before")), _fmt(r.get("pain_after")), r.get("stopped") or ""]
-                for r in rs]
-        parts.append(_table(["date", "sets", "reps done / prescribed", "ROM (deg)", "target", "similarity",
-                             "faults", "pain before", "pain after", "ended"], body))
-        parts.append("</section>")
+        parts += _exercise_section(ex, rs)
     parts.append("</body></html>\n")
     path = out / "report.html"
     _write_text(path, "\n".join(p for p in parts if p))

@@ -27,7 +27,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from posecoach.clinic.schema import APPLICATION_ID, MIGRATIONS, REQUIRED_TABLES, SCHEMA_VERSION
+from posecoach.clinic.schema import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    REQUIRED_TABLES,
+    SCHEMA_VERSION,
+)
 from posecoach.errors import InvalidValue, OutputError
 from posecoach.paths import home_dir
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -84,7 +84,7 @@ def counted_reps(reps: list[dict]) -> list[dict]:
     return out
 
 
-def derive_targets(exercise: Exercise, trace: list[tuple[float, float]], reps: list[dict], *,
+def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None]], reps: list[dict], *,
                    rom_share: float = 0.8) -> dict:
     """The patient's targets from a reference (see the module docstring).
 

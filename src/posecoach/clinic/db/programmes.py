@@ -10,7 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from posecoach.clinic.db.patients import patient_id
-from posecoach.clinic.records import Programme, ProgrammeItem, ProgressionRule, whole_number
+from posecoach.clinic.records import (
+    Programme,
+    ProgrammeItem,
+    ProgressionRule,
+    whole_number,
+)
 from posecoach.clinic.store import Store, iso, loads
 from posecoach.errors import InvalidValue
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from posecoach.clinic.db.patients import patient_id
-from posecoach.clinic.db.targets import target_number
-from posecoach.clinic.records import Reference
+from posecoach.clinic.records import Reference, target_number
 from posecoach.clinic.store import Store, clean, iso, loads
 from posecoach.errors import InvalidValue, ReferenceNotFound
 
@@ -30,7 +30,7 @@ def _trace_point(t: Any, a: Any) -> list:
 
 
 def add(store: Store, patient: int, exercise_id: str, *, source: str, notes: str, landmarks_file: str | None,
-        video_file: str | None, trace: list[tuple[float, float]], reps: list[dict], summary: dict,
+        video_file: str | None, trace: Sequence[tuple[float, float | None]], reps: list[dict], summary: dict,
         recorded_at: datetime | None = None) -> int:
     """Store a reference recording; ``trace`` is (t, main angle) per frame."""
     exercise_id = str(exercise_id or "").strip()

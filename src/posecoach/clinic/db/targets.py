@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
 from posecoach.clinic.db.patients import patient_id
+from posecoach.clinic.records import target_number
 from posecoach.clinic.store import Store, clean, loads, now
 from posecoach.errors import InvalidValue
 
@@ -14,21 +14,6 @@ __all__ = ["TARGET_KEYS", "target_number", "check", "put", "get", "get_all"]
 
 TARGET_KEYS = ("rest", "peak", "hold_s", "tempo_s", "rom_share", "reference_id", "note")
 _NUMERIC = ("rest", "peak", "hold_s", "tempo_s", "rom_share")
-
-
-def target_number(v: Any, name: str) -> float | None:
-    """A finite number or None; ``InvalidValue`` naming the target otherwise."""
-    if v is None:
-        return None
-    if isinstance(v, bool):
-        raise InvalidValue(f"target {name} must be a number or empty, got {v!r}")
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise InvalidValue(f"target {name} must be a number or empty, got {v!r}") from None
-    if f != f or f in (float("inf"), float("-inf")):
-        raise InvalidValue(f"target {name} must be a finite number, got {v!r}")
-    return f
 
 
 def check(targets: dict | None) -> dict:

@@ -14,7 +14,15 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from posecoach.app._qt.therapist.common import PageContext
 from posecoach.app._qt.therapist.jobs import RecordWorker
@@ -44,7 +52,9 @@ class TherapistPage(QWidget):
                  record_kwargs: dict | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         if record is None:
-            from posecoach.clinic.references import record_reference as record
+            from posecoach.clinic.references import record_reference
+
+            record = record_reference
         self.clinic = clinic
         self.exercises = {e.id: e for e in exercises}
         self.message = QLabel("")

@@ -7,8 +7,20 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
-    QPushButton, QSpinBox, QTableWidget, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from posecoach.app._qt.therapist.common import PageContext, exercise_combo
@@ -103,6 +115,8 @@ class ProgrammeTab(QWidget):
         out = []
         for r in range(self.prog_table.rowCount()):
             combo, sets, reps, hold = (self.prog_table.cellWidget(r, c) for c in range(4))
+            assert isinstance(combo, QComboBox) and isinstance(sets, QSpinBox) and isinstance(reps, QSpinBox)
+            assert isinstance(hold, QDoubleSpinBox)
             out.append({"exercise_id": combo.currentData(), "sets": int(sets.value()), "reps": int(reps.value()),
                         "hold_s": float(hold.value())})
         return out
