@@ -4,13 +4,15 @@ movement and the targets the coach judges them against (``posecoach.clinic.refer
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from posecoach.cli.output import EXIT_OK
 from posecoach.clinic import Clinic
 from posecoach.clinic.records import Patient
-from posecoach.core.exercise import Exercise
 from posecoach.errors import PatientNotFound
+
+if TYPE_CHECKING:
+    from posecoach.core.exercise import Exercise
 
 __all__ = ["add_parsers"]
 
