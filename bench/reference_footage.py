@@ -35,7 +35,7 @@ FOOTAGE = ROOT.parent / "shared" / "footage"
 RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT / "src"))
 
-import posecoach.clinic.references as reference_mod  # noqa: E402
+import posecoach.clinic.targets as targets_mod  # noqa: E402  (derive_targets reads its REST_MARGIN)
 from posecoach.core.exercise import find_exercise  # noqa: E402
 from posecoach.clinic.references import (  # noqa: E402
     derive_targets,
@@ -210,11 +210,11 @@ def main() -> int:
             continue
         template = reference_template({"trace": trace, "reps": reps})
         # For comparison: the rest target only the hysteresis away from the resting value.
-        margin, reference_mod.REST_MARGIN = reference_mod.REST_MARGIN, 0.0
+        margin, targets_mod.REST_MARGIN = targets_mod.REST_MARGIN, 0.0
         try:
             narrow = targets_for(ex, derive_targets(ex, trace, reps))
         finally:
-            reference_mod.REST_MARGIN = margin
+            targets_mod.REST_MARGIN = margin
         own = judge(ex, frames, None, template)
         pair = {"exercise": exercise_id, "reference": ref_stem, "landmarks": origin, "reference_reps": len(reps),
                 "segmented_by": summary["segmented_by"], "targets": targets, "reference_self": own, "clips": []}

@@ -13,6 +13,12 @@ __all__ = [
     "ModelError",
     "ExerciseError",
     "OutputError",
+    "UsageError",
+    "InvalidValue",
+    "NotFound",
+    "PatientNotFound",
+    "SessionNotFound",
+    "ReferenceNotFound",
 ]
 
 
@@ -34,3 +40,39 @@ class ExerciseError(PosecoachError):
 
 class OutputError(PosecoachError):
     """Results cannot be written (disk full, no permission, ...)."""
+
+
+class UsageError(PosecoachError):
+    """The command was given wrong or missing arguments (what to type instead is in the message)."""
+
+
+class InvalidValue(PosecoachError, ValueError):
+    """A value given to the clinic (a name, a pain score, a target, a programme item...) is not valid.
+
+    Also a ``ValueError``, so code written against the earlier ``ValueError`` keeps working while
+    callers move to catching ``PosecoachError``."""
+
+
+class NotFound(PosecoachError, KeyError):
+    """A record (patient, session, reference) that is not in the database.
+
+    Also a ``KeyError`` for the same reason as ``InvalidValue``; ``str()`` is the message itself
+    (``KeyError`` would quote it)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
+
+
+class PatientNotFound(NotFound):
+    """A patient name or id that is not in the database."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown patient"
+
+
+class SessionNotFound(NotFound):
+    """A session id that is not in the history."""
+
+
+class ReferenceNotFound(NotFound):
+    """A reference id that is not in the database."""

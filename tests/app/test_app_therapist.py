@@ -96,7 +96,7 @@ def test_patients_add_and_delete(make_window, clinic):
     assert "ALL their data" in asked[0]
     t.confirm = lambda title, text: True
     assert t.delete_patient() is not None
-    assert [p["name"] for p in clinic.patients()] == ["Ann Example"]
+    assert [p.name for p in clinic.patients()] == ["Ann Example"]
 
 
 def test_record_reference_from_video_review_and_save_targets(make_window, qtbot, clinic, good_clip):
@@ -160,14 +160,14 @@ def test_programme_edit_and_todays_plan(make_window, clinic):
     t.rule_max.setValue(12)
     assert t.save_programme()
     prog = clinic.programme(pid)
-    assert [(i["exercise_id"], i["sets"], i["reps"]) for i in prog["items"]] == [("glute_bridge", 2, 8), ("squat", 2, 6)]
-    assert prog["days_per_week"] == 4 and prog["rule"]["every_n_sessions"] == 2 and prog["rule"]["max_reps"] == 12
+    assert [(i.exercise_id, i.sets, i.reps) for i in prog.items] == [("glute_bridge", 2, 8), ("squat", 2, 6)]
+    assert prog.days_per_week == 4 and prog.rule.every_n_sessions == 2 and prog.rule.max_reps == 12
     assert "Glute bridge 2 x 8, hold 3 s" in t.today_label.text()
     # remove a row and save again; reloading shows the saved programme
     t.prog_table.selectRow(1)
     t._remove_programme_row()
     assert t.save_programme()
-    assert [i["exercise_id"] for i in clinic.programme(pid)["items"]] == ["glute_bridge"]
+    assert [i.exercise_id for i in clinic.programme(pid).items] == ["glute_bridge"]
     t.refresh()
     assert t.prog_table.rowCount() == 1
 
@@ -288,3 +288,71 @@ def test_the_patient_is_remembered_between_runs(make_window, clinic):
     again = make_window()  # a new run reads the saved settings (the clinic stays open: it is the fixture's)
     assert again.settings.patient_id == pid
     assert again.setup.patient_id() == pid
+
+
+class ThreadSpy:
+    """A Clinic that notes, for every method call, whether it ran on the GUI (main) thread."""
+
+    def __init__(self, clinic):
+        self._clinic = clinic
+        self.calls: list[tuple[str, bool]] = []
+
+    def __getattr__(self, name):
+        import threading
+
+        attr = getattr(self._clinic, name)
+        if not callable(attr):
+            return attr
+
+        def call(*a, **kw):
+            self.calls.append((name, threading.current_thread() is threading.main_thread()))
+            return attr(*a, **kw)
+
+        return call
+
+
+def test_database_and_plotting_work_runs_off_the_gui_thread(qtbot, clinic, tmp_path, monkeypatch):
+    import threading
+
+    from posecoach.app._qt.therapist import TherapistPage
+    from posecoach.clinic import report
+    from posecoach.core.exercise import list_exercises
+
+    pid = clinic.add_patient("Off Thread")
+    sid = clinic.start_session(pid, "glute_bridge", source="t", pain_before=2, planned_sets=1, planned_reps=3)
+    clinic.history.add_rep(sid, {"index": 1, "start_s": 0.0, "end_s": 2.0, "peak_angle": 170.0, "faults": []},
+                           set_index=1)
+    clinic.history.finish_session(sid, summary={}, pain_after=2, stopped="completed")
+    plots: list[bool] = []
+    real_png, real_render = report.progress_figure_png, report.render_report
+
+    def png(*a, **kw):
+        plots.append(threading.current_thread() is threading.main_thread())
+        return real_png(*a, **kw)
+
+    def render(*a, **kw):
+        plots.append(threading.current_thread() is threading.main_thread())
+        return real_render(*a, **kw)
+
+    monkeypatch.setattr(report, "progress_figure_png", png)
+    monkeypatch.setattr(report, "render_report", render)
+    spy = ThreadSpy(clinic)
+    t = TherapistPage(spy, list_exercises()[0])
+    qtbot.addWidget(t)
+    t.select_patient(pid)
+    t.new_name.setText("Second")
+    assert t.add_patient()
+    t.select_patient(pid)
+    t.ref_exercise.setCurrentIndex(t.ref_exercise.findData("glute_bridge"))
+    t.t_peak.setValue(160.0)
+    t.t_rest.setValue(140.0)
+    assert t.save_targets()
+    t.add_programme_row({"exercise_id": "glute_bridge", "sets": 1, "reps": 5})
+    assert t.save_programme()
+    assert t.show_progress() is not None
+    assert t.export_report(str(tmp_path / "report")) is not None
+    names = {n for n, _ in spy.calls}
+    assert {"patients", "patient", "add_patient", "targets", "references", "set_targets", "programme",
+            "set_programme", "todays_plan", "progress"} <= names
+    assert [n for n, on_gui in spy.calls if on_gui] == []
+    assert plots and not any(plots)  # the progress chart and the report drawn on a worker thread

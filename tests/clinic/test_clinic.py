@@ -43,10 +43,10 @@ def test_patients_crud_with_one_line_errors(tmp_path):
         assert c.patients() == []
         a = c.add_patient("  Ann   Smith ", notes="L4-L5")
         b = c.add_patient("Bob")
-        assert c.patient("ann smith") == {"id": a, "name": "Ann Smith", "notes": "L4-L5",
-                                          "created_at": c.patient(a)["created_at"]}
-        assert c.patient(b)["name"] == "Bob" and c.patient(str(b))["name"] == "Bob"
-        assert [p["name"] for p in c.patients()] == ["Ann Smith", "Bob"]
+        assert c.patient("ann smith").to_dict() == {"id": a, "name": "Ann Smith", "notes": "L4-L5",
+                                                    "created_at": c.patient(a).created_at}
+        assert c.patient(b).name == "Bob" and c.patient(str(b)).name == "Bob"
+        assert [p.name for p in c.patients()] == ["Ann Smith", "Bob"]
         for bad, match in (("ANN SMITH", "already exists"), ("", "needs a name"), ("  ", "needs a name"),
                            ("123", "digits")):
             with pytest.raises(ValueError, match=match) as e:
@@ -94,12 +94,12 @@ def test_references_and_targets(tmp_path):
         r3 = c.add_reference(a, "squat", source="ref2.mp4", landmarks_file=None, video_file=None,
                              trace=[(0.0, 160.0)], reps=[], summary={}, recorded_at=t0 + timedelta(days=2))
         ref = c.reference(r1)
-        assert ref["patient_id"] == a and ref["exercise_id"] == "squat" and ref["notes"] == "good"
-        assert ref["trace"] == [(0.0, 170.0), (0.033, 165.5), (0.066, None)]
-        assert ref["reps"][0]["end_s"] == 2.0 and ref["summary"] == {"reps": 1}
-        assert ref["landmarks_file"] == "references/1/x.jsonl" and ref["recorded_at"].startswith("2026-01-05T10:00")
-        assert [r["id"] for r in c.references(a)] == [r3, r2, r1]  # newest first
-        assert [r["id"] for r in c.references(a, "squat")] == [r3, r1]
+        assert ref.patient_id == a and ref.exercise_id == "squat" and ref.notes == "good"
+        assert ref.trace == [(0.0, 170.0), (0.033, 165.5), (0.066, None)]
+        assert ref.reps[0]["end_s"] == 2.0 and ref.summary == {"reps": 1}
+        assert ref.landmarks_file == "references/1/x.jsonl" and ref.recorded_at.startswith("2026-01-05T10:00")
+        assert [r.id for r in c.references(a)] == [r3, r2, r1]  # newest first
+        assert [r.id for r in c.references(a, "squat")] == [r3, r1]
         assert c.references(b) == []
         with pytest.raises(KeyError, match="no reference 99"):
             c.reference(99)
@@ -147,7 +147,7 @@ def test_sessions_link_to_a_patient_and_progress(tmp_path):
         assert r1["pain_before"] == 3 and r1["pain_after"] == 2 and r1["stopped"] == "completed"
         assert r2["similarity_median"] is None and r2["faults"] == {"knees_in": 5} and r2["sets"] == 1
         assert c.progress(a, "glute_bridge") == []
-        assert len(c.sessions(a)) == 3 and {p["name"]: p["sessions"] for p in c.patients()} == {"Ann": 3, "Bob": 1}
+        assert len(c.sessions(a)) == 3 and {p.name: p.sessions for p in c.patients()} == {"Ann": 3, "Bob": 1}
         with pytest.raises(KeyError):
             c.start_session(42, "squat")
         # the app's History still lists everything
@@ -180,11 +180,11 @@ def test_delete_removes_everything_of_that_patient_only(tmp_path):
         anon = add_session(c, None, n=1)
         before_b = (c.progress(b), c.references(b), c.targets(b, "squat"), c.programme(b))
 
-        counts = c.delete_patient("ann")
+        counts = c.delete_patient("ann").to_dict()
         assert counts == {"id": a, "patient": "Ann", "sessions": 2, "reps": 6, "events": 2, "references": 2,
                           "targets": 1, "programmes": 1, "files": 2, "files_left": []}
         assert not files[a].exists() and files[b].exists() and outside.read_bytes() == b"keep"
-        assert [p["name"] for p in c.patients()] == ["Bob"]
+        assert [p.name for p in c.patients()] == ["Bob"]
         assert (c.progress(b), c.references(b), c.targets(b, "squat"), c.programme(b)) == before_b
         assert c.history.session(anon)["reps"]
         assert c.progress(a) == [] and c.references(a) == [] and c.targets(a, "squat") is None
@@ -241,7 +241,7 @@ KILLER = textwrap.dedent(
     import os, sys
     from posecoach.clinic.patients import Clinic
     c = Clinic(sys.argv[1])
-    pid = c.patient("Ann")["id"]
+    pid = c.patient("Ann").id
 
     def half(con):
         con.execute("INSERT INTO clinic_patients (name, created_at) VALUES ('Half', 'x')")
@@ -256,7 +256,7 @@ KILLER = textwrap.dedent(
         print("inside", flush=True)
         os._exit(9)  # the app dies before COMMIT
 
-    c.history._write(half)
+    c.store.write(half)
     """
 )
 
@@ -275,8 +275,8 @@ def test_survives_a_kill_in_the_middle_of_a_write(tmp_path):
     assert wal.stat().st_size > 4_000_000  # the partial write did reach the disk
     with Clinic(db) as c:
         assert (c.patients(), c.progress(pid), c.history.session(sid), c.targets(pid, "squat")) == before
-        assert [p["name"] for p in c.patients()] == ["Ann"]
-        assert c.patient("Ann")["notes"] == "L4"
+        assert [p.name for p in c.patients()] == ["Ann"]
+        assert c.patient("Ann").notes == "L4"
         c.add_patient("Bob")  # still writable
     con = sqlite3.connect(db)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -307,9 +307,9 @@ def test_cli_patients_and_programme(capsys):
                      "--since", (datetime.now() - timedelta(days=7)).date().isoformat())
     assert rc == 0 and "glute_bridge: 3 x 10, hold 5 s" in out and "squat: 2 x 8" in out
     with Clinic() as c:
-        pid = c.patient("Ann Smith")["id"]
+        pid = c.patient("Ann Smith").id
         prog = c.programme(pid)
-        assert prog["days_per_week"] == 3 and prog["rule"]["every_n_sessions"] == 2
+        assert prog.days_per_week == 3 and prog.rule.every_n_sessions == 2
         for k in range(2):
             add_session(c, pid, n=8, when=datetime.now() - timedelta(days=2 - k))
     rc, out, _ = cli(capsys, "programme", "today", "--patient", "Ann Smith")
@@ -353,13 +353,13 @@ def test_cli_backup_and_restore(tmp_path, capsys):
     rc, out, _ = cli(capsys, "db", "restore", str(backup))
     assert rc == 0 and "previous database is kept in" in out
     with Clinic() as c:
-        assert [p["name"] for p in c.patients()] == ["Ann"]
-        pid = c.patient("Ann")["id"]
+        assert [p.name for p in c.patients()] == ["Ann"]
+        pid = c.patient("Ann").id
         assert c.targets(pid, "squat")["peak"] == 120 and len(c.progress(pid)) == 1
     kept = list(home_dir().glob("posecoach.db.before-restore-*"))
     assert len(kept) == 1
     with Clinic(kept[0]) as c:
-        assert [p["name"] for p in c.patients()] == ["Bob"]
+        assert [p.name for p in c.patients()] == ["Bob"]
 
     for bad in (tmp_path / "missing.db", tmp_path / "junk.db"):
         if bad.name == "junk.db":
@@ -367,7 +367,7 @@ def test_cli_backup_and_restore(tmp_path, capsys):
         rc, _, err = cli(capsys, "db", "restore", str(bad))
         assert rc == 2 and err.startswith("ERROR ") and err.strip().count("\n") == 0
     with Clinic() as c:  # untouched by the failed restores
-        assert [p["name"] for p in c.patients()] == ["Ann"]
+        assert [p.name for p in c.patients()] == ["Ann"]
 
 
 def test_cli_restores_an_older_backup_and_migrates_it(tmp_path, capsys, monkeypatch):

@@ -220,7 +220,7 @@ def test_read_only_database_is_a_one_line_error(tmp_path):
     h = History(db)
     try:
         # Simulate a read-only medium: the connection may only read from now on.
-        h._db.execute("PRAGMA query_only = ON")
+        h.store.connection.execute("PRAGMA query_only = ON")
         with pytest.raises(OutputError) as e:
             h.add_rep(sid, rep(2), set_index=0)
         assert "\n" not in str(e.value) and "read-only" in str(e.value)
@@ -234,8 +234,8 @@ def test_disk_full_is_a_one_line_error_and_keeps_rows(tmp_path):
     with History(db) as h:
         sid = h.start_session("x", source="", pain_before=None, planned_sets=1, planned_reps=1)
         h.add_rep(sid, rep(1), set_index=0)
-        pages = h._db.execute("PRAGMA page_count").fetchone()[0]
-        h._db.execute(f"PRAGMA max_page_count = {pages}")  # the file may not grow: SQLITE_FULL
+        pages = h.store.connection.execute("PRAGMA page_count").fetchone()[0]
+        h.store.connection.execute(f"PRAGMA max_page_count = {pages}")  # the file may not grow: SQLITE_FULL
         with pytest.raises(OutputError) as e:
             for i in range(2, 200):
                 h.add_event(sid, float(i), "cue", "x" * 2000)

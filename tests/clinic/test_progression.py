@@ -18,18 +18,18 @@ def s(before=2, after=2, stopped="completed", ex="squat", day=1) -> dict:
 
 
 def reps(rows, rule=RULE, item=ITEM) -> int:
-    return progress_plan(item, rows, rule)["reps"]
+    return progress_plan(item, rows, rule).reps
 
 
 def test_reps_go_up_after_n_sessions_without_more_pain():
     assert reps([]) == 8
     assert reps([s()] * 2) == 8
     out = progress_plan(ITEM, [s()] * 3, RULE)
-    assert out["reps"] == 10 and out["base_reps"] == 8 and out["sets"] == 2 and "+2" in out["progression"]
+    assert out.reps == 10 and out.base_reps == 8 and out.sets == 2 and "+2" in out.progression
     assert reps([s()] * 5) == 10
     assert reps([s()] * 6) == 12
     assert reps([s(before=5, after=3)] * 3) == 10  # pain went down: counts too
-    assert progress_plan(ITEM, [s()] * 4, RULE)["sessions_to_next"] == 2
+    assert progress_plan(ITEM, [s()] * 4, RULE).sessions_to_next == 2
     assert ITEM["reps"] == 8  # the item is not changed in place
 
 
@@ -37,7 +37,7 @@ def test_capped_at_max_reps():
     assert reps([s()] * 9) == 14
     assert reps([s()] * 30) == 14
     out = progress_plan(ITEM, [s()] * 30, RULE)
-    assert out["sessions_to_next"] is None
+    assert out.sessions_to_next is None
     assert reps([s()] * 3, {**RULE, "add_reps": 5}) == 13
     assert reps([s()] * 6, {**RULE, "add_reps": 5}) == 14
     # prescribed above the cap: kept, never raised
@@ -48,7 +48,7 @@ def test_pain_rising_holds_back():
     # two good sessions, then pain rises by one: no step, and the count starts again
     assert reps([s(), s(), s(2, 3)]) == 8
     out = progress_plan(ITEM, [s(), s(), s(2, 3, day=4)], RULE)
-    assert "held back" in out["progression"] and "2->3" in out["progression"] and out["sessions_counted"] == 0
+    assert "held back" in out.progression and "2->3" in out.progression and out.sessions_counted == 0
     assert reps([s(), s(), s(2, 3), s(), s()]) == 8
     assert reps([s(), s(), s(2, 3), s(), s(), s()]) == 10
     # after a step, a rise of one keeps the reps where they are
@@ -57,13 +57,13 @@ def test_pain_rising_holds_back():
 
 def test_pain_rising_by_two_or_stopping_for_pain_drops_one_step():
     assert reps([s()] * 6 + [s(2, 4)]) == 10
-    assert "dropped one step" in progress_plan(ITEM, [s()] * 6 + [s(2, 4)], RULE)["progression"]
+    assert "dropped one step" in progress_plan(ITEM, [s()] * 6 + [s(2, 4)], RULE).progression
     assert reps([s()] * 6 + [s(2, 4), s(3, 6)]) == 8
     assert reps([s()] * 6 + [s(2, 2, stopped="pain")]) == 10
     # never below what the therapist prescribed
     assert reps([s(1, 7)]) == 8 and reps([s(1, 7)] * 3) == 8
     out = progress_plan(ITEM, [s(1, 7)], RULE)
-    assert "prescribed" in out["progression"]
+    assert "prescribed" in out.progression
 
 
 def test_sessions_that_do_not_count():
@@ -86,7 +86,7 @@ def test_pain_can_be_ignored():
 
 
 def test_rule_defaults_and_validation():
-    assert progress_plan(ITEM, [s()] * 3, None)["reps"] == 9  # add 1 every 3 sessions
+    assert progress_plan(ITEM, [s()] * 3, None).reps == 9  # add 1 every 3 sessions
     with pytest.raises(ValueError, match="unknown progression rule key"):
         progress_plan(ITEM, [], {"add": 1})
     with pytest.raises(ValueError, match="every_n_sessions"):
@@ -113,24 +113,24 @@ def test_todays_plan_follows_the_programme(tmp_path):
         c.set_programme(pid, [ITEM, {"exercise_id": "glute_bridge", "sets": 3, "reps": 10, "hold_s": 2}],
                         days_per_week=3, rule=RULE, created_at=d0 - timedelta(hours=1))
         prog = c.programme(pid)
-        assert prog["days_per_week"] == 3 and prog["rule"] == RULE and prog["items"][1]["hold_s"] == 2.0
+        assert prog.days_per_week == 3 and prog.rule.to_dict() == RULE and prog.items[1].hold_s == 2.0
         for k in range(3):
             run(c, pid, "squat", d0 + timedelta(days=k))
             run(c, other, "squat", d0 + timedelta(days=k), before=1, after=9)  # Bob's pain is not Ann's
         run(c, pid, "glute_bridge", d0, before=2, after=5)
         day4 = (d0 + timedelta(days=3)).date()
-        plan = {p["exercise_id"]: p for p in c.todays_plan(pid, today=day4)}
-        assert plan["squat"]["reps"] == 10 and plan["squat"]["sets"] == 2 and plan["squat"]["done_today"] == 0
-        assert plan["glute_bridge"]["reps"] == 10 and plan["glute_bridge"]["hold_s"] == 2.0
+        plan = {p.exercise_id: p for p in c.todays_plan(pid, today=day4)}
+        assert plan["squat"].reps == 10 and plan["squat"].sets == 2 and plan["squat"].done_today == 0
+        assert plan["glute_bridge"].reps == 10 and plan["glute_bridge"].hold_s == 2.0
         # a session today does not change today's plan, only tomorrow's
         run(c, pid, "squat", datetime.combine(day4, datetime.min.time()) + timedelta(hours=10), before=2, after=6)
-        plan = {p["exercise_id"]: p for p in c.todays_plan(pid, today=day4)}
-        assert plan["squat"]["reps"] == 10 and plan["squat"]["done_today"] == 1
-        tomorrow = {p["exercise_id"]: p for p in c.todays_plan(pid, today=day4 + timedelta(days=1))}
-        assert tomorrow["squat"]["reps"] == 8  # pain rose by 4: one step back
+        plan = {p.exercise_id: p for p in c.todays_plan(pid, today=day4)}
+        assert plan["squat"].reps == 10 and plan["squat"].done_today == 1
+        tomorrow = {p.exercise_id: p for p in c.todays_plan(pid, today=day4 + timedelta(days=1))}
+        assert tomorrow["squat"].reps == 8  # pain rose by 4: one step back
         # a new programme starts counting again
         c.set_programme(pid, [{"exercise_id": "squat", "sets": 1, "reps": 12}], rule=RULE)
-        assert [p["reps"] for p in c.todays_plan(pid, today=date.today())] == [12]
+        assert [p.reps for p in c.todays_plan(pid, today=date.today())] == [12]
 
 
 def test_programme_validation(tmp_path):

@@ -150,8 +150,8 @@ def test_record_reference_from_a_video(tmp_path, posecoach_home):
                                estimator_factory=lambda: ReplayEstimator(sc.poses, sc.fps))
         assert len(res["reps"]) == 3 and res["video_file"] is None
         ref = c.reference(res["reference_id"])
-        assert ref["patient_id"] == pid and ref["notes"] == "guided" and len(ref["trace"]) == len(sc.poses)
-        lm = Path(ref["landmarks_file"])
+        assert ref.patient_id == pid and ref.notes == "guided" and len(ref.trace) == len(sc.poses)
+        lm = Path(ref.landmarks_file)
         assert lm.parent == posecoach_home / "references" / str(pid) and lm.is_file()
         stored = c.targets(pid, "squat")
         assert stored["reference_id"] == res["reference_id"] and stored["peak"] == res["targets"]["peak"]
@@ -159,7 +159,7 @@ def test_record_reference_from_a_video(tmp_path, posecoach_home):
         res2 = record_reference(str(tmp_path / "ref.mp4"), "squat", pid, keep_video=True, clinic=c,
                                 estimator_factory=lambda: ReplayEstimator(sc.poses, sc.fps))
         assert Path(res2["video_file"]).is_file() and Path(res2["video_file"]).parent == lm.parent
-        assert [r["id"] for r in c.references(pid, "squat")] == [res2["reference_id"], res["reference_id"]]
+        assert [r.id for r in c.references(pid, "squat")] == [res2["reference_id"], res["reference_id"]]
 
 
 def test_cli_reference_then_analyze_with_patient(tmp_path, capsys, fake_model):
@@ -191,7 +191,7 @@ def test_cli_reference_then_analyze_with_patient(tmp_path, capsys, fake_model):
     assert (out_dir / "later_reps.csv").read_text().splitlines()[0].endswith("similarity,differs_most")
     with Clinic() as c:
         p = c.patient("Bob Smith")
-        rows = c.progress(p["id"], "squat")
+        rows = c.progress(p.id, "squat")
         assert len(rows) == 1 and rows[0]["reps_done"] == 4 and rows[0]["session_id"] == res["session_id"]
         assert rows[0]["similarity_median"] == pytest.approx(res["similarity_median"])
         assert rows[0]["target_peak"] == res["targets"]["peak"]
@@ -214,7 +214,7 @@ def test_cli_targets_show_and_set(capsys, exercise):
     assert main(["targets", "set", "-p", "Cy", "-e", "glute_bridge", "--peak", "150", "--hold", "2"]) == 0
     assert "peak 150" in capsys.readouterr().out
     with Clinic() as c:
-        t = c.targets(c.patient("Cy")["id"], "glute_bridge")
+        t = c.targets(c.patient("Cy").id, "glute_bridge")
     assert t["peak"] == 150 and t["rest"] == 140 and t["hold_s"] == 2 and t["note"] == "adjusted by the therapist"
     assert targets_for(exercise("glute_bridge"), t) == Targets(rest=140, peak=150, hold_s=2)
     # the wrong way round: refused, nothing stored
@@ -257,9 +257,9 @@ def test_record_reference_from_a_camera(tmp_path, monkeypatch):
         res = record_reference(0, "glute_bridge", "Di", clinic=c, seconds=8.0, keep_video=True, log=lines.append,
                                estimator_factory=lambda: ReplayEstimator(clip.poses, clip.fps))
         ref = c.reference(res["reference_id"])
-    assert "camera 0" in lines[0] and ref["source"] == "0"
+    assert "camera 0" in lines[0] and ref.source == "0"
     assert 2 <= len(res["reps"]) <= 3  # what fitted in 8 s
-    assert max(t for t, _ in ref["trace"]) <= 8.0
+    assert max(t for t, _ in ref.trace) <= 8.0
     assert Path(res["video_file"]).stat().st_size > 0 and res["targets"]["hold_s"] >= 1.0
 
 
@@ -289,4 +289,4 @@ def test_stop_ends_a_recording_early(tmp_path):
         c.add_patient("Flo")
         res = record_reference(str(tmp_path / "ref.mp4"), "squat", "Flo", clinic=c, stop=stop,
                                estimator_factory=lambda: ReplayEstimator(sc.poses, sc.fps))
-        assert len(c.reference(res["reference_id"])["trace"]) == 150 and len(res["reps"]) == 1
+        assert len(c.reference(res["reference_id"]).trace) == 150 and len(res["reps"]) == 1

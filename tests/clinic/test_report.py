@@ -148,7 +148,7 @@ def test_report_shows_todays_progressed_reps(tmp_path, capsys):
         sid = clinic.start_session(pid, "glute_bridge", source="test", pain_before=4, planned_sets=1, planned_reps=8,
                                    started_at=datetime(2020, 1, 1, tzinfo=timezone.utc))
         clinic.history.finish_session(sid, summary={"reps": 8}, pain_after=3, stopped="completed")
-        today = clinic.todays_plan(pid)[0]["reps"]
+        today = clinic.todays_plan(pid)[0].reps
     assert today == 10  # one session without more pain: +2
     assert main(["report", "Prog Example", "--out", str(tmp_path)]) == 0
     page = (tmp_path / "report.html").read_text()

@@ -99,7 +99,7 @@ def _therapist_shots(app, w, tmp: Path, shot) -> None:
     spec.loader.exec_module(mod)
     mod.build(w.clinic.path, tmp / "report", days=14)
     w.back_to_setup()
-    pid = w.clinic.patient(mod.PATIENT)["id"]
+    pid = w.clinic.patient(mod.PATIENT).id
     w.setup.select_patient(pid)
     shot("setup_patient")
     w.show_therapist()

@@ -28,11 +28,13 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from posecoach.clinic.store import (
+    num as _num,  # one definition of "a finite number, or None"
+)
 from posecoach.io.atomic import atomic_open
-from posecoach.clinic.history import _num  # one definition of "a finite number, or None"
 
-__all__ = ["render_report", "write_csv", "weekly_rows", "session_rows", "SESSION_FIELDS", "WEEK_FIELDS",
-           "progress_figure_png"]
+__all__ = ["render_report", "export_report", "programme_for_report", "write_csv", "weekly_rows", "session_rows",
+           "SESSION_FIELDS", "WEEK_FIELDS", "progress_figure_png"]
 
 SESSION_FIELDS = [
     "session_id", "date", "exercise_id", "sets", "reps_done", "reps_prescribed", "peak_median", "target_peak",
@@ -414,12 +416,29 @@ def _summary(ex_rows: dict[str, list[dict]]) -> tuple[list[str], list[list[Any]]
     return head, body
 
 
-def programme_for_report(clinic, patient_id: int) -> dict | None:
-    """The patient's programme with today's reps after the progression rule (``today``)."""
+def programme_for_report(clinic: Any, patient_id: int) -> dict | None:
+    """The patient's programme as the report shows it (``Programme.to_dict()``) with ``today``:
+    {exercise_id: today's reps after the progression rule}."""
     programme = clinic.programme(patient_id)
-    if programme:
-        programme = {**programme, "today": {i["exercise_id"]: i.get("reps") for i in clinic.todays_plan(patient_id)}}
-    return programme
+    if programme is None:
+        return None
+    return {**programme.to_dict(), "today": {i.exercise_id: i.reps for i in clinic.todays_plan(patient_id)}}
+
+
+def export_report(clinic: Any, patient: str | int, out_dir: str | Path, *,
+                  exercise: str | None = None) -> tuple[Path, int]:
+    """The report of a patient (name or id) from the clinic database, written into ``out_dir``:
+    what ``posecoach report`` and the therapist page's "Export report" both call.  Returns the
+    HTML path and the number of sessions in it; ``PatientNotFound`` for an unknown patient."""
+    p = clinic.patient(patient)
+    rows = clinic.progress(p.id, exercise)
+    programme = programme_for_report(clinic, p.id)
+    ex_ids = {r["exercise_id"] for r in rows} | {i["exercise_id"] for i in (programme or {}).get("items", [])}
+    if exercise:
+        ex_ids = {exercise}
+    targets = {ex: t for ex in sorted(ex_ids) if (t := clinic.targets(p.id, ex))}
+    path = render_report(p.to_dict(), rows, Path(out_dir), programme=programme, targets=targets)
+    return path, len(rows)
 
 
 def _programme_html(programme: dict | None) -> str:
@@ -440,6 +459,12 @@ def _programme_html(programme: dict | None) -> str:
             + (f'<p class="note">{html.escape(rule_txt)}</p>' if rule_txt else ""))
 
 
+def _share(v: Any) -> str:
+    """A share of the reference range as a percentage ("-" when not set)."""
+    f = _num(v)
+    return f"{100 * f:.0f}%" if f else "-"
+
+
 def _targets_html(targets: dict[str, dict] | None) -> str:
     if not targets:
         return ""
@@ -449,13 +474,40 @@ def _targets_html(targets: dict[str, dict] | None) -> str:
             continue
         body.append([_exercise_name(ex), _fmt(t.get("rest"), 0) or "-", _fmt(t.get("peak"), 0) or "-",
                      _fmt(t.get("hold_s"), 1) or "-", _fmt(t.get("tempo_s"), 1) or "-",
-                     (f"{100 * _num(t.get('rom_share')):.0f}%" if _num(t.get("rom_share")) else "-"),
+                     _share(t.get("rom_share")),
                      t.get("note") or ""])
     if not body:
         return ""
     return "<h2>Targets</h2>" + _table(
         ["exercise", "rest (deg)", "peak (deg)", "hold (s)", "tempo (s/rep)", "share of reference range", "note"],
         body)
+
+
+def _exercise_section(ex: str, rs: Sequence[dict]) -> list[str]:
+    """One exercise's page of the report: its plots (embedded PNG) and a table of its sessions."""
+    from matplotlib.figure import Figure
+
+    parts = [f'<section class="exercise"><h2>{html.escape(_exercise_name(ex))}</h2>']
+    figs = []
+    for key, fn in PLOTS:
+        fig = Figure(figsize=(4.6, 2.6))
+        ax = fig.add_subplot(111)
+        if not fn(ax, rs):
+            continue
+        title = ax.get_title()
+        figs.append(f'<figure><img alt="{html.escape(title)}" data-plot="{key}" '
+                    f'src="data:image/png;base64,{_png(fig)}"></figure>')
+    parts.append(f'<div class="plots">{"".join(figs)}</div>')
+    body = [[str(_day(r.get("date")) or ""), r.get("sets", ""),
+             f"{r.get('reps_done', '')} / {r.get('reps_prescribed', '')}",
+             _fmt(r.get("peak_median"), 0), _fmt(r.get("target_peak"), 0), _fmt(r.get("similarity_median"), 0),
+             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(_faults(r).items())),
+             _fmt(r.get("pain_before")), _fmt(r.get("pain_after")), r.get("stopped") or ""]
+            for r in rs]
+    parts.append(_table(["date", "sets", "reps done / prescribed", "ROM (deg)", "target", "similarity",
+                         "faults", "pain before", "pain after", "ended"], body))
+    parts.append("</section>")
+    return parts
 
 
 def render_report(
@@ -470,10 +522,9 @@ def render_report(
     """Write ``report.html``, ``sessions.csv`` and ``progress.csv`` into ``out_dir``; return the HTML path.
 
     ``patient``: ``{"name", "notes", ...}``; ``rows``: ``Clinic.progress()`` rows; optionally the current
-    ``programme`` (``Clinic.programme()``) and ``targets`` per exercise id (``Clinic.targets()``).
+    ``programme`` (``Programme.to_dict()``, see ``programme_for_report``) and ``targets`` per exercise id
+    (``Clinic.targets()``).
     """
-    from matplotlib.figure import Figure
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = [dict(r) for r in rows]
@@ -512,26 +563,7 @@ def render_report(
     parts.append(_programme_html(programme))
     parts.append(_targets_html(targets))
     for ex, rs in ex_rows.items():
-        parts.append(f'<section class="exercise"><h2>{html.escape(_exercise_name(ex))}</h2>')
-        figs = []
-        for key, fn in PLOTS:
-            fig = Figure(figsize=(4.6, 2.6))
-            ax = fig.add_subplot(111)
-            if not fn(ax, rs):
-                continue
-            title = ax.get_title()
-            figs.append(f'<figure><img alt="{html.escape(title)}" data-plot="{key}" '
-                        f'src="data:image/png;base64,{_png(fig)}"></figure>')
-        parts.append(f'<div class="plots">{"".join(figs)}</div>')
-        body = [[str(_day(r.get("date")) or ""), r.get("sets", ""),
-                 f"{r.get('reps_done', '')} / {r.get('reps_prescribed', '')}",
-                 _fmt(r.get("peak_median"), 0), _fmt(r.get("target_peak"), 0), _fmt(r.get("similarity_median"), 0),
-                 ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(_faults(r).items())),
-                 _fmt(r.get("pain_before")), _fmt(r.get("pain_after")), r.get("stopped") or ""]
-                for r in rs]
-        parts.append(_table(["date", "sets", "reps done / prescribed", "ROM (deg)", "target", "similarity",
-                             "faults", "pain before", "pain after", "ended"], body))
-        parts.append("</section>")
+        parts += _exercise_section(ex, rs)
     parts.append("</body></html>\n")
     path = out / "report.html"
     _write_text(path, "\n".join(p for p in parts if p))

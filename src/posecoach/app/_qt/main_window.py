@@ -535,7 +535,7 @@ class MainWindow(QMainWindow):
         current = self.setup.patient_id()
         if current is None:
             current = self.settings.patient_id  # who was exercising last time
-        self.setup.set_patients(patients, current)
+        self.setup.set_patients([p.to_dict() for p in patients], current)
         self._patient_changed(self.setup.patient_id())
 
     def _patient_changed(self, pid: Any) -> None:
@@ -549,16 +549,16 @@ class MainWindow(QMainWindow):
             self.setup.set_plan([], f"Today's plan cannot be read ({exc}).")
             return
         hint = "" if plan else "No programme yet: ask your therapist, or pick an exercise."
-        if plan and all(i.get("done_today") for i in plan):
+        if plan and all(i.done_today for i in plan):
             hint = "Everything on today's plan is done. Well done!"
-        self.setup.set_plan(plan, hint)
+        self.setup.set_plan([i.to_dict() for i in plan], hint)
 
     def show_therapist(self) -> None:
         if self.clinic is None:
             self.setup.show_error("The patient database cannot be opened here.")
             return
         if self.therapist is None:
-            from posecoach.app._qt.therapist_page import TherapistPage
+            from posecoach.app._qt.therapist import TherapistPage
 
             good, record, record_kwargs = self._therapist_args
             self.therapist = TherapistPage(self.clinic, good, record=record, record_kwargs=record_kwargs)

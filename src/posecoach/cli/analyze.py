@@ -1,0 +1,130 @@
+"""``posecoach analyze`` (videos, through the batch engine ``posecoach.cli.batch``) and
+``posecoach replay`` (saved landmarks, without the model)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, error, warning
+from posecoach.errors import PosecoachError, UsageError
+
+__all__ = ["add_parsers", "print_table"]
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    a = sub.add_parser("analyze", help="analyse recorded videos: reps, holds, form faults, cues")
+    a.add_argument("paths", nargs="+", help="video files or folders of videos")
+    a.add_argument("--exercise", "-e", required=True, help="exercise id (see `posecoach exercises`) or a file")
+    a.add_argument("--out", "-o", default="posecoach-results", help="output folder (default: %(default)s)")
+    a.add_argument("--workers", "-j", type=int, default=1, help="videos analysed in parallel processes")
+    a.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
+    a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    a.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run the videos on a Dask cluster (scheduler address, or 'local')")
+    a.add_argument("--save-landmarks", action="store_true",
+                   help="also save <stem>_landmarks.jsonl, to re-judge later with `posecoach replay`")
+    a.add_argument("--patient", "-p", default=None, metavar="NAME",
+                   help="judge against this patient's targets, score each rep against their reference, "
+                        "and store the session for them")
+    a.set_defaults(run=run_analyze)
+
+    r = sub.add_parser("replay", help="judge saved landmarks (from analyze --save-landmarks) without the model")
+    r.add_argument("recordings", nargs="+", help="*_landmarks.jsonl files")
+    r.add_argument("--exercise", "-e", required=True)
+    r.add_argument("--out", "-o", default="posecoach-results")
+    r.set_defaults(run=run_replay)
+
+
+def _check_patient(args: argparse.Namespace) -> None:
+    """Once, before the batch: an unknown patient is one error, not one per video."""
+    if args.patient and args.dask:
+        raise UsageError("--patient stores the sessions in this machine's database: run it without --dask")
+    if args.patient:
+        from posecoach.clinic import Clinic
+
+        with Clinic() as clinic:
+            clinic.patient(args.patient)
+
+
+def _show(res: dict) -> None:
+    if "error" in res:
+        error(res["error"])
+    else:
+        for w in res["warnings"]:
+            warning(f"{Path(res['source']).name}: {w}")
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    from posecoach.cli.batch import AnalyzeOptions, run_batch
+    from posecoach.core.exercise import find_exercise
+    from posecoach.io.pose_model import find_model
+    from posecoach.io.sources import collect_videos
+
+    find_exercise(args.exercise)
+    find_model(args.model)
+    videos, problems = collect_videos(args.paths)
+    for msg in problems:
+        error(msg)
+    if not videos:
+        raise UsageError("no video to analyse; pass video files or folders that contain some")
+    out = Path(args.out)
+    _check_patient(args)
+    opts = AnalyzeOptions(exercise=args.exercise, model=args.model, save_landmarks=args.save_landmarks,
+                          patient=args.patient)
+    results = run_batch(videos, opts, out, workers=max(1, args.workers), show_progress=not args.quiet,
+                        on_result=_show, dask=args.dask)
+    print_table(results)
+    if args.patient:
+        _print_patient_results(results)
+    print(f"results in {out}/ (per video JSON and reps CSV, summary.csv, report.md)")
+    failed = sum("error" in r for r in results) + len(problems)
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from posecoach.cli.batch import _summary_files, replay_recording, write_result
+    from posecoach.core.exercise import find_exercise
+
+    ex = find_exercise(args.exercise)
+    out = Path(args.out)
+    results = []
+    for f in args.recordings:
+        try:
+            res = replay_recording(f, ex)
+        except PosecoachError as err:
+            error(err)
+            res = {"source": str(f), "exercise": ex.id, "error": str(err)}
+        stem = Path(f).name.removesuffix(".jsonl").removesuffix("_landmarks")
+        write_result(res, out, stem)
+        results.append(res)
+    _summary_files(results, out, ex.id)
+    print_table(results)
+    return EXIT_SOME_FAILED if any("error" in r for r in results) else EXIT_OK
+
+
+def print_table(results: list[dict]) -> None:
+    """One line per video: reps, seconds, share of frames with a pose, faults."""
+    rows = [("video", "reps", "secs", "pose%", "faults")]
+    for r in results:
+        name = Path(r["source"]).name
+        if "error" in r:
+            rows.append((name, "-", "-", "-", "failed"))
+            continue
+        pct = 100 * r["frames_with_pose"] / max(r["frames"], 1)
+        faults = ", ".join(f"{k}x{v}" for k, v in r["faults"].items()) or "-"
+        rows.append((name, str(r["reps"]), f"{r['duration_s']:.1f}", f"{pct:.0f}", faults))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(c.ljust(w) if i in (0, 4) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+
+
+def _print_patient_results(results: list[dict]) -> None:
+    for r in results:
+        if "error" in r:
+            continue
+        sims = ", ".join("-" if d.get("similarity") is None else f"{d['similarity']:.0f} ({d['differs_most']})"
+                         for d in r.get("rep_details", []))
+        med = r.get("similarity_median")
+        print(f"{Path(r['source']).name}: {r.get('patient')}, session {r.get('session_id')} stored; similarity to "
+              f"the reference {'-' if med is None else f'{med:.0f}'} (median){': ' + sims if sims else ''}")

@@ -1,0 +1,122 @@
+"""``posecoach programme set|show|today``: a patient's exercises x sets x reps x hold, and progression."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import date, datetime
+
+from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED
+from posecoach.clinic import Clinic
+from posecoach.clinic.records import Programme, ProgrammeItem
+from posecoach.errors import UsageError
+
+__all__ = ["add_parsers", "parse_item"]
+
+_SET_HELP = (
+    "ITEM is EXERCISE:SETSxREPS or EXERCISE:SETSxREPS:HOLD_SECONDS, e.g. glute_bridge:3x10:5. "
+    "Reps go up by --add-reps after every --every sessions in which pain did not rise (up to --max-reps); "
+    "when pain rises they are held back (and drop one step if it rose by 2 or more)."
+)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    pr = sub.add_parser("programme", help="a patient's programme: exercises x sets x reps x hold, progression")
+    rsub = pr.add_subparsers(dest="action", required=True)
+    x = rsub.add_parser("set", help="set the programme", description=_SET_HELP)
+    x.add_argument("--patient", "-p", required=True)
+    x.add_argument("--item", "-i", action="append", required=True, metavar="ITEM",
+                   help="EXERCISE:SETSxREPS[:HOLD_S]; repeat for each exercise")
+    x.add_argument("--days", type=int, default=5, help="days per week (default: %(default)s)")
+    x.add_argument("--add-reps", type=int, default=1, help="reps added at each step (default: %(default)s)")
+    x.add_argument("--every", type=int, default=3, help="sessions without more pain per step (default: %(default)s)")
+    x.add_argument("--max-reps", type=int, default=15, help="never more reps than this (default: %(default)s)")
+    x.add_argument("--no-hold-back", action="store_true", help="progress even when pain rises")
+    x.add_argument("--since", default=None, metavar="YYYY-MM-DD",
+                   help="count sessions from this day for progression (default: from now)")
+    x.set_defaults(run=_set)
+    x = rsub.add_parser("show", help="the current programme")
+    x.add_argument("--patient", "-p", required=True)
+    x.set_defaults(run=_show)
+    x = rsub.add_parser("today", help="today's exercises, after progression")
+    x.add_argument("--patient", "-p", required=True)
+    x.add_argument("--date", default=None, help="YYYY-MM-DD instead of today")
+    x.set_defaults(run=_today)
+
+
+def parse_item(text: str) -> dict:
+    """``EXERCISE:SETSxREPS[:HOLD_S]`` as a programme item; ``UsageError`` / ``ExerciseError`` if bad."""
+    from posecoach.core.exercise import find_exercise
+
+    parts = text.split(":")
+    try:
+        if len(parts) not in (2, 3):
+            raise ValueError
+        sets, reps = parts[1].lower().split("x")
+        item = {"exercise_id": parts[0].strip(), "sets": int(sets), "reps": int(reps),
+                "hold_s": float(parts[2].rstrip("s")) if len(parts) == 3 and parts[2] else None}
+    except ValueError:
+        raise UsageError(f"programme item {text!r}: write EXERCISE:SETSxREPS or EXERCISE:SETSxREPS:HOLD_S, "
+                         "e.g. glute_bridge:3x10:5") from None
+    item["exercise_id"] = find_exercise(str(item["exercise_id"])).id  # one-line ExerciseError if unknown
+    return item
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r}: write YYYY-MM-DD") from None
+
+
+def _hold(item: ProgrammeItem) -> str:
+    return f", hold {item.hold_s:g} s" if item.hold_s else ""
+
+
+def _print_programme(prog: Programme | None, name: str) -> None:
+    if prog is None:
+        print(f"{name} has no programme: set one with `posecoach programme set --patient {name!r} --item EX:3x10`")
+        return
+    r = prog.rule
+    print(f"{name}: {prog.days_per_week} days a week, set {prog.created_at[:16].replace('T', ' ')}")
+    for i in prog.items:
+        print(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)}")
+    back = "held back when pain rises" if r.hold_back_if_pain_rises else "pain not considered"
+    print(f"  progression: +{r.add_reps} reps every {r.every_n_sessions} sessions without more pain, "
+          f"up to {r.max_reps}; {back}")
+
+
+def _set(args: argparse.Namespace) -> int:
+    with Clinic() as clinic:
+        p = clinic.patient(args.patient)
+        items = [parse_item(t) for t in args.item]
+        rule = {"add_reps": args.add_reps, "every_n_sessions": args.every, "max_reps": args.max_reps,
+                "hold_back_if_pain_rises": not args.no_hold_back}
+        day = _day(args.since, "--since")
+        since = None if day is None else datetime.combine(day, datetime.min.time())
+        clinic.set_programme(p.id, items, days_per_week=args.days, rule=rule, created_at=since)
+        _print_programme(clinic.programme(p.id), p.name)
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    with Clinic() as clinic:
+        p = clinic.patient(args.patient)
+        _print_programme(clinic.programme(p.id), p.name)
+    return EXIT_OK
+
+
+def _today(args: argparse.Namespace) -> int:
+    with Clinic() as clinic:
+        p = clinic.patient(args.patient)
+        day = _day(args.date, "--date") or date.today()
+        plan = clinic.todays_plan(p.id, day)
+    if not plan:
+        _print_programme(None, p.name)
+        return EXIT_SOME_FAILED
+    print(f"{p.name}, {day.isoformat()}:")
+    for i in plan:
+        done = f"  (done {i.done_today}x today)" if i.done_today else ""
+        print(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)} -- {i.progression}{done}")
+    return EXIT_OK

@@ -1,0 +1,191 @@
+"""The clinic's records: frozen values that cross module lines (CLI, app, report, judge).
+
+Rows come out of SQLite once, here, with names; callers read attributes, never keys, and cannot
+change a record another module holds.  ``to_dict()`` gives the plain JSON form (for the report, a
+Qt view's item data, or a test's comparison).
+
+What stays a dict on purpose: a patient's *targets* (a JSON document the therapist may extend with
+keys of their own, and the exact input of ``targets_for``), the *progress rows* (they are the
+report's row format, written as ``sessions.csv``) and the history's session rows (the app's JSON).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from posecoach.errors import InvalidValue
+
+__all__ = [
+    "Patient", "PatientSummary", "Reference", "ProgressionRule", "ProgrammeItem", "Programme",
+    "PlannedItem", "DeletedPatient", "DEFAULT_RULE", "whole_number", "target_number",
+]
+
+
+def whole_number(v: Any, name: str, *, zero: bool = False) -> int:
+    """``v`` as an int if it is a whole number >= 1 (>= 0 with ``zero``); ``InvalidValue`` otherwise."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v or v < (0 if zero else 1):
+        raise InvalidValue(f"{name} must be a whole number {'>= 0' if zero else '>= 1'}, got {v!r}")
+    return int(v)
+
+
+def target_number(v: Any, name: str) -> float | None:
+    """A finite number or None; ``InvalidValue`` naming the target otherwise (targets, an item's hold)."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        raise InvalidValue(f"target {name} must be a number or empty, got {v!r}")
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        raise InvalidValue(f"target {name} must be a number or empty, got {v!r}") from None
+    if not math.isfinite(f):
+        raise InvalidValue(f"target {name} must be a finite number, got {v!r}")
+    return f
+
+
+class _Record:
+    """``to_dict()`` for every record (a shallow copy of the fields)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class Patient(_Record):
+    id: int
+    name: str
+    notes: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class PatientSummary(Patient):
+    """A patient as listed: with their number of sessions and the day of the last one (or None)."""
+
+    sessions: int = 0
+    last_session: str | None = None
+
+
+@dataclass(frozen=True)
+class Reference(_Record):
+    """A stored reference recording: the main-angle ``trace`` ((t, angle or None) per frame), the
+    rep dicts (``RepRecord.to_dict()``) and the session summary it was judged with."""
+
+    id: int
+    patient_id: int
+    exercise_id: str
+    source: str
+    notes: str
+    landmarks_file: str | None
+    video_file: str | None
+    trace: list[tuple[float, float | None]]
+    reps: list[dict]
+    summary: dict
+    recorded_at: str
+
+
+@dataclass(frozen=True)
+class ProgressionRule(_Record):
+    """How reps grow (``posecoach.clinic.progression``): +``add_reps`` after every
+    ``every_n_sessions`` sessions without more pain, up to ``max_reps``."""
+
+    add_reps: int = 1
+    every_n_sessions: int = 3
+    max_reps: int = 15
+    hold_back_if_pain_rises: bool = True
+
+    @classmethod
+    def of(cls, rule: ProgressionRule | Mapping[str, Any] | None) -> ProgressionRule:
+        """The rule from a record, a mapping (missing keys: the defaults) or None; ``InvalidValue``."""
+        if isinstance(rule, ProgressionRule):
+            return rule
+        data = dict(DEFAULT_RULE)
+        if rule:
+            unknown = set(rule) - set(DEFAULT_RULE)
+            if unknown:
+                raise InvalidValue(
+                    f"unknown progression rule key(s) {', '.join(sorted(unknown))}: use {', '.join(DEFAULT_RULE)}"
+                )
+            data.update(rule)
+        return cls(
+            add_reps=whole_number(data["add_reps"], "rule add_reps", zero=True),
+            every_n_sessions=whole_number(data["every_n_sessions"], "rule every_n_sessions"),
+            max_reps=whole_number(data["max_reps"], "rule max_reps"),
+            hold_back_if_pain_rises=bool(data["hold_back_if_pain_rises"]),
+        )
+
+
+DEFAULT_RULE: dict[str, Any] = ProgressionRule().to_dict()
+
+
+@dataclass(frozen=True)
+class ProgrammeItem(_Record):
+    """One exercise of a programme: sets x reps (and a hold in seconds, or None)."""
+
+    exercise_id: str
+    sets: int = 1
+    reps: int = 10
+    hold_s: float | None = None
+
+    @classmethod
+    def of(cls, item: ProgrammeItem | Mapping[str, Any]) -> ProgrammeItem:
+        """The item from a record or a mapping {"exercise_id","sets","reps","hold_s"}; ``InvalidValue``."""
+        if isinstance(item, ProgrammeItem):
+            return item
+        if not isinstance(item, Mapping) or not str(item.get("exercise_id") or "").strip():
+            raise InvalidValue(f"a programme item needs an exercise_id, got {item!r}")
+        ex = str(item["exercise_id"]).strip()
+        hold = item.get("hold_s")
+        hold_s = None if hold in (None, "") else target_number(hold, f"{ex}: hold_s")
+        if hold_s is not None and hold_s < 0:
+            raise InvalidValue(f"{ex}: hold_s must be >= 0, got {hold!r}")
+        return cls(exercise_id=ex, sets=whole_number(item.get("sets", 1), f"{ex}: sets"),
+                   reps=whole_number(item.get("reps", 10), f"{ex}: reps"), hold_s=hold_s)
+
+
+@dataclass(frozen=True)
+class Programme(_Record):
+    """A patient's programme (the newest one is current); progression counts from ``created_at``."""
+
+    id: int
+    items: tuple[ProgrammeItem, ...]
+    days_per_week: int
+    rule: ProgressionRule
+    created_at: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "items": [i.to_dict() for i in self.items], "days_per_week": self.days_per_week,
+                "rule": self.rule.to_dict(), "created_at": self.created_at}
+
+
+@dataclass(frozen=True)
+class PlannedItem(ProgrammeItem):
+    """A programme item after the progression rule: ``reps`` is today's number, ``base_reps`` the
+    prescribed one; ``sessions_counted`` towards the next step, ``sessions_to_next`` (None at the
+    maximum), ``progression`` (one line saying why) and ``done_today`` (sessions of it today)."""
+
+    base_reps: int = 0
+    sessions_counted: int = 0
+    sessions_to_next: int | None = None
+    progression: str = "as prescribed"
+    done_today: int = 0
+
+
+@dataclass(frozen=True)
+class DeletedPatient(_Record):
+    """What ``delete_patient`` removed: counts per table, reference files removed, and the paths
+    that could not be removed (``files_left``)."""
+
+    id: int
+    patient: str
+    sessions: int
+    reps: int
+    events: int
+    references: int
+    targets: int
+    programmes: int
+    files: int
+    files_left: list[str] = field(default_factory=list)

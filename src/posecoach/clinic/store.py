@@ -1,0 +1,347 @@
+"""The one SQLite layer under the session history and the clinic: connection, schema, transactions.
+
+The database is ``home_dir()/posecoach.db`` (``POSECOACH_HOME`` overrides the folder).  WAL
+journal, ``synchronous=FULL`` (a committed write survives an app crash and a power cut), foreign
+keys on.  One connection, usable from any thread: every call holds one lock, so the history (written
+by the app's worker) and the clinic (read by the therapist page) never interleave inside a
+transaction.
+
+The public transaction API is ``Store.write(fn)`` (``fn(connection)`` inside ``BEGIN IMMEDIATE``;
+committed when it returns, rolled back when it raises), ``Store.read(fn)`` and the equivalent
+context manager ``Store.transaction()``.  Every ``sqlite3`` error becomes an ``OutputError`` whose
+one-line message says what to do; a broken constraint (no such session...) an ``InvalidValue``.
+
+The value helpers the history and clinic modules share live here too: ``now``, ``iso``, ``clean``
+(JSON-safe), ``num`` (a finite number or None), ``pain`` (0-10 or None) and ``loads``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from posecoach.clinic.schema import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    REQUIRED_TABLES,
+    SCHEMA_VERSION,
+)
+from posecoach.errors import InvalidValue, OutputError
+from posecoach.paths import home_dir
+
+__all__ = [
+    "Store", "default_db_path", "DB_NAME", "db_message",
+    "now", "iso", "clean", "num", "pain", "loads",
+]
+
+DB_NAME = "posecoach.db"
+T = TypeVar("T")
+
+
+def default_db_path() -> Path:
+    """Where the app, the CLI and the therapist page all find the same database."""
+    return home_dir() / DB_NAME
+
+
+# ------------------------------------------------------------------ values
+
+
+def now() -> str:
+    """The current local time, ISO 8601 with the UTC offset (what every ``*_at`` column holds)."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def iso(dt: datetime | None) -> str:
+    """``dt`` as stored (a naive time is local time); ``now()`` for None."""
+    if dt is None:
+        return now()
+    if dt.tzinfo is None:
+        dt = dt.astimezone()
+    return dt.isoformat(timespec="seconds")
+
+
+def num(v: Any) -> float | None:
+    """A finite number, or None (also for bools and NaN): one definition for the history and the report."""
+    if v is None or isinstance(v, bool):
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def pain(v: int | None, name: str) -> int | None:
+    """A pain score 0-10 or None; ``InvalidValue`` otherwise."""
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 10:
+        raise InvalidValue(f"{name} must be 0-10 or None, got {v!r}")
+    return v
+
+
+def clean(v: Any) -> Any:
+    """JSON-safe copy: NaN/inf become None, unknown objects their str()."""
+    if isinstance(v, float):
+        return None if math.isnan(v) or math.isinf(v) else v
+    if isinstance(v, dict):
+        return {str(k): clean(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [clean(x) for x in v]
+    if v is None or isinstance(v, (str, int, bool)):
+        return v
+    return str(v)
+
+
+def loads(s: str | None, default: Any) -> Any:
+    """A JSON column's value, or ``default`` when it is empty or unreadable."""
+    if not s:
+        return default
+    try:
+        return json.loads(s)
+    except ValueError:
+        return default
+
+
+# ------------------------------------------------------------------ errors
+
+
+def db_message(path: Path, e: BaseException) -> str:
+    """One line saying what went wrong with the database at ``path`` and what to do."""
+    text = str(e).lower()
+    where = f"session history {path}"
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return (
+            f"{where} is damaged or not a posecoach database: move the file aside "
+            "(a new one is then created) or restore a backup"
+        )
+    if "disk is full" in text or "disk full" in text or "no space" in text:
+        return f"{where}: the disk is full; free some space and try again (recorded reps are kept)"
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return f"{where} cannot be written (read-only or no permission): check the folder's permissions or set POSECOACH_HOME"
+    if "unable to open" in text:
+        return f"{where} cannot be opened: check that the folder exists and is writable, or set POSECOACH_HOME"
+    if "locked" in text or "busy" in text:
+        return f"{where} is busy (another posecoach is writing it): close it and try again"
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return f"{where}: {first}"
+
+
+def check_ours(con: sqlite3.Connection, path: Path, version_known: int = SCHEMA_VERSION) -> None:
+    """``OutputError`` unless the file is empty or a posecoach database this code can read."""
+    app_id = con.execute("PRAGMA application_id").fetchone()[0]
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if app_id == 0 and version == 0 and not tables:
+        return  # new, empty database
+    if app_id != APPLICATION_ID or (version >= 1 and not REQUIRED_TABLES <= tables):
+        raise OutputError(
+            f"{path} is not a posecoach session history: choose another file, or move it aside "
+            "so a new history is created"
+        )
+    if version > version_known:
+        raise OutputError(
+            f"session history {path} was written by a newer posecoach (schema {version}, this one "
+            f"knows {version_known}): update posecoach"
+        )
+
+
+# ------------------------------------------------------------------- store
+
+
+class Store:
+    """One open database; see the module docstring.  ``with Store(path) as s: s.write(fn)``.
+
+    ``migrations``/``version``: the schema steps and the version to migrate up to (default:
+    ``schema.MIGRATIONS``, all of them; a test can stop earlier to make an old database)."""
+
+    def __init__(self, path: Path | None = None, *,
+                 migrations: Sequence[Callable[[sqlite3.Connection], None]] | None = None,
+                 version: int | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        self.migrations = list(MIGRATIONS if migrations is None else migrations)
+        self.version = SCHEMA_VERSION if version is None else int(version)
+        self._lock = threading.RLock()
+        self._con: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise OutputError(
+                f"session history folder {self.path.parent} cannot be created ({e.strerror or e}): "
+                "check permissions or set POSECOACH_HOME"
+            ) from e
+        try:
+            self._con = self._connect(self.path)
+            check_ours(self._con, self.path, self.version)
+            self.migrate()
+        except sqlite3.Error as e:
+            self.close()
+            raise OutputError(db_message(self.path, e)) from e
+        except OutputError:
+            self.close()
+            raise
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
+        con.row_factory = sqlite3.Row
+        con.execute("PRAGMA foreign_keys = ON")
+        con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA synchronous = FULL")
+        return con
+
+    def migrate(self) -> None:
+        """Bring the file up to ``self.version``, one transaction per migration."""
+        with self._lock:
+            con = self.connection
+            current = con.execute("PRAGMA user_version").fetchone()[0]
+            for i in range(current, self.version):
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    self.migrations[i](con)
+                    con.execute(f"PRAGMA user_version = {i + 1}")
+                    con.execute("COMMIT")
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection (for pragmas and backups); ``OutputError`` once closed."""
+        if self._con is None:
+            raise OutputError(f"session history {self.path} is closed: open it again")
+        return self._con
+
+    @contextmanager
+    def locked(self) -> Iterator[sqlite3.Connection]:
+        """The connection with the lock held, outside any transaction (pragmas around a write)."""
+        with self._lock:
+            yield self.connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``with store.transaction() as con: ...``: committed at the end, rolled back on any error."""
+        with self._lock:
+            con = self.connection
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    yield con
+                    con.execute("COMMIT")
+                except BaseException:
+                    if con.in_transaction:
+                        con.execute("ROLLBACK")
+                    raise
+            except sqlite3.IntegrityError as e:
+                raise InvalidValue(f"session history: {e}") from e
+            except sqlite3.Error as e:
+                raise OutputError(db_message(self.path, e)) from e
+
+    def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(connection)`` in one transaction; its result, once committed."""
+        with self.transaction() as con:
+            return fn(con)
+
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """``fn(connection)`` under the lock, without a write transaction."""
+        with self._lock:
+            try:
+                return fn(self.connection)
+            except sqlite3.Error as e:
+                raise OutputError(db_message(self.path, e)) from e
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.read(lambda c: c.execute("PRAGMA user_version").fetchone()[0]))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                try:
+                    self._con.close()
+                except sqlite3.Error:
+                    pass
+                self._con = None
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------ backup/restore
+
+    def backup(self, dest: Path) -> Path:
+        """A consistent copy (SQLite backup API) at ``dest``; a folder gets
+        ``posecoach-YYYYmmdd-HHMMSS.db`` inside.  Returns the file written."""
+        dest = Path(dest)
+        if dest.is_dir():
+            dest = dest / f"posecoach-{datetime.now():%Y%m%d-%H%M%S}.db"
+        tmp = dest.with_name(dest.name + ".part")
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp.unlink(missing_ok=True)
+            out = sqlite3.connect(str(tmp))
+            try:
+                with self._lock:
+                    self.connection.backup(out)
+                out.execute("PRAGMA journal_mode = DELETE")
+            finally:
+                out.close()
+            tmp.replace(dest)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            raise OutputError(f"backup {dest} cannot be written ({e.strerror or e}): choose another place") from e
+        except sqlite3.Error as e:
+            tmp.unlink(missing_ok=True)
+            raise OutputError(db_message(dest, e).replace("session history", "backup")) from e
+        return dest
+
+    @staticmethod
+    def validate(src: Path) -> int:
+        """Check that ``src`` is a readable posecoach database; return its schema version."""
+        src = Path(src)
+        if not src.is_file():
+            raise OutputError(f"{src} does not exist: choose a posecoach backup file")
+        try:
+            con = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+            try:
+                check_ours(con, src)
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+                if version < 1:
+                    raise OutputError(f"{src} is not a posecoach session history: choose a posecoach backup file")
+                ok = con.execute("PRAGMA quick_check").fetchone()[0]
+                if ok != "ok":
+                    raise OutputError(f"{src} is damaged ({ok}): choose another backup")
+                return int(version)
+            finally:
+                con.close()
+        except sqlite3.Error as e:
+            raise OutputError(db_message(src, e).replace("session history ", "")) from e
+
+    def restore(self, src: Path) -> Path:
+        """Replace the database with the backup ``src`` (validated first, then migrated).  The
+        current one is kept next to it as ``posecoach.db.before-restore-<time>``; that copy's path
+        is returned."""
+        self.validate(src)
+        keep = self.path.with_name(f"{self.path.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S}")
+        self.backup(keep)
+        with self._lock:
+            try:
+                s = sqlite3.connect(f"file:{Path(src)}?mode=ro", uri=True)
+                try:
+                    s.backup(self.connection)
+                finally:
+                    s.close()
+                self.connection.execute("PRAGMA journal_mode = WAL")
+                self.migrate()
+            except sqlite3.Error as e:
+                raise OutputError(db_message(self.path, e) + f" (the previous history is in {keep})") from e
+        return keep
