@@ -14,7 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from posecoach.core.continuity import ContinuityConfig, ContinuityGuard, Verdict, body_box, body_moved
+from posecoach.core.continuity import (
+    ContinuityConfig,
+    ContinuityGuard,
+    Verdict,
+    body_box,
+    body_moved,
+)
 from posecoach.core.landmarks import N_LANDMARKS
 from posecoach.testing import synth as S
 
@@ -173,7 +179,7 @@ def test_rep_spliced_across_a_shot_change_with_the_body_in_place_is_not_counted(
     ex = exercise("squat")
     poses, t_cut = spliced_rep((ex.rep.rest, ex.rep.peak))
     _assert_body_in_place(poses, t_cut)
-    session, results = run_session(ex, poses, scene_cuts=[t_cut])
+    session, _ = run_session(ex, poses, scene_cuts=[t_cut])
     assert session.summary()["reps"] == 0
     assert session.cuts == 1
     # the same frames without the shot-change flag are one (fast) movement: one rep

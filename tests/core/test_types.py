@@ -12,7 +12,14 @@ import json
 
 import pytest
 
-from posecoach.core.engine import EngineEvent, EventKind, ExerciseEngine, Phase, ResetReason, counter
+from posecoach.core.engine import (
+    EngineEvent,
+    EventKind,
+    ExerciseEngine,
+    Phase,
+    ResetReason,
+    counter,
+)
 from posecoach.core.session import GUIDANCE, FrameResult
 from posecoach.core.types import Status
 

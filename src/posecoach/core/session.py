@@ -20,14 +20,20 @@ import numpy as np
 
 from posecoach.core.continuity import ContinuityConfig, ContinuityGuard, Verdict
 from posecoach.core.cues import Cue, CuePolicy
-from posecoach.core.engine import EngineEvent, ExerciseEngine, Phase, ResetReason, Targets
+from posecoach.core.engine import (
+    EngineEvent,
+    ExerciseEngine,
+    Phase,
+    ResetReason,
+    Targets,
+)
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.features import FeatureSet
 from posecoach.core.landmarks import INDEX
 from posecoach.core.smoothing import OneEuroFilter
 from posecoach.core.types import Pose, Status
 
-__all__ = ["Session", "SessionConfig", "FrameResult", "GUIDANCE", "Status"]
+__all__ = ["GUIDANCE", "FrameResult", "Session", "SessionConfig", "Status"]
 
 _LS, _RS, _LH, _RH = (INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
 _TORSO = np.array([_LS, _RS, _LH, _RH])
@@ -154,7 +160,8 @@ class Session:
         if verdict is Verdict.DROP:
             self.glitches += 1
             pose = None
-        status, smoothed, side_values = Status.NO_PERSON, None, {}
+        status, smoothed = Status.NO_PERSON, None
+        side_values: dict[str, dict[str, float]] = {}
         if pose is not None:
             smoothed = self._prepare(t, pose)
             status, side_values = self._judge(t, smoothed, events)

@@ -12,6 +12,13 @@ Import from here: ``from posecoach.core.engine import ExerciseEngine, EngineEven
 from __future__ import annotations
 
 from posecoach.core.engine.counter import Closing, ExerciseEngine
-from posecoach.core.engine.records import EngineEvent, EventKind, Phase, RepRecord, ResetReason, Targets
+from posecoach.core.engine.records import (
+    EngineEvent,
+    EventKind,
+    Phase,
+    RepRecord,
+    ResetReason,
+    Targets,
+)
 
 __all__ = ["Closing", "EngineEvent", "EventKind", "ExerciseEngine", "Phase", "RepRecord", "ResetReason", "Targets"]

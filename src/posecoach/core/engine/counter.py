@@ -32,7 +32,14 @@ import statistics
 from enum import Enum
 
 from posecoach.core.engine.baseline import RelativeBaseline
-from posecoach.core.engine.records import EngineEvent, EventKind, Phase, RepRecord, ResetReason, Targets
+from posecoach.core.engine.records import (
+    EngineEvent,
+    EventKind,
+    Phase,
+    RepRecord,
+    ResetReason,
+    Targets,
+)
 from posecoach.core.engine.rules import FormRules
 from posecoach.core.exercise.schema import Exercise, RepCounting
 
@@ -84,6 +91,13 @@ class ExerciseEngine:
         self._baseline = RelativeBaseline(rep.baseline_s)
         self.reps: list[RepRecord] = []
         self.partials: list[RepRecord] = []
+        # The cycle in progress (see _reset_cycle).
+        self._cur: RepRecord | None = None
+        self._moving_values: list[dict[str, float]] = []
+        self._peak_values: list[dict[str, float]] = []
+        self._peak_judged = False
+        self._max_x = -math.inf
+        self._rest_t = self._phase_t = self._reach_t = self._leave_t = math.nan
         self._reset_cycle()
         self.phase = Phase.UNKNOWN
         self._last_seen: float | None = None
@@ -303,9 +317,10 @@ class ExerciseEngine:
 
     # -- the cycle's record ---------------------------------------------------
     def _reset_cycle(self) -> None:
-        self._cur: RepRecord | None = None
-        self._moving_values: list[dict[str, float]] = []
-        self._peak_values: list[dict[str, float]] = []
+        """Forget the cycle in progress (its rep, frames and times)."""
+        self._cur = None
+        self._moving_values = []
+        self._peak_values = []
         self._peak_judged = False
         self._max_x = -math.inf
         self._rest_t = math.nan

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from posecoach.core.engine.records import EngineEvent, EventKind, RepRecord
 from posecoach.core.exercise.schema import Exercise, FormRule
@@ -25,13 +25,13 @@ __all__ = ["FormRules", "Frames"]
 
 Frames = Sequence[dict[str, float]]
 
-_STATS = {"min": min, "max": max, "median": statistics.median, "mean": statistics.fmean}
+_STATS: dict[str, Callable[[list[float]], float]] = {"min": min, "max": max, "median": statistics.median, "mean": statistics.fmean}
 
 
 class _RuleState:
     """An ``always`` rule's persistence: since when it has been broken, and whether it was raised."""
 
-    __slots__ = ("rule", "since", "active")
+    __slots__ = ("active", "rule", "since")
 
     def __init__(self, rule: FormRule) -> None:
         self.rule = rule
