@@ -161,7 +161,7 @@ def spliced_rep(exercise_knee: tuple[float, float]) -> tuple[S.Seq, float]:
     stand = S.standing()
     cam = S.Camera().fit(np.concatenate([S.landmarks_lab(p) for p in (stand, half, deep)]))
     first = S.keyframe_sequence([(0.0, stand), (1.0, stand), (2.0, half)], camera=cam)
-    t_cut = first[-1][0] + DT
+    t_cut = round(first[-1][0] + DT, 6)
     second = S.keyframe_sequence([(0.0, deep), (0.5, deep), (1.5, stand), (2.5, stand)], camera=cam)
     return first + [(round(t_cut + t, 6), p) for t, p in second], t_cut
 
@@ -179,9 +179,10 @@ def test_rep_spliced_across_a_shot_change_with_the_body_in_place_is_not_counted(
     ex = exercise("squat")
     poses, t_cut = spliced_rep((ex.rep.rest, ex.rep.peak))
     _assert_body_in_place(poses, t_cut)
-    session, _ = run_session(ex, poses, scene_cuts=[t_cut])
+    session, results = run_session(ex, poses, scene_cuts=[t_cut])
     assert session.summary()["reps"] == 0
     assert session.cuts == 1
+    assert [r.t for r in results if r.cut] == [t_cut]
     # the same frames without the shot-change flag are one (fast) movement: one rep
     control, _ = run_session(ex, poses)
     assert control.summary()["reps"] == 1

@@ -81,6 +81,14 @@ class SessionConfig:
 
 @dataclass
 class FrameResult:
+    """What the session made of one frame.
+
+    ``status`` says whether the frame could count (``guidance`` is what to tell the
+    person when it could not); ``values`` are the main side's features; ``cut`` is
+    True on the frame where the cycle restarted (a camera or shot change: nothing is
+    counted across it).
+    """
+
     t: float
     pose: Pose | None
     status: Status  # ok | no_person | not_visible | wrong_view_side | wrong_view_front | unsteady
@@ -164,7 +172,8 @@ class Session:
         side_values: dict[str, dict[str, float]] = {}
         if pose is not None:
             smoothed = self._prepare(t, pose)
-            status, side_values = self._judge(t, smoothed, events)
+            status, side_values, restarted = self._judge(t, smoothed, events)
+            cut = cut or restarted
         for key, eng in self.engines.items():
             near = self._side if key == _NEAR and self._uses_sides else None
             events += eng.update(t, side_values.get(key), side=near)
@@ -241,8 +250,9 @@ class Session:
 
     def _judge(
         self, t: float, pose: Pose, events: list[EngineEvent]
-    ) -> tuple[Status, dict[str, dict[str, float]]]:
-        """The frame's status and the feature values of each side that may count.
+    ) -> tuple[Status, dict[str, dict[str, float]], bool]:
+        """The frame's status, the feature values of each side that may count, and whether
+        the cycle restarted (a shot change turned out to be a cut).
 
         The same for one engine (the near side) and two (left and right): the gate per
         side, then the continuity guard on each usable side's main angle.
@@ -251,7 +261,7 @@ class Session:
         status = Status.OK if Status.OK in gates.values() else next(iter(gates.values()))
         self._count_status(status)
         if status is not Status.OK:
-            return status, {}
+            return status, {}, False
         cfg = self.config
         side_values = {
             key: self.features.values(pose, self._side if key == _NEAR else key, cfg.min_visibility)
@@ -259,19 +269,18 @@ class Session:
         }
         angle = self.exercise.rep.angle
         verdicts = self._guard.check_angles(t, {k: v.get(angle, math.nan) for k, v in side_values.items()})
-        if Verdict.RESTART in verdicts.values():
-            self._restart(t, events)  # the view changed at a shot change: not marked as a cut (as before)
+        restarted = self._follow(t, Verdict.RESTART, events) if Verdict.RESTART in verdicts.values() else False
         for key, verdict in verdicts.items():
             if verdict is Verdict.DROP:
                 self.glitches += 1
                 del side_values[key]
         if not side_values:
-            return Status.UNSTEADY, {}
+            return Status.UNSTEADY, {}, restarted
         self.frames_usable += 1
         for key, st in gates.items():
             if st is not Status.OK and key in self.frames_side_hidden:
                 self.frames_side_hidden[key] += 1
-        return Status.OK, side_values
+        return Status.OK, side_values, restarted
 
     def _smooth(self, t: float, pose: Pose) -> Pose:
         h = float(pose.size_wh[1]) or 1.0
