@@ -34,6 +34,11 @@ outcome (the angles are measured on the smoothed pose):
 Both looks apply identically to one-sided and both-sided exercises (the angle
 look once per side).  The guard owns all the state; the session only acts on
 verdicts.
+
+Kept as it was before the guard existed (the outputs depend on it): a restart
+from the body look does not clear the angle tracks or a pending shot change, so
+the first main angle after a cut is still compared with the last one before it
+(a jump of more than ``max_angle_step`` there costs one dropped frame).
 """
 
 from __future__ import annotations
