@@ -1,10 +1,14 @@
 """The session: the pure pipeline from poses to reps, faults and cues.
 
-    pose (or None) -> cut detection -> smoothing -> side and view -> visibility
-    gate -> angle features -> exercise engine -> cue policy -> FrameResult
+    pose (or None) -> continuity guard (body) -> smoothing -> side and view ->
+    visibility gate -> angle features -> continuity guard (main angle) ->
+    exercise engine(s) -> cue policy -> FrameResult
 
 It knows nothing of cameras, Qt or speakers: the CLI and the GUI feed it
 ``(t, Pose | None)`` pairs and read back one ``FrameResult`` per frame.
+Discontinuities (shot changes, tracker glitches, hidden joints coming back)
+are judged by ``posecoach.core.continuity``; the session only acts on its
+verdicts.
 """
 
 from __future__ import annotations
@@ -14,28 +18,36 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from posecoach.core.continuity import ContinuityConfig, ContinuityGuard, Verdict
 from posecoach.core.cues import Cue, CuePolicy
-from posecoach.core.engine import EngineEvent, ExerciseEngine, Phase, Targets
+from posecoach.core.engine import (
+    EngineEvent,
+    ExerciseEngine,
+    Phase,
+    ResetReason,
+    Targets,
+)
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.features import FeatureSet
 from posecoach.core.landmarks import INDEX
 from posecoach.core.smoothing import OneEuroFilter
-from posecoach.core.types import Pose
+from posecoach.core.types import Pose, Status
 
-__all__ = ["Session", "SessionConfig", "FrameResult", "GUIDANCE"]
+__all__ = ["GUIDANCE", "FrameResult", "Session", "SessionConfig", "Status"]
 
 _LS, _RS, _LH, _RH = (INDEX[n] for n in ("left_shoulder", "right_shoulder", "left_hip", "right_hip"))
 _TORSO = np.array([_LS, _RS, _LH, _RH])
 _SIDE_L = np.array([INDEX[n] for n in ("left_shoulder", "left_hip", "left_knee", "left_ankle")])
 _SIDE_R = np.array([INDEX[n] for n in ("right_shoulder", "right_hip", "right_knee", "right_ankle")])
+_NEAR = "near"  # the engine key of an exercise done on one side (the side facing the camera)
 
-GUIDANCE = {
-    "no_person": "Step into the camera's view",
-    "not_visible": "Move back so your whole body is visible",
-    "unsteady": "Make sure your whole body is in view and well lit",
-    "wrong_view_side": "Turn side-on to the camera",
-    "wrong_view_front": "Face the camera",
-    "ok": "",
+GUIDANCE: dict[str, str] = {
+    Status.NO_PERSON: "Step into the camera's view",
+    Status.NOT_VISIBLE: "Move back so your whole body is visible",
+    Status.UNSTEADY: "Make sure your whole body is in view and well lit",
+    Status.WRONG_VIEW_SIDE: "Turn side-on to the camera",
+    Status.WRONG_VIEW_FRONT: "Face the camera",
+    Status.OK: "",
 }
 
 
@@ -45,25 +57,41 @@ class SessionConfig:
     smoothing: bool = True
     min_cutoff: float = 1.5
     beta: float = 8.0
-    # Landmark jumps: only clear ones count (the tracker itself jitters on hard frames).
-    cut_jump: float = 0.5  # centre jump between frames, in body-box diagonals
-    cut_scale: float = 1.8  # body size change between frames (ratio)
-    cut_max_dt: float = 0.1  # only consecutive frames are compared
-    # A shot change in the picture restarts the count only if the body moved with it.
+    # Continuity (see ``ContinuityConfig`` for what each one means).
+    cut_jump: float = 0.5
+    cut_scale: float = 1.8
+    cut_max_dt: float = 0.1
     shot_jump: float = 0.12
     shot_scale: float = 1.15
-    shot_angle: float = 12.0  # ...or if the main angle jumps more than this at the shot change
-    max_angle_step: float = 60.0  # degrees between consecutive frames; more is a glitch
+    shot_angle: float = 12.0
+    shot_max_dt: float = 0.3
+    max_angle_step: float = 60.0
     side_view_min_yaw: float = 40.0  # degrees the shoulder/hip line turns away from the image plane
     front_view_max_yaw: float = 50.0
     view_check: bool = True
 
+    @property
+    def continuity(self) -> ContinuityConfig:
+        return ContinuityConfig(
+            max_dt=self.cut_max_dt, cut_jump=self.cut_jump, cut_scale=self.cut_scale,
+            shot_jump=self.shot_jump, shot_scale=self.shot_scale, shot_angle=self.shot_angle,
+            shot_max_dt=self.shot_max_dt, max_angle_step=self.max_angle_step,
+        )
+
 
 @dataclass
 class FrameResult:
+    """What the session made of one frame.
+
+    ``status`` says whether the frame could count (``guidance`` is what to tell the
+    person when it could not); ``values`` are the main side's features; ``cut`` is
+    True on the frame where the cycle restarted (a camera or shot change: nothing is
+    counted across it).
+    """
+
     t: float
     pose: Pose | None
-    status: str  # ok | no_person | not_visible | wrong_view
+    status: Status  # ok | no_person | not_visible | wrong_view_side | wrong_view_front | unsteady
     side: str
     values: dict[str, float]
     phase: Phase
@@ -77,13 +105,6 @@ class FrameResult:
     @property
     def guidance(self) -> str:
         return GUIDANCE.get(self.status, "")
-
-
-def _box(xy: np.ndarray) -> tuple[np.ndarray, float]:
-    """Centre and diagonal of the box around all landmarks (a scale that foreshortening barely changes)."""
-    lo = xy.min(axis=0)
-    hi = xy.max(axis=0)
-    return 0.5 * (lo + hi), float(np.linalg.norm(hi - lo))
 
 
 class Session:
@@ -100,25 +121,22 @@ class Session:
         self.exercise = exercise
         self.config = config or SessionConfig()
         self.features = FeatureSet(exercise)
-        sides = ("left", "right") if exercise.sides == "both" else ("near",)
+        sides = ("left", "right") if exercise.sides == "both" else (_NEAR,)
         self.engines: dict[str, ExerciseEngine] = {
-            side: ExerciseEngine(exercise, targets=targets) for side in sides
+            side: ExerciseEngine(exercise, targets=targets, side="" if side == _NEAR else side) for side in sides
         }
-        for side, eng in self.engines.items():
-            eng.side = "" if side == "near" else side
         # The single engine of a near-side exercise (the left one for both sides).
         self.engine = next(iter(self.engines.values()))
         self._flushed = False
         self.cues = cue_policy or CuePolicy(praise=tuple(exercise.praise))
+        self._guard = ContinuityGuard(self.config.continuity, sides)
         self._filter_xy = OneEuroFilter(self.config.min_cutoff, self.config.beta)
         self._filter_world = OneEuroFilter(self.config.min_cutoff, self.config.beta)
-        self._prev: tuple[float, np.ndarray, float] | None = None  # t, centre, scale
-        self._suspect: tuple[float, np.ndarray, float] | None = None
         self._side_score = 0.0
         self._side = "left"
         self._side_known = False
         self._yaw: float | None = None
-        self._needed_hidden = False
+        self._yaw_now: float | None = None
         self._uses_sides = any(
             p.startswith(("near_", "far_")) for f in exercise.angles.values() for p in f.points
         )
@@ -132,10 +150,6 @@ class Session:
         self.cuts = 0
         self.glitches = 0
         self.frames_side_hidden = {"left": 0, "right": 0}
-        self._last_main: tuple[float, float] | None = None
-        self._main_suspect: float | None = None
-        self._shot_changed_t: float | None = None
-        self._yaw_now: float | None = None
         self.events: list[EngineEvent] = []
         self.first_t: float | None = None
         self.last_t: float | None = None
@@ -145,83 +159,29 @@ class Session:
     # -- the per-frame step --------------------------------------------------
     def process(self, t: float, pose: Pose | None, scene_cut: bool = False) -> FrameResult:
         """One frame.  ``scene_cut``: the picture itself changed shot (from ``SceneCutDetector``)."""
-        self.frames += 1
-        if self.first_t is None:
-            self.first_t = t
-        self.last_t = t
-        cut = False
+        n_people = self._count_frame(t, pose)
         events: list[EngineEvent] = []
-        values: dict[str, float] = {}
+        verdict = self._guard.check_body(
+            t, None if pose is None else pose.xy, scene_cut=scene_cut, needed_visible=self._needed_visible(pose)
+        )
+        cut = self._follow(t, verdict, events)
+        if verdict is Verdict.DROP:
+            self.glitches += 1
+            pose = None
+        status, smoothed = Status.NO_PERSON, None
         side_values: dict[str, dict[str, float]] = {}
-        status = "no_person"
-        n_people = 0
-        smoothed: Pose | None = None
-        if scene_cut:
-            if self._body_continues(t, pose):
-                # The body is where it was: graphics, or a fast movement filling the frame.
-                # Still a cut if the main angle jumps (checked in _steady, on unsmoothed values).
-                self._shot_changed_t = t
-                self._filter_xy.reset()
-                self._filter_world.reset()
-            else:
-                self._restart(t, events)
-                self._prev = self._suspect = None
-                cut = True
         if pose is not None:
-            self.frames_with_pose += 1
-            n_people = pose.n_people
-            if pose.n_people > 1:
-                self.frames_multi += 1
-            jump = self._detect_cut(t, pose)
-            if jump == "glitch":
-                self.glitches += 1
-                pose = None
-            elif jump == "cut":
-                cut = True
-                self._restart(t, events)
-        if pose is not None:
-            hidden = self.features.min_visibility(pose, self._side) < self.config.min_visibility
-            if self._needed_hidden and not hidden:
-                # While hidden, the needed joints' positions are garbage and the filter chased
-                # them; start smoothing afresh rather than lag that garbage into the angles.
-                self._filter_xy.reset()
-                self._filter_world.reset()
-            self._needed_hidden = hidden
-            smoothed = self._smooth(t, pose) if self.config.smoothing else pose
-            self._track_side(smoothed)
-            self._yaw_now = self._view_yaw(smoothed) if float(smoothed.visibility[_TORSO].min()) >= self.config.min_visibility else None
-            if self.exercise.sides == "both":
-                per_side = {side: self._gate(smoothed, side, count=False) for side in self.engines}
-                status = "ok" if "ok" in per_side.values() else per_side["left"]
-                self._count_status(status)
-                for side, st in per_side.items():
-                    if st == "ok":
-                        side_values[side] = self.features.values(smoothed, side, self.config.min_visibility)
-                if status == "ok":
-                    self.frames_usable += 1
-                    values = side_values.get("left") or side_values["right"]
-                    for side, st in per_side.items():
-                        if st != "ok":
-                            self.frames_side_hidden[side] += 1
-            else:
-                status = self._gate(smoothed, self._side)
-                if status == "ok":
-                    values = self.features.values(smoothed, self._side, self.config.min_visibility)
-                    status = self._steady(t, values, events)
-                    if status == "ok":
-                        self.frames_usable += 1
-                        side_values["near"] = values
-                    else:
-                        values = {}
-        if "near" in self.engines:
-            self.engine.side = self._side if self._uses_sides else ""
-        for side, eng in self.engines.items():
-            events += eng.update(t, side_values.get(side))
+            smoothed = self._prepare(t, pose)
+            status, side_values, restarted = self._judge(t, smoothed, events)
+            cut = cut or restarted
+        for key, eng in self.engines.items():
+            near = self._side if key == _NEAR and self._uses_sides else None
+            events += eng.update(t, side_values.get(key), side=near)
         self.events += events
         cue = self.cues.offer(t, self.cues.candidates(events, self.count))
-        main = values.get(self.exercise.rep.angle, math.nan)
+        values = next(iter(side_values.values()), {})
         self.trace_t.append(t)
-        self.trace_main.append(main)
+        self.trace_main.append(values.get(self.exercise.rep.angle, math.nan))
         return FrameResult(
             t=t,
             pose=smoothed,
@@ -238,93 +198,89 @@ class Session:
         )
 
     # -- steps ------------------------------------------------------------------
-    def _body_continues(self, t: float, pose: Pose | None) -> bool:
-        """True if ``pose`` is where the body was a moment ago (same place, same size)."""
-        prev = self._prev
-        if pose is None or prev is None or t - prev[0] > self.config.cut_max_dt:
-            return False
-        c1, s1 = _box(pose.xy)
-        _, c0, s0 = prev
-        big = max(s0, s1)
-        if big <= 1e-6:
-            return False
-        return (
-            float(np.linalg.norm(c1 - c0)) / big <= self.config.shot_jump
-            and big / max(min(s0, s1), 1e-6) <= self.config.shot_scale
-        )
+    def _count_frame(self, t: float, pose: Pose | None) -> int:
+        """Frame bookkeeping for the summary; returns how many people the estimator saw."""
+        self.frames += 1
+        if self.first_t is None:
+            self.first_t = t
+        self.last_t = t
+        if pose is None:
+            return 0
+        self.frames_with_pose += 1
+        if pose.n_people > 1:
+            self.frames_multi += 1
+        return pose.n_people
 
-    def _steady(self, t: float, values: dict[str, float], events: list[EngineEvent]) -> str:
-        """Reject a main angle that jumps faster than a body can move (a tracker glitch).
+    def _needed_visible(self, pose: Pose | None) -> bool:
+        """Are the joints the main angle needs visible (on the side currently followed)?"""
+        if pose is None:
+            return True
+        return not self.features.min_visibility(pose, self._side) < self.config.min_visibility
 
-        A lone jump is dropped as a glitch; a jump the next frame agrees with was real.
-        After a shot change that left the body in place, a jump of the main angle means the
-        view changed: the cycle restarts.
-        """
-        main = values.get(self.exercise.rep.angle, math.nan)
-        if math.isnan(main):
-            return "ok"
-        last, self._last_main = self._last_main, (t, main)
-        shot_t, self._shot_changed_t = self._shot_changed_t, None
-        if shot_t is not None and (
-            last is None or t - last[0] > 0.3 or abs(main - last[1]) > self.config.shot_angle
-        ):
-            self._main_suspect = None
+    def _follow(self, t: float, verdict: Verdict, events: list[EngineEvent]) -> bool:
+        """Act on a continuity verdict; True if the frame is a cut."""
+        if verdict is Verdict.RESTART:
             self._restart(t, events)
-            return "ok"
-        if last is None or t - last[0] > self.config.cut_max_dt:
-            self._main_suspect = None
-            return "ok"
-        limit = self.config.max_angle_step
-        if abs(main - last[1]) <= limit:
-            self._main_suspect = None
-            return "ok"
-        suspect, self._main_suspect = self._main_suspect, main
-        if suspect is not None and abs(main - suspect) <= limit:
-            # Two frames agree on the new value: it was real (fast) movement.
-            self._main_suspect = None
-            return "ok"
-        self._last_main = last  # keep comparing with the last steady value
-        self.glitches += 1
-        return "unsteady"
+            return True
+        if verdict is Verdict.REFILTER:
+            self._refilter()
+        return False
 
     def _restart(self, t: float, events: list[EngineEvent]) -> None:
         """A discontinuity: count nothing across it, forget smoothing, side and view."""
         self.cuts += 1
         for eng in self.engines.values():
-            events += eng.reset(t, "camera cut")
-        self._filter_xy.reset()
-        self._filter_world.reset()
+            events += eng.reset(t, ResetReason.CAMERA_CUT)
+        self._refilter()
         self._side_known = False
         self._yaw = None
 
-    def _detect_cut(self, t: float, pose: Pose) -> str:
-        """``ok``, ``glitch`` (one odd frame: ignore it) or ``cut`` (the body jumped and stayed).
+    def _refilter(self) -> None:
+        """Start smoothing afresh: the filters' past belongs to another shot or to garbage."""
+        self._filter_xy.reset()
+        self._filter_world.reset()
 
-        A jump of the whole body between two close frames is not movement.  If
-        the next frame agrees with the jumped one, it was a camera cut (or a
-        switch to another person): the cycle restarts.  If not, the odd frame
-        was a detection glitch and is treated as a frame without a pose.
+    def _prepare(self, t: float, pose: Pose) -> Pose:
+        """Smooth the pose and update what is judged from the whole body: the near side and the view."""
+        smoothed = self._smooth(t, pose) if self.config.smoothing else pose
+        self._track_side(smoothed)
+        torso_visible = float(smoothed.visibility[_TORSO].min()) >= self.config.min_visibility
+        self._yaw_now = self._view_yaw(smoothed) if torso_visible else None
+        return smoothed
+
+    def _judge(
+        self, t: float, pose: Pose, events: list[EngineEvent]
+    ) -> tuple[Status, dict[str, dict[str, float]], bool]:
+        """The frame's status, the feature values of each side that may count, and whether
+        the cycle restarted (a shot change turned out to be a cut).
+
+        The same for one engine (the near side) and two (left and right): the gate per
+        side, then the continuity guard on each usable side's main angle.
         """
-        box = _box(pose.xy)
-        prev, suspect = self._prev, self._suspect
-        if prev is None or t - prev[0] > self.config.cut_max_dt or box[1] <= 1e-6:
-            self._prev, self._suspect = (t, *box), None
-            return "ok"
-        if self._consistent(prev, box):
-            self._prev, self._suspect = (t, *box), None
-            return "ok"
-        if suspect is not None and t - suspect[0] <= self.config.cut_max_dt and self._consistent(suspect, box):
-            self._prev, self._suspect = (t, *box), None
-            return "cut"
-        self._suspect = (t, *box)
-        return "glitch"
-
-    def _consistent(self, ref: tuple, box: tuple[np.ndarray, float]) -> bool:
-        _, c0, s0 = ref
-        c1, s1 = box
-        big = max(s0, s1)
-        jump = float(np.linalg.norm(c1 - c0)) / big
-        return jump <= self.config.cut_jump and big / max(min(s0, s1), 1e-6) <= self.config.cut_scale
+        gates = {key: self._gate_status(pose, self._side if key == _NEAR else key) for key in self.engines}
+        status = Status.OK if Status.OK in gates.values() else next(iter(gates.values()))
+        self._count_status(status)
+        if status is not Status.OK:
+            return status, {}, False
+        cfg = self.config
+        side_values = {
+            key: self.features.values(pose, self._side if key == _NEAR else key, cfg.min_visibility)
+            for key, st in gates.items() if st is Status.OK
+        }
+        angle = self.exercise.rep.angle
+        verdicts = self._guard.check_angles(t, {k: v.get(angle, math.nan) for k, v in side_values.items()})
+        restarted = self._follow(t, Verdict.RESTART, events) if Verdict.RESTART in verdicts.values() else False
+        for key, verdict in verdicts.items():
+            if verdict is Verdict.DROP:
+                self.glitches += 1
+                del side_values[key]
+        if not side_values:
+            return Status.UNSTEADY, {}, restarted
+        self.frames_usable += 1
+        for key, st in gates.items():
+            if st is not Status.OK and key in self.frames_side_hidden:
+                self.frames_side_hidden[key] += 1
+        return Status.OK, side_values, restarted
 
     def _smooth(self, t: float, pose: Pose) -> Pose:
         h = float(pose.size_wh[1]) or 1.0
@@ -362,19 +318,14 @@ class Session:
         self._yaw = y if self._yaw is None else self._yaw + 0.2 * (y - self._yaw)
         return self._yaw
 
-    def _count_status(self, status: str) -> None:
-        if status == "not_visible":
+    def _count_status(self, status: Status) -> None:
+        if status is Status.NOT_VISIBLE:
             self.frames_not_visible += 1
-        elif status.startswith("wrong_view"):
+        elif status.wrong_view:
             self.frames_wrong_view += 1
 
-    def _gate(self, pose: Pose, side: str, count: bool = True) -> str:
-        status = self._gate_status(pose, side)
-        if count:
-            self._count_status(status)
-        return status
-
-    def _gate_status(self, pose: Pose, side: str) -> str:
+    def _gate_status(self, pose: Pose, side: str) -> Status:
+        """Can this frame count for ``side``: the right view, and the needed joints visible and in frame?"""
         cfg = self.config
         needed = self.features.needed_landmarks(side)
         vis_ok = float(pose.visibility[needed].min()) >= cfg.min_visibility
@@ -393,12 +344,12 @@ class Session:
         yaw = self._yaw_now
         if cfg.view_check and yaw is not None and torso_visible:
             if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw:
-                return "wrong_view_side"
+                return Status.WRONG_VIEW_SIDE
             if self.exercise.view == "front" and yaw > cfg.front_view_max_yaw:
-                return "wrong_view_front"
+                return Status.WRONG_VIEW_FRONT
         if not (vis_ok and inside):
-            return "not_visible"
-        return "ok"
+            return Status.NOT_VISIBLE
+        return Status.OK
 
     # -- results ------------------------------------------------------------
     @property

@@ -57,6 +57,7 @@ class OneEuroFilter:
                 self._dx = np.zeros_like(x)
                 self._t = t
             return self._x.copy()
+        assert self._dx is not None  # set with _x
         dt = t - self._t
         dx = (x - self._x) / dt
         a_d = _alpha(self.d_cutoff, dt)

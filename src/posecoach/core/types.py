@@ -4,17 +4,60 @@ Coordinates: ``Pose.xy`` holds image-plane positions in **pixels** (x right,
 y down) so that 2D angles are not distorted by the frame's aspect ratio.
 ``Pose.world`` holds MediaPipe world landmarks in metres (origin mid-hip,
 y down), or is ``None`` when the source has none.
+
+The enums name the few words that travel between stages and end up in JSON
+and on screen (a frame's status, an engine event's kind, why a cycle was
+reset).  They are ``StrEnum`` so ``Status.OK == "ok"`` and ``json.dumps``
+writes the same strings as before: callers comparing with plain strings keep
+working, and a typo in new code is an ``AttributeError`` instead of a silent
+mismatch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 
 from posecoach.core.landmarks import N_LANDMARKS
 
-__all__ = ["Frame", "Pose"]
+__all__ = ["EventKind", "Frame", "Pose", "ResetReason", "Status"]
+
+
+class Status(StrEnum):
+    """Why a frame was (not) used for counting: ``FrameResult.status``."""
+
+    OK = "ok"
+    NO_PERSON = "no_person"
+    NOT_VISIBLE = "not_visible"
+    WRONG_VIEW_SIDE = "wrong_view_side"
+    WRONG_VIEW_FRONT = "wrong_view_front"
+    UNSTEADY = "unsteady"  # the main angle jumped faster than a body moves: a tracker glitch
+
+    @property
+    def wrong_view(self) -> bool:
+        return self in (Status.WRONG_VIEW_SIDE, Status.WRONG_VIEW_FRONT)
+
+
+class EventKind(StrEnum):
+    """What an ``EngineEvent`` reports."""
+
+    REP = "rep"  # a rep completed (``rep`` is set)
+    PARTIAL = "partial"  # a rep started but did not reach the peak
+    FAULT = "fault"  # a form rule was broken (``rule`` is set)
+    HOLD_DONE = "hold_done"  # the hold target was reached
+    RESET = "reset"  # the cycle in progress was abandoned (``detail`` is a ``ResetReason``)
+
+
+class ResetReason(StrEnum):
+    """Why a cycle was abandoned; the engine branches on these, never on message text."""
+
+    CAMERA_CUT = "camera cut"
+    POSE_LOST = "pose lost"
+    GAP = "gap in the pose"
+    TOO_LONG = "rep took too long"
+    TOO_SHORT = "too short to be a rep"
 
 
 @dataclass(frozen=True, slots=True)

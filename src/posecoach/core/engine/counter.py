@@ -1,0 +1,413 @@
+r"""The exercise engine: a rep/hold state machine (pure).
+
+It sees one number per feature per frame (or nothing, when the pose is not
+usable) and the frame's timestamp; it never looks at the wall clock.  Form
+rules live in ``rules``, the relative baseline in ``baseline``; this module
+decides when a rep starts, peaks, is held and ends.
+
+States of the main feature ``x`` (measured from ``rest`` toward ``peak``, so
+``x <= 0`` is at rest and ``x >= D`` has reached the peak):
+
+    UNKNOWN --x<=0--> REST --x>h--> MOVING --x>=D--> PEAK --x<D-h--> RETURNING --x<=0--> REST (+1 rep)
+                                       \--x<=0 (never reached D)--> REST (partial)
+
+- A rep counts only on a full cycle rest -> peak -> rest that lasted at least
+  ``min_duration_s``; noise around either threshold cannot count because
+  leaving rest needs ``x > h`` and leaving the peak needs ``x < D - h``.
+- ``UNKNOWN`` is the state after start, a camera cut, or a gap in the pose
+  longer than ``max_gap_s``: nothing is counted until the person has been
+  seen at rest, so a clip that opens mid-rep, or a cut into the middle of a
+  rep, never adds a rep.
+- Hold time accumulates in ``PEAK`` only while no ``always`` form fault is active.
+- Every counted rep goes through ``_close`` (one place for the bookkeeping);
+  ``Closing`` says how it ended: the return to rest seen, a held position
+  left (hold mode), or the return never seen (the stream or the shot ended
+  after the rep had been held at its peak long enough).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from enum import Enum
+
+from posecoach.core.engine.baseline import RelativeBaseline
+from posecoach.core.engine.records import (
+    EngineEvent,
+    EventKind,
+    Phase,
+    RepRecord,
+    ResetReason,
+    Targets,
+)
+from posecoach.core.engine.rules import FormRules
+from posecoach.core.exercise.schema import Exercise, RepCounting
+
+__all__ = ["Closing", "ExerciseEngine"]
+
+
+class Closing(Enum):
+    """How a rep ended; ``ExerciseEngine._close`` does the rest of the bookkeeping for all three."""
+
+    RETURNED = "returned"  # back to rest: judged on duration, moving rules and metrics
+    HOLD_ENDED = "hold_ended"  # hold mode: the held position was left, or the shot/stream ended
+    UNSEEN = "unseen"  # held long enough at the peak, but the return to rest was not seen
+
+
+class ExerciseEngine:
+    """Counts reps, times holds and judges form for one exercise (one side of the body).
+
+    ``side``: the side this engine counts (``left``/``right`` for exercises done
+    on both sides, ``""`` otherwise); an exercise that follows the side nearer
+    the camera passes that side to ``update`` instead, frame by frame.
+    """
+
+    def __init__(
+        self,
+        exercise: Exercise,
+        *,
+        targets: Targets | None = None,
+        side: str = "",
+        max_gap_s: float = 0.75,
+        max_hold_dt: float = 0.25,
+    ) -> None:
+        self.exercise = exercise
+        rep: RepCounting = exercise.rep
+        t = targets or Targets()
+        self.rest = t.rest if t.rest is not None else rep.rest
+        self.peak = t.peak if t.peak is not None else rep.peak
+        self.sign = 1.0 if self.peak > self.rest else -1.0
+        self.span = abs(self.peak - self.rest)
+        self.h = min(rep.hysteresis, self.span / 3)
+        self.hold_target = t.hold_s if t.hold_s is not None else (exercise.hold.seconds if exercise.hold else 0.0)
+        self.side = side
+        self.max_gap_s = max_gap_s
+        self.max_hold_dt = max_hold_dt
+        self._hold_cue = exercise.hold.cue_done if exercise.hold else ""
+        self.hold_mode = exercise.counting == "hold"
+        self._times_hold = self.hold_mode or self.hold_target > 0
+        self._rules = FormRules(exercise, judge_hold=self._times_hold)
+        self.relative = rep.relative
+        self._baseline = RelativeBaseline(rep.baseline_s)
+        self.reps: list[RepRecord] = []
+        self.partials: list[RepRecord] = []
+        # The cycle in progress (see _reset_cycle).
+        self._cur: RepRecord | None = None
+        self._moving_values: list[dict[str, float]] = []
+        self._peak_values: list[dict[str, float]] = []
+        self._peak_judged = False
+        self._max_x = -math.inf
+        self._rest_t = self._phase_t = self._reach_t = self._leave_t = math.nan
+        self._reset_cycle()
+        self.phase = Phase.UNKNOWN
+        self._last_seen: float | None = None
+        self._frame_side = side
+        # A held position seen on both sides of a camera cut is one rep (a press-up held
+        # across cuts), never a new one; the hold time is kept per shot.
+        self._carry_holds = exercise.hold is not None or self.hold_mode
+        self._suspended: tuple[float, RepRecord, float] | None = None  # (t, rep, reach_t)
+        self.carry_after_s = 2.0  # only a position already held this long is carried over a cut
+        self.resume_within_s = 2.0  # ...and only if the next shot shows it held this soon after the cut
+
+    # -- public -----------------------------------------------------------
+    @property
+    def count(self) -> int:
+        return len(self.reps)
+
+    @property
+    def hold_s(self) -> float:
+        """Hold time of the rep in progress (0 outside a rep)."""
+        return self._cur.hold_s if self._cur is not None else 0.0
+
+    @property
+    def baseline(self) -> float:
+        """The resting value the main feature is measured from (``rep.relative``)."""
+        return self._baseline.value
+
+    @property
+    def fault_counts(self) -> dict[str, int]:
+        return self._rules.fault_counts
+
+    def reset(self, t: float, why: ResetReason | str) -> list[EngineEvent]:
+        """Abandon the cycle in progress (camera cut, person lost...).
+
+        In hold mode a hold in progress is closed and kept (holds are timed per shot).
+        In reps mode a rep held at its peak is suspended at a camera cut: if the first
+        frames after the cut still show the peak, it resumes; otherwise it is counted
+        with its return unseen.
+        """
+        why = ResetReason(why)
+        events: list[EngineEvent] = []
+        cur = self._cur
+        if cur is not None and self.hold_mode and self.phase in (Phase.PEAK, Phase.RETURNING):
+            events += self._close(t, Closing.HOLD_ENDED, then=Phase.UNKNOWN)
+        elif cur is not None and self._carry_holds and self.phase == Phase.PEAK and why is ResetReason.CAMERA_CUT \
+                and t - self._reach_t >= self.carry_after_s:
+            cur.hold_segments.append(cur.hold_s - sum(cur.hold_segments))
+            self._suspended = (t, cur, self._reach_t)
+        elif cur is not None and self._held_enough(t):
+            events += self._close(t, Closing.UNSEEN, then=Phase.UNKNOWN)
+        elif cur is not None:
+            events.append(EngineEvent(t, EventKind.RESET, detail=why))
+        self._reset_cycle()
+        self.phase = Phase.UNKNOWN
+        self._rules.clear_always()
+        self._baseline.clear()
+        return events
+
+    def update(self, t: float, values: dict[str, float] | None, side: str | None = None) -> list[EngineEvent]:
+        """Feed one frame: feature values, or None when the pose is not usable.
+
+        ``side``: the side seen this frame, for an exercise that follows the near
+        side (a rep keeps the side it started on); ``None`` keeps the engine's own.
+        """
+        self._frame_side = self.side if side is None else side
+        main = None if values is None else values.get(self.exercise.rep.angle)
+        if values is None or main is None or math.isnan(main):
+            return self._reset_after_gap(t, ResetReason.POSE_LOST)
+        events = self._reset_after_gap(t, ResetReason.GAP)
+        if self.relative:
+            main = self._baseline.relative(t, main, at_rest=self.phase in (Phase.UNKNOWN, Phase.REST),
+                                           placed=self.phase != Phase.UNKNOWN, rest=self.rest)
+        dt = 0.0 if self._last_seen is None else min(t - self._last_seen, self.max_hold_dt)
+        self._last_seen = t
+        x = self.sign * (main - self.rest)
+        self._track_rep(t, main, x, values)
+        events += self._resume(t, x)
+        events += self._step(t, x, main, values, dt)
+        if self._cur is not None:
+            events += self._rules.judge_always(t, values, self._cur)
+        else:
+            self._rules.clear_always()
+        return events
+
+    def flush(self, t: float) -> list[EngineEvent]:
+        """The stream ended: close a hold in progress (hold mode), and count a rep that was
+        held at its peak long enough (its lowering was not seen); other unfinished reps are not reps."""
+        if self._suspended is not None:
+            st, rep, reach_t = self._suspended
+            self._suspended = None
+            self._cur, self._reach_t = rep, reach_t
+            return self._close(st, Closing.UNSEEN, then=Phase.UNKNOWN)
+        if self.hold_mode and self._cur is not None and self.phase == Phase.PEAK:
+            return self._close(t, Closing.HOLD_ENDED, then=Phase.UNKNOWN)
+        if self._cur is not None and self._held_enough(t):
+            return self._close(t, Closing.UNSEEN, then=Phase.UNKNOWN)
+        return []
+
+    # -- the state machine ----------------------------------------------------
+    def _reset_after_gap(self, t: float, why: ResetReason) -> list[EngineEvent]:
+        """Abandon the cycle if the pose has been missing longer than ``max_gap_s``."""
+        if self._last_seen is not None and t - self._last_seen > self.max_gap_s and self.phase != Phase.UNKNOWN:
+            return self.reset(t, why)
+        return []
+
+    def _track_rep(self, t: float, main: float, x: float, values: dict[str, float]) -> None:
+        """Inside a rep: keep its frames and its extreme value."""
+        cur = self._cur
+        if cur is None:
+            return
+        self._moving_values.append(values)
+        better = (main - cur.peak_value) * self.sign > 0 if not math.isnan(cur.peak_value) else True
+        if better:
+            cur.peak_value, cur.peak_s = main, t
+        self._max_x = max(self._max_x, x)
+
+    def _resume(self, t: float, x: float) -> list[EngineEvent]:
+        """First frame after a cut that suspended a held rep: resume it, or count it as done."""
+        if self.phase != Phase.UNKNOWN or self._suspended is None:
+            return []
+        st, rep, reach_t = self._suspended
+        self._suspended = None
+        self._cur, self._reach_t = rep, reach_t
+        self._peak_judged = True
+        if x >= self.span - self.h and t - st <= self.resume_within_s:
+            self.phase = Phase.PEAK
+            self._phase_t = t
+            return []
+        # Not held after the cut: the rep was done before it; its lowering was not seen.
+        return self._close(st, Closing.UNSEEN, then=Phase.UNKNOWN)
+
+    def _step(self, t: float, x: float, main: float, values: dict[str, float], dt: float) -> list[EngineEvent]:
+        """One transition of the state machine (see the module docstring)."""
+        ph = self.phase
+        if ph == Phase.UNKNOWN:
+            if self.hold_mode and x >= self.span:
+                # A held position needs no rest before it: a clip or a shot that opens on
+                # someone already in the plank times that hold from here.
+                self._start(t, main, values, x)
+                self._reach_peak(t)
+            elif x <= 0:
+                self._enter(Phase.REST, t)
+        elif ph == Phase.REST:
+            if x <= 0:
+                self._enter(Phase.REST, t)
+            elif x > self.h:
+                self._start(t, main, values, x)
+                self.phase = Phase.MOVING
+                if x >= self.span:
+                    self._reach_peak(t)
+        elif ph == Phase.MOVING:
+            return self._from_moving(t, x)
+        elif ph == Phase.PEAK:
+            return self._from_peak(t, x, values, dt)
+        elif ph == Phase.RETURNING:
+            return self._from_returning(t, x)
+        return []
+
+    def _from_moving(self, t: float, x: float) -> list[EngineEvent]:
+        if x >= self.span:
+            self._reach_peak(t)
+        elif x <= 0:
+            return self._partial(t)
+        elif t - self._phase_t > self.exercise.rep.max_duration_s:
+            return self.reset(t, ResetReason.TOO_LONG)
+        return []
+
+    def _from_peak(self, t: float, x: float, values: dict[str, float], dt: float) -> list[EngineEvent]:
+        left = x < self.span - self.h
+        if left and self.hold_mode:
+            return self._close(t, Closing.HOLD_ENDED, then=Phase.REST if x <= 0 else Phase.UNKNOWN)
+        if left:
+            self.phase = Phase.RETURNING
+            self._phase_t = t
+            self._leave_t = t
+            events = [] if self._peak_judged else self._judge_peak(t)
+            if x <= 0:
+                events += self._close(t, Closing.RETURNED, then=Phase.REST)
+            return events
+        self._peak_values.append(values)
+        return self._time_hold(t, dt)
+
+    def _from_returning(self, t: float, x: float) -> list[EngineEvent]:
+        if x >= self.span:
+            self.phase = Phase.PEAK
+            self._phase_t = t
+        elif x <= 0:
+            return self._close(t, Closing.RETURNED, then=Phase.REST)
+        elif t - self._phase_t > self.exercise.rep.max_duration_s:
+            return self.reset(t, ResetReason.TOO_LONG)
+        return []
+
+    def _time_hold(self, t: float, dt: float) -> list[EngineEvent]:
+        """At the peak: hold time counts only while form is right."""
+        cur = self._cur
+        if cur is None or not self._times_hold or self._rules.always_active:
+            return []
+        before = cur.hold_s
+        cur.hold_s += dt
+        if self.hold_target > 0 and before < self.hold_target <= cur.hold_s:
+            return [EngineEvent(t, EventKind.HOLD_DONE, rep=cur, detail=self._hold_cue)]
+        return []
+
+    def _enter(self, phase: Phase, t: float) -> None:
+        self.phase = phase
+        if phase == Phase.REST:
+            self._rest_t = t  # a rep starts from the last frame seen at rest
+
+    def _held_enough(self, t: float) -> bool:
+        """A rep that reached its peak and stayed there ``carry_after_s`` has been done."""
+        return (
+            not self.hold_mode
+            and self._cur is not None
+            and self.phase in (Phase.PEAK, Phase.RETURNING)
+            and not math.isnan(self._reach_t)
+            and t - self._reach_t >= self.carry_after_s
+        )
+
+    # -- the cycle's record ---------------------------------------------------
+    def _reset_cycle(self) -> None:
+        """Forget the cycle in progress (its rep, frames and times)."""
+        self._cur = None
+        self._moving_values = []
+        self._peak_values = []
+        self._peak_judged = False
+        self._max_x = -math.inf
+        self._rest_t = math.nan
+        self._phase_t = math.nan
+        self._reach_t = math.nan
+        self._leave_t = math.nan
+
+    def _start(self, t: float, main: float, values: dict[str, float], x: float) -> None:
+        start = self._rest_t if not math.isnan(self._rest_t) else t
+        self._cur = RepRecord(index=len(self.reps) + 1, start_s=start, side=self._frame_side)
+        self._cur.peak_value, self._cur.peak_s = main, t
+        self._moving_values = [values]
+        self._peak_values = []
+        self._peak_judged = False
+        self._max_x = x
+        self._phase_t = t
+
+    def _reach_peak(self, t: float) -> None:
+        self.phase = Phase.PEAK
+        self._phase_t = t
+        if math.isnan(self._reach_t):
+            self._reach_t = t
+
+    def _close(self, t: float, how: Closing, *, then: Phase) -> list[EngineEvent]:
+        """End the rep in progress at ``t``: the one place a rep is counted (or rejected).
+
+        A returned rep must have lasted ``min_duration_s`` and a hold must have been
+        held that long; a rep whose return was not seen is counted as it stands.
+        The engine then enters ``then``.
+        """
+        cur = self._cur
+        events: list[EngineEvent] = []
+        if cur is None:
+            return events
+        cur.end_s = t
+        cur.up_s = self._reach_t - cur.start_s if not math.isnan(self._reach_t) else math.nan
+        if how is Closing.RETURNED:
+            cur.down_s = t - self._leave_t
+        elif how is Closing.UNSEEN:
+            cur.down_s = math.nan
+            cur.return_seen = False
+        min_s = self.exercise.rep.min_duration_s
+        kept = {Closing.RETURNED: cur.duration_s >= min_s, Closing.HOLD_ENDED: cur.hold_s >= min_s,
+                Closing.UNSEEN: True}[how]
+        if kept:
+            if not self._peak_judged:
+                events += self._judge_peak(t)
+            if how is Closing.RETURNED:
+                events += self._rules.judge_phase(t, "moving", self._moving_values, cur)
+            if how is not Closing.UNSEEN:
+                events += self._rules.judge_metrics(t, cur)
+            self.reps.append(cur)
+            events.append(EngineEvent(t, EventKind.REP, rep=cur,
+                                      detail="return not seen" if how is Closing.UNSEEN else ""))
+        elif how is Closing.RETURNED:
+            events.append(EngineEvent(t, EventKind.RESET, detail=ResetReason.TOO_SHORT))
+        self._reset_cycle()
+        self._enter(then, t)
+        return events
+
+    def _partial(self, t: float) -> list[EngineEvent]:
+        """Back at rest without reaching the peak: a partial rep, if it was a real attempt."""
+        cur = self._cur
+        events: list[EngineEvent] = []
+        # A partial must be a real attempt: half the range, and not a blip of noise.
+        long_enough = cur is not None and t - cur.start_s >= 0.5 * self.exercise.rep.min_duration_s
+        if cur is not None and long_enough and self._max_x >= 0.5 * self.span:
+            cur.end_s = t
+            cur.counted = False
+            self.partials.append(cur)
+            events.append(EngineEvent(t, EventKind.PARTIAL, rep=cur, detail=self.exercise.rep.partial_cue or ""))
+        self._reset_cycle()
+        self._enter(Phase.REST, t)
+        return events
+
+    def _judge_peak(self, t: float) -> list[EngineEvent]:
+        """Leaving the peak: decide the rep's side and judge the peak rules."""
+        self._peak_judged = True
+        frames = self._peak_values or self._moving_values[-1:]
+        self._decide_side(frames)
+        return self._rules.judge_phase(t, "peak", frames, self._cur)
+
+    def _decide_side(self, frames: list[dict[str, float]]) -> None:
+        """``rep.side_from``: the sign of a feature at the peak says which side the rep went to."""
+        side_from = self.exercise.rep.side_from
+        if side_from is None or self._cur is None:
+            return
+        vals = [v[side_from] for v in frames if not math.isnan(v.get(side_from, math.nan))]
+        if vals:
+            self._cur.side = "left" if statistics.median(vals) > 0 else "right"
