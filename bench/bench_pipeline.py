@@ -10,7 +10,7 @@
     people on sampled frames instead (MediaPipe then runs its detector on every
     frame);
 (b) the whole posecoach pipeline per frame (``posecoach.core.pipeline``'s
-    ``detect_one`` + ``judge_one``): ``PoseEstimator`` (tracking plus the
+    ``Pipeline.detect`` + ``Detection.judge``): ``PoseEstimator`` (tracking plus the
     people count once a second) + ``SceneCutDetector`` + ``Session.process``;
     (b1) is ``PoseEstimator.detect`` alone, to tell where the difference goes;
 (c) the pure core alone: ``Session.process`` over the poses recorded in (b);
@@ -143,20 +143,20 @@ def estimator_only(model: Path):
 
 
 def pipeline(model: Path, exercise, record: list | None):
-    """The body of ``posecoach.core.pipeline.iter_steps`` (what ``analyze_video`` runs), one frame
+    """The body of ``posecoach.core.pipeline.Pipeline.steps`` (what ``analyze_video`` runs), one frame
     at a time so that it can be interleaved with the other variants."""
     from itertools import count
 
-    from posecoach.core.pipeline import detect_one, judge_one
+    from posecoach.core.pipeline import Pipeline
     from posecoach.core.types import Frame
 
     est = PoseEstimator(model)  # the defaults analyze_video uses
-    cuts = SceneCutDetector()
+    pipe = Pipeline(est, SceneCutDetector())
     session = Session(exercise)
     index = count()
 
     def step(img: np.ndarray, t: float) -> None:
-        done = judge_one(detect_one(Frame(img, t, next(index)), est, cuts), session)
+        done = pipe.detect(Frame(img, t, next(index))).judge(session)
         if record is not None:
             record.append((t, done.pose, done.cut))
 

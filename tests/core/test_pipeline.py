@@ -8,15 +8,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import posecoach
-
 from posecoach.core.exercise import find_exercise
-from posecoach.core.pipeline import Step, detect_one, iter_detections, iter_steps, judge_one, never_cut
+from posecoach.core.pipeline import Pipeline, Step, never_cut
 from posecoach.core.session import FrameResult, Session
 from posecoach.core.types import Frame, Pose
 from posecoach.testing import synth
@@ -44,13 +44,13 @@ def frames_of(seq: synth.Seq) -> list[Frame]:
 class FakeEstimator:
     """Returns the pose of the frame's index (None where ``missing``); logs every call."""
 
-    def __init__(self, seq: synth.Seq, log: list, missing: set[int] = frozenset()) -> None:
+    def __init__(self, seq: synth.Seq, log: list, missing: Collection[int] = ()) -> None:
         self.seq, self.log, self.missing = seq, log, missing
         self.closed = 0
         self.fail_at: int | None = None
 
     def detect(self, image_bgr: np.ndarray, t_s: float) -> Pose | None:
-        i = int(round(t_s * FPS))
+        i = round(t_s * FPS)
         self.log.append(("detect", i))
         if i == self.fail_at:
             raise RuntimeError("the model crashed")
@@ -63,7 +63,7 @@ class FakeEstimator:
 class FakeCuts:
     """A new shot at the frames in ``at``; logs every call."""
 
-    def __init__(self, log: list, at: set[int] = frozenset()) -> None:
+    def __init__(self, log: list, at: Collection[int] = ()) -> None:
         self.log, self.at = log, at
 
     def __call__(self, image_bgr: np.ndarray) -> bool:
@@ -80,14 +80,14 @@ class SpySession(Session):
         self.log = log
 
     def process(self, t: float, pose: Pose | None, scene_cut: bool = False) -> FrameResult:
-        self.log.append(("process", int(round(t * FPS)), pose is not None, scene_cut))
+        self.log.append(("process", round(t * FPS), pose is not None, scene_cut))
         return super().process(t, pose, scene_cut)
 
 
 def test_every_frame_once_in_order_estimator_then_cuts_then_session(seq) -> None:
     log: list = []
     frames = frames_of(seq)
-    steps = list(iter_steps(frames, FakeEstimator(seq, log), FakeCuts(log), SpySession(log)))
+    steps = list(Pipeline(FakeEstimator(seq, log), FakeCuts(log)).steps(frames, SpySession(log)))
     assert [s.frame for s in steps] == frames  # the frames themselves, none skipped or repeated
     expected = []
     for i in range(len(frames)):
@@ -103,14 +103,14 @@ def test_the_same_counts_as_feeding_the_session_directly(seq) -> None:
     for t, pose in seq:
         plain.process(t, pose, False)
     piped = Session(find_exercise("squat"))
-    for _ in iter_steps(blank_frames(seq), ReplayEstimator(seq, FPS), never_cut, piped):
+    for _ in Pipeline(ReplayEstimator(seq, FPS), never_cut).steps(blank_frames(seq), piped):
         pass
     assert piped.summary() == plain.summary()
 
 
 def test_a_cut_is_passed_to_the_session_and_the_step(seq) -> None:
     log: list = []
-    steps = list(iter_steps(frames_of(seq), FakeEstimator(seq, log), FakeCuts(log, at={40}), SpySession(log)))
+    steps = list(Pipeline(FakeEstimator(seq, log), FakeCuts(log, at={40})).steps(frames_of(seq), SpySession(log)))
     assert [s.frame.index for s in steps if s.cut] == [40]
     assert [e[1] for e in log if e[0] == "process" and e[3]] == [40]
 
@@ -119,7 +119,7 @@ def test_no_pose_is_none_in_the_step_the_session_and_the_record(seq) -> None:
     log: list = []
     record: list = []
     est = FakeEstimator(seq, log, missing={3, 4})
-    steps = list(iter_steps(frames_of(seq)[:8], est, FakeCuts(log), SpySession(log), record=record))
+    steps = list(Pipeline(est, FakeCuts(log), record=record).steps(frames_of(seq)[:8], SpySession(log)))
     assert [s.pose is None for s in steps] == [i in (3, 4) for i in range(8)]
     assert [s.result.status for s in steps][3:5] == ["no_person", "no_person"]
     assert [e[2] for e in log if e[0] == "process"] == [i not in (3, 4) for i in range(8)]
@@ -129,8 +129,8 @@ def test_no_pose_is_none_in_the_step_the_session_and_the_record(seq) -> None:
 def test_record_keeps_the_raw_frames(seq) -> None:
     log: list = []
     record: list = []
-    steps = list(iter_steps(frames_of(seq), FakeEstimator(seq, log), FakeCuts(log, at={7}), SpySession(log),
-                            record=record))
+    pipe = Pipeline(FakeEstimator(seq, log), FakeCuts(log, at={7}), record=record)
+    steps = list(pipe.steps(frames_of(seq), SpySession(log)))
     assert len(record) == len(seq)
     assert record == [(s.frame.t, s.pose, s.cut) for s in steps]
     assert all(r[1] is p for r, (_, p) in zip(record, seq))  # the estimator's poses, not smoothed ones
@@ -148,8 +148,8 @@ def test_stop_is_polled_once_per_frame_and_ends_the_loop(seq) -> None:
         polls.append(1)
         return len(polls) > 5
 
-    steps = list(iter_steps(frames_of(seq), est, FakeCuts(log), SpySession(log), stop=stop, record=record,
-                            progress=progress.append))
+    pipe = Pipeline(est, FakeCuts(log), stop=stop, record=record, progress=progress.append)
+    steps = list(pipe.steps(frames_of(seq), SpySession(log)))
     assert len(steps) == 5 and len(record) == 5 and len(polls) == 6
     assert [e for e in log if e[0] == "detect"] == [("detect", i) for i in range(5)]
     assert est.closed == 1 and progress == [5]
@@ -160,20 +160,20 @@ def test_stop_is_polled_once_per_frame_and_ends_the_loop(seq) -> None:
 def test_progress_counts_every_frame(seq, n, every, calls) -> None:
     got: list[int] = []
     log: list = []
-    list(iter_detections(frames_of(seq)[:n], FakeEstimator(seq, log), FakeCuts(log), progress=got.append,
-                         progress_every=every))
+    pipe = Pipeline(FakeEstimator(seq, log), FakeCuts(log), progress=got.append, progress_every=every)
+    assert len(list(pipe.detections(frames_of(seq)[:n]))) == n
     assert got == calls
 
 
 def test_the_estimator_is_closed_when_the_frames_end(seq) -> None:
     est = FakeEstimator(seq, [])
-    list(iter_steps(frames_of(seq)[:3], est, FakeCuts([]), Session(find_exercise("squat"))))
+    list(Pipeline(est, FakeCuts([])).steps(frames_of(seq)[:3], Session(find_exercise("squat"))))
     assert est.closed == 1
 
 
 def test_the_estimator_is_closed_when_the_consumer_stops_early(seq) -> None:
     est = FakeEstimator(seq, [])
-    steps = iter_steps(frames_of(seq), est, FakeCuts([]), Session(find_exercise("squat")))
+    steps = Pipeline(est, FakeCuts([])).steps(frames_of(seq), Session(find_exercise("squat")))
     next(steps)
     assert est.closed == 0
     steps.close()
@@ -185,7 +185,7 @@ def test_the_estimator_is_closed_when_it_fails(seq) -> None:
     est.fail_at = 4
     seen = []
     with pytest.raises(RuntimeError, match="crashed"):
-        for s in iter_steps(frames_of(seq), est, FakeCuts([]), Session(find_exercise("squat"))):
+        for s in Pipeline(est, FakeCuts([])).steps(frames_of(seq), Session(find_exercise("squat"))):
             seen.append(s.frame.index)
     assert seen == [0, 1, 2, 3] and est.closed == 1
 
@@ -198,16 +198,16 @@ def test_the_caller_gets_its_own_frame_objects_back(seq) -> None:
             self.image, self.t, self.read_at = f.image, f.t, 123.0 + f.index
 
     mine = [Mine(f) for f in frames_of(seq)[:4]]
-    steps = list(iter_steps(mine, FakeEstimator(seq, []), FakeCuts([]), Session(find_exercise("squat"))))
+    steps = list(Pipeline(FakeEstimator(seq, []), FakeCuts([])).steps(mine, Session(find_exercise("squat"))))
     assert [s.frame for s in steps] == mine and steps[2].frame.read_at == 125.0
 
 
 def test_one_frame_at_a_time_is_the_loop_body(seq) -> None:
-    """``detect_one`` + ``judge_one`` (the benchmark's per-frame call) give what the loop gives."""
+    """``detect`` + ``judge`` (the benchmark's per-frame call) give what the loop gives."""
     frames = frames_of(seq)[:30]
-    a = list(iter_steps(frames, FakeEstimator(seq, []), FakeCuts([], at={9}), Session(find_exercise("squat"))))
-    est, cuts, session = FakeEstimator(seq, []), FakeCuts([], at={9}), Session(find_exercise("squat"))
-    b = [judge_one(detect_one(f, est, cuts), session) for f in frames]
+    a = list(Pipeline(FakeEstimator(seq, []), FakeCuts([], at={9})).steps(frames, Session(find_exercise("squat"))))
+    pipe, session = Pipeline(FakeEstimator(seq, []), FakeCuts([], at={9})), Session(find_exercise("squat"))
+    b = [pipe.detect(f).judge(session) for f in frames]
     assert all(isinstance(s, Step) for s in b)
     assert [(s.frame, s.pose, s.cut, s.result.reps, s.result.status) for s in a] == \
         [(s.frame, s.pose, s.cut, s.result.reps, s.result.status) for s in b]
@@ -217,7 +217,7 @@ def test_the_demo_through_the_loop_counts_its_reps() -> None:
     sc = demo_scenario("glute_bridge")
     session = Session(find_exercise("glute_bridge"))
     last = None
-    for last in iter_steps(blank_frames(sc.poses), ReplayEstimator(sc.poses, sc.fps), never_cut, session):
+    for last in Pipeline(ReplayEstimator(sc.poses, sc.fps), never_cut).steps(blank_frames(sc.poses), session):
         pass
     assert last is not None and last.result.reps == 4
 

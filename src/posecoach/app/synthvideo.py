@@ -54,7 +54,7 @@ def write_video(path: str | Path, seq: Seq, fps: float, size: tuple[int, int] = 
     path = Path(path)
     lows = [float(p.xy[:, 1].max()) for _, p in seq if p is not None]
     floor_y = min(size[1] - 1, int(max(lows)) + 8) if lows else None
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), float(fps), size)
     if not writer.isOpened():
         raise OSError(f"{path}: OpenCV cannot write an mp4v video here")
     try:

@@ -34,7 +34,7 @@ from PySide6.QtGui import QImage
 from posecoach.core.cues import Cue, CuePolicy
 from posecoach.errors import PosecoachError, SourceError
 from posecoach.core.exercise.schema import Exercise
-from posecoach.core.pipeline import Estimator, Step, iter_steps
+from posecoach.core.pipeline import Estimator, Pipeline, Step
 from posecoach.core.session import FrameResult, Session
 from posecoach.core.types import Frame
 from posecoach.app.coaching import lighting_guidance
@@ -252,7 +252,7 @@ class PipelineWorker(QThread):
 
             self._reader = threading.Thread(target=self._read, args=(self._source,), name="posecoach-reader", daemon=True)
             self._reader.start()
-            for step in iter_steps(self._newest_frames(), estimator, SceneCutDetector(), self.session):
+            for step in Pipeline(estimator, SceneCutDetector()).steps(self._newest_frames(), self.session):
                 self._process(step)
             self._finish(*self._ending())
         except Exception as exc:  # noqa: BLE001 - never let the thread die silently

@@ -23,7 +23,7 @@ from pathlib import Path
 from posecoach.errors import OutputError, PosecoachError, SourceError
 from posecoach.io.atomic import write_output
 from posecoach.core.exercise import Exercise, find_exercise
-from posecoach.core.pipeline import Estimator, RawFrame, iter_steps
+from posecoach.core.pipeline import Estimator, Pipeline, RawFrame
 from posecoach.core.session import Session, SessionConfig
 
 __all__ = ["AnalyzeOptions", "analyze_video", "run_batch", "write_result", "REP_CSV_FIELDS"]
@@ -73,8 +73,8 @@ def analyze_video(
     make_estimator = estimator_factory or partial(_pose_estimator, opts)
     with VideoFileSource(path, max_side=opts.max_side) as src:
         size = None
-        for step in iter_steps(src, make_estimator(), SceneCutDetector(), session,
-                               record=recorded, progress=progress):
+        pipeline = Pipeline(make_estimator(), SceneCutDetector(), record=recorded, progress=progress)
+        for step in pipeline.steps(src, session):
             size = step.frame.size_wh
         fps = src.fps
     if session.frames == 0:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from posecoach.errors import SourceError
 from posecoach.core.exercise import find_exercise
-from posecoach.core.pipeline import iter_steps, never_cut
+from posecoach.core.pipeline import Pipeline, never_cut
 from posecoach.core.session import FrameResult, Session
 from posecoach.core.types import Frame
 
@@ -81,7 +81,7 @@ def run_demo(exercise_id: str = "glute_bridge", *, speed: float = 4.0, out: str 
     print(f"posecoach demo: a generated {ex.name.lower()} session ({len(sc.poses)} frames), no camera needed.")
     print(f"How: {ex.instructions[0]}")
     frames = _paced(blank_frames(sc.poses), speed)
-    for step in iter_steps(frames, ReplayEstimator(sc.poses, sc.fps), never_cut, session):
+    for step in Pipeline(ReplayEstimator(sc.poses, sc.fps), never_cut).steps(frames, session):
         _print_result(step.result, session, tty)
     _finish(session, out)
     return 0
@@ -110,7 +110,7 @@ def run_live(source: str, exercise_id: str, *, model: str | None = None, out: st
     print(f"Coaching {ex.name} on {source}. Set-up: {ex.camera_setup.strip()}  Press Ctrl+C to stop.")
     with open_source(source) as src:
         try:
-            for step in iter_steps(src, PoseEstimator(model), SceneCutDetector(), session):
+            for step in Pipeline(PoseEstimator(model), SceneCutDetector()).steps(src, session):
                 _print_result(step.result, session, tty)
         except KeyboardInterrupt:
             print("\nstopped")

@@ -49,7 +49,7 @@ import numpy as np
 from posecoach.core.engine import Targets
 from posecoach.errors import PosecoachError, SourceError
 from posecoach.core.exercise import Exercise, find_exercise
-from posecoach.core.pipeline import Estimator, RawFrame, iter_detections
+from posecoach.core.pipeline import Estimator, Pipeline, RawFrame
 from posecoach.core.session import Session, SessionConfig
 from posecoach.core.similarity import medoid, rep_similarity, rep_trajectory
 from posecoach.core.types import Frame, Pose
@@ -352,9 +352,9 @@ def _capture(source: str | int, *, model: str | None, estimator_factory: Callabl
         make_estimator = estimator_factory or partial(_pose_estimator, model)
         if camera:
             log(f"Recording the reference for {seconds:g} s from camera {source}; Ctrl+C stops earlier.")
-        est = make_estimator()  # closed by the pipeline when the loop ends
+        pipeline = Pipeline(make_estimator(), SceneCutDetector(), stop=stop, record=frames)  # closes the estimator
         try:
-            for d in iter_detections(_until(src, seconds), est, SceneCutDetector(), stop=stop, record=frames):
+            for d in pipeline.detections(_until(src, seconds)):
                 size = d.frame.size_wh
                 video.write(d.frame.image)
         except KeyboardInterrupt:
@@ -375,7 +375,7 @@ def _open_source(source: str | int) -> FrameSource:
         return CameraSource(int(source))
     if not Path(str(source)).is_file():
         raise SourceError(f"{source}: no such video file")
-    return VideoFileSource(source, max_side=1280)
+    return VideoFileSource(Path(str(source)), max_side=1280)
 
 
 def _pose_estimator(model: str | None) -> Estimator:
@@ -408,7 +408,7 @@ class _VideoCopy:
             import cv2
 
             h, w = image.shape[:2]
-            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, (w, h))
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, (w, h))
         self._writer.write(image)
 
     def close(self) -> None:

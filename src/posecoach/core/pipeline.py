@@ -16,25 +16,18 @@ satisfy the protocols below, so tests hand in fakes.  Pacing, dropping stale fra
 "newest frame only" mailbox), limiting a recording to N seconds and writing the video are done by
 the caller, in the iterable of frames it gives.
 
-Two levels, so that a caller without a session (reference recording judges its frames after the
-capture, possibly twice) uses the same loop:
-
-- ``iter_detections``: frames -> ``Detection`` (pose, cut flag, time taken), with the options the
-  callers need: ``stop`` (polled once before each frame), ``record`` (a list that receives the raw
-  ``(t, pose, cut)`` of each frame, for ``--save-landmarks`` and references) and ``progress``
-  (called with the number of frames done since the last call, every ``progress_every`` frames and
-  once at the end).  The iteration **owns the estimator**: it is closed when the iteration ends,
-  however it ends (exhausted, stopped, an exception, or the consumer closing the iterator).
-- ``iter_steps``: the same, each detection then judged by the session.
-
-``detect_one`` and ``judge_one`` are the per-frame bodies of those loops, for a caller that pushes
-frames one at a time (``bench/bench_pipeline.py`` times them frame by frame).
+Usage: ``Pipeline(estimator, cuts, record=..., progress=...).steps(frames, session)`` gives one
+``Step`` per frame; ``.detections(frames)`` is the same loop without a session (reference
+recording judges its frames after the capture, possibly twice); ``.detect(frame)`` and
+``Detection.judge(session)`` are the body of the loop, for a caller that pushes frames one at a
+time (``bench/bench_pipeline.py`` times them frame by frame against bare MediaPipe).  The loop
+closes the estimator when it ends (see ``Pipeline``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -44,8 +37,15 @@ from posecoach.core.session import FrameResult, Session
 from posecoach.core.types import Pose
 
 __all__ = [
-    "Estimator", "CutDetector", "FrameLike", "RawFrame", "Detection", "Step",
-    "detect_one", "judge_one", "iter_detections", "iter_steps", "never_cut", "PROGRESS_EVERY",
+    "PROGRESS_EVERY",
+    "CutDetector",
+    "Detection",
+    "Estimator",
+    "FrameLike",
+    "Pipeline",
+    "RawFrame",
+    "Step",
+    "never_cut",
 ]
 
 PROGRESS_EVERY = 25  # frames between two progress calls: often enough for a bar, rare enough to be free
@@ -93,6 +93,17 @@ def never_cut(image_bgr: np.ndarray) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Step(Generic[F]):
+    """One frame through the whole pipeline; ``infer_s``: estimator + cut detector + session."""
+
+    frame: F
+    pose: Pose | None  # as the estimator gave it (``result.pose`` is the smoothed one)
+    cut: bool
+    result: FrameResult
+    infer_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class Detection(Generic[F]):
     """One frame seen by the estimator and the cut detector; ``infer_s``: time both took."""
 
@@ -105,81 +116,66 @@ class Detection(Generic[F]):
     def raw(self) -> RawFrame:
         return (self.frame.t, self.pose, self.cut)
 
-
-@dataclass(frozen=True, slots=True)
-class Step(Generic[F]):
-    """One frame through the whole pipeline; ``infer_s``: estimator + cut detector + session."""
-
-    frame: F
-    pose: Pose | None  # as the estimator gave it (``result.pose`` is the smoothed one)
-    cut: bool
-    result: FrameResult
-    infer_s: float
+    def judge(self, session: Session) -> Step[F]:
+        """The session's verdict on this frame."""
+        t0 = time.perf_counter()
+        result = session.process(self.frame.t, self.pose, self.cut)
+        return Step(self.frame, self.pose, self.cut, result, self.infer_s + (time.perf_counter() - t0))
 
 
-def detect_one(frame: F, estimator: Estimator, cuts: CutDetector) -> Detection[F]:
-    """The estimator, then the cut detector, on one frame."""
-    t0 = time.perf_counter()
-    pose = estimator.detect(frame.image, frame.t)
-    cut = bool(cuts(frame.image))
-    return Detection(frame, pose, cut, time.perf_counter() - t0)
+@dataclass(frozen=True)
+class Pipeline:
+    """The estimator and the cut detector, with what the loop should do besides (all optional):
 
+    - ``stop``: polled once before each frame; True ends the loop (a Stop button);
+    - ``record``: receives the raw ``(t, pose, cut)`` of every frame, for ``--save-landmarks``
+      and references;
+    - ``progress``: called with the number of frames done since its last call, every
+      ``progress_every`` frames and once at the end (a progress bar).
 
-def judge_one(detection: Detection[F], session: Session) -> Step[F]:
-    """The session's verdict on one detected frame."""
-    t0 = time.perf_counter()
-    result = session.process(detection.frame.t, detection.pose, detection.cut)
-    infer_s = detection.infer_s + (time.perf_counter() - t0)
-    return Step(detection.frame, detection.pose, detection.cut, result, infer_s)
+    A loop (``detections``/``steps``) **owns the estimator**: it closes it when it ends, however
+    it ends (frames exhausted, ``stop``, an exception, or the consumer closing the iterator).
+    """
 
+    estimator: Estimator
+    cuts: CutDetector
+    stop: Callable[[], bool] | None = None
+    record: list[RawFrame] | None = None
+    progress: Callable[[int], None] | None = None
+    progress_every: int = PROGRESS_EVERY
 
-def iter_detections(
-    frames: Iterable[F],
-    estimator: Estimator,
-    cuts: CutDetector,
-    *,
-    stop: Callable[[], bool] | None = None,
-    record: list[RawFrame] | None = None,
-    progress: Callable[[int], None] | None = None,
-    progress_every: int = PROGRESS_EVERY,
-) -> Iterator[Detection[F]]:
-    """``detect_one`` over ``frames`` in order, none skipped; see the module docstring for the
-    options.  Closes ``estimator`` when the iteration ends."""
-    pending = 0
-    try:
-        for frame in frames:
-            if stop is not None and stop():
-                break
-            d = detect_one(frame, estimator, cuts)
-            if record is not None:
-                record.append(d.raw)
-            pending += 1
-            if progress is not None and pending >= progress_every:
-                progress(pending)
-                pending = 0
-            yield d
-        if progress is not None and pending:
-            progress(pending)
-    finally:
-        estimator.close()
+    def detect(self, frame: F) -> Detection[F]:
+        """The estimator, then the cut detector, on one frame (the body of the loop)."""
+        t0 = time.perf_counter()
+        pose = self.estimator.detect(frame.image, frame.t)
+        cut = bool(self.cuts(frame.image))
+        return Detection(frame, pose, cut, time.perf_counter() - t0)
 
+    def detections(self, frames: Iterable[F]) -> Generator[Detection[F], None, None]:
+        """``detect`` on every frame, in order, none skipped (for a caller without a session)."""
+        pending = 0
+        try:
+            for frame in frames:
+                if self.stop is not None and self.stop():
+                    break
+                d = self.detect(frame)
+                if self.record is not None:
+                    self.record.append(d.raw)
+                pending += 1
+                if self.progress is not None and pending >= self.progress_every:
+                    self.progress(pending)
+                    pending = 0
+                yield d
+            if self.progress is not None and pending:
+                self.progress(pending)
+        finally:
+            self.estimator.close()
 
-def iter_steps(
-    frames: Iterable[F],
-    estimator: Estimator,
-    cuts: CutDetector,
-    session: Session,
-    *,
-    stop: Callable[[], bool] | None = None,
-    record: list[RawFrame] | None = None,
-    progress: Callable[[int], None] | None = None,
-    progress_every: int = PROGRESS_EVERY,
-) -> Iterator[Step[F]]:
-    """``iter_detections``, each frame then judged by ``session`` (``judge_one``)."""
-    detections = iter_detections(frames, estimator, cuts, stop=stop, record=record, progress=progress,
-                                 progress_every=progress_every)
-    try:
-        for d in detections:
-            yield judge_one(d, session)
-    finally:
-        detections.close()  # closes the estimator now, even when our consumer stops early
+    def steps(self, frames: Iterable[F], session: Session) -> Generator[Step[F], None, None]:
+        """``detections``, each then judged by ``session``: one ``Step`` per frame."""
+        detections = self.detections(frames)
+        try:
+            for d in detections:
+                yield d.judge(session)
+        finally:
+            detections.close()  # closes the estimator now, even when our consumer stops early

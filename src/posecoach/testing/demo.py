@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from posecoach.core.types import Frame, Pose
 from posecoach.errors import SourceError
 from posecoach.testing import synth
 
-__all__ = ["DemoScenario", "demo_scenario", "ReplayEstimator", "blank_frames", "DEMO_EXERCISES"]
+__all__ = ["DEMO_EXERCISES", "DemoScenario", "ReplayEstimator", "blank_frames", "demo_scenario"]
 
 DEMO_EXERCISES = ("glute_bridge", "squat", "pelvic_tilt")
 
@@ -78,7 +79,7 @@ class ReplayEstimator:
         self.calls += 1
         if self.cost_s > 0:
             time.sleep(self.cost_s)
-        i = int(round(t_s * self.fps))
+        i = round(t_s * self.fps)
         if 0 <= i < len(self.seq):
             return self.seq[i][1]
         return None
@@ -86,7 +87,7 @@ class ReplayEstimator:
     def close(self) -> None:
         self.closed = True
 
-    def __enter__(self) -> ReplayEstimator:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
