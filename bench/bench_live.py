@@ -150,7 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     app = make_app()
-    from posecoach.app.synthvideo import ReplayEstimator, demo_scenario, write_video
+    from posecoach.app.synthvideo import write_video
+    from posecoach.testing.demo import ReplayEstimator, demo_scenario
 
     tmp = Path(tempfile.mkdtemp(prefix="posecoach-bench-live-"))
     sc = demo_scenario("glute_bridge", 4)

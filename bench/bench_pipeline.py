@@ -9,7 +9,8 @@
 (a') the same with num_poses=2, the estimator's tracking before it counted
     people on sampled frames instead (MediaPipe then runs its detector on every
     frame);
-(b) the whole posecoach pipeline per frame: ``PoseEstimator`` (tracking plus the
+(b) the whole posecoach pipeline per frame (``posecoach.core.pipeline``'s
+    ``Pipeline.detect`` + ``Detection.judge``): ``PoseEstimator`` (tracking plus the
     people count once a second) + ``SceneCutDetector`` + ``Session.process``;
     (b1) is ``PoseEstimator.detect`` alone, to tell where the difference goes;
 (c) the pure core alone: ``Session.process`` over the poses recorded in (b);
@@ -142,16 +143,22 @@ def estimator_only(model: Path):
 
 
 def pipeline(model: Path, exercise, record: list | None):
+    """The body of ``posecoach.core.pipeline.Pipeline.steps`` (what ``analyze_video`` runs), one frame
+    at a time so that it can be interleaved with the other variants."""
+    from itertools import count
+
+    from posecoach.core.pipeline import Pipeline
+    from posecoach.core.types import Frame
+
     est = PoseEstimator(model)  # the defaults analyze_video uses
-    cuts = SceneCutDetector()
+    pipe = Pipeline(est, SceneCutDetector())
     session = Session(exercise)
+    index = count()
 
     def step(img: np.ndarray, t: float) -> None:
-        pose = est.detect(img, t)
-        cut = cuts(img)
-        session.process(t, pose, cut)
+        done = pipe.detect(Frame(img, t, next(index))).judge(session)
         if record is not None:
-            record.append((t, pose, cut))
+            record.append((t, done.pose, done.cut))
 
     return step, est.close
 

@@ -22,9 +22,9 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import cv2
 import numpy as np
@@ -34,16 +34,33 @@ from PySide6.QtGui import QImage
 from posecoach.core.cues import Cue, CuePolicy
 from posecoach.errors import PosecoachError, SourceError
 from posecoach.core.exercise.schema import Exercise
+from posecoach.core.pipeline import Estimator, Pipeline, Step
 from posecoach.core.session import FrameResult, Session
-from posecoach.core.types import Frame, Pose
+from posecoach.core.types import Frame
 from posecoach.app.coaching import lighting_guidance
 
 __all__ = ["LiveFrame", "PipelineWorker", "default_estimator_factory", "default_source_factory"]
 
 
-class Estimator(Protocol):
-    def detect(self, image_bgr: np.ndarray, t_s: float) -> Pose | None: ...
-    def close(self) -> None: ...
+@dataclass(frozen=True, slots=True)
+class _Taken:
+    """A frame as the inference thread takes it from the mailbox, with the moment the reader
+    took it off the source (``LiveFrame.captured_at``, for the latency figure)."""
+
+    frame: Frame
+    captured_at: float
+
+    @property
+    def image(self) -> np.ndarray:
+        return self.frame.image
+
+    @property
+    def t(self) -> float:
+        return self.frame.t
+
+    @property
+    def index(self) -> int:
+        return self.frame.index
 
 
 @dataclass
@@ -227,62 +244,78 @@ class PipelineWorker(QThread):
             self._mail.close()
 
     # -- inference thread -----------------------------------------------------
-    def run(self) -> None:  # noqa: C901 - one loop, kept in one place
-        estimator = None
+    def run(self) -> None:
+        """Open the source and the estimator here, start the reader, run the pipeline
+        (``posecoach.core.pipeline``) on the newest frames until the source ends or ``stop``,
+        then say once why it ended."""
+        estimator: Estimator | None = None
         try:
-            try:
-                self._source = self._source_factory()
-            except PosecoachError as exc:
-                self._finish("error", str(exc), failed=True)
-                return
-            except Exception as exc:  # noqa: BLE001 - any failure to open becomes a message
-                self._finish("error", f"the video source could not be opened ({exc})", failed=True)
-                return
-            try:
-                estimator = self._estimator_factory()
-            except PosecoachError as exc:
-                self._finish("error", str(exc), failed=True)
+            estimator = self._open()
+            if estimator is None:
                 return
             from posecoach.io.scenecut import SceneCutDetector
 
-            cuts = SceneCutDetector()
             self._reader = threading.Thread(target=self._read, args=(self._source,), name="posecoach-reader", daemon=True)
             self._reader.start()
-            while not self._stop.is_set():
-                item = self._mail.take(0.1)
-                if item is None:
-                    if self._source_done.is_set() and self._mail.closed:
-                        break
-                    continue
-                frame, captured_at = item
-                self._process(frame, captured_at, estimator, cuts)
-            if self._stop.is_set():
-                self._finish("user", "")
-            elif self._source_error:
-                self._finish("error", self._source_error, failed=True)
-            elif self._source_lost:
-                self._finish("camera_lost", "The camera stopped sending pictures (unplugged?). "
-                             "Your session so far is kept.", failed=True)
-            elif self.processed == 0:
-                self._finish("error", f"{getattr(self._source, 'name', 'the source')}: no frame could be read",
-                             failed=True)
-            else:
-                self._finish("completed", "The video has ended.")
+            for step in Pipeline(estimator, SceneCutDetector()).steps(self._newest_frames(), self.session):
+                self._process(step)
+            self._finish(*self._ending())
         except Exception as exc:  # noqa: BLE001 - never let the thread die silently
             self._finish("error", f"the coaching stopped unexpectedly: {type(exc).__name__}: {exc}", failed=True)
         finally:
-            self._stop.set()
-            self._mail.close()
-            if self._reader is not None:
-                self._reader.join(5.0)
-            if self._source is not None:
+            self._shut_down(estimator)
+
+    def _open(self) -> Estimator | None:
+        """The source, then the estimator, made in this thread; None (ended with a message) if one fails."""
+        try:
+            self._source = self._source_factory()
+        except PosecoachError as exc:
+            self._finish("error", str(exc), failed=True)
+            return None
+        except Exception as exc:  # noqa: BLE001 - any failure to open becomes a message
+            self._finish("error", f"the video source could not be opened ({exc})", failed=True)
+            return None
+        try:
+            return self._estimator_factory()
+        except PosecoachError as exc:
+            self._finish("error", str(exc), failed=True)
+            return None
+
+    def _newest_frames(self) -> Iterator[_Taken]:
+        """The mailbox as the pipeline's frames: the newest frame each time, until ``stop`` or
+        the reader has ended and the mailbox is empty."""
+        while not self._stop.is_set():
+            item = self._mail.take(0.1)
+            if item is None:
+                if self._source_done.is_set() and self._mail.closed:
+                    return
+                continue
+            frame, captured_at = item
+            yield _Taken(frame, captured_at)
+
+    def _ending(self) -> tuple[str, str, bool]:
+        """(reason, message, failed) for ``ended``, once the frames stopped coming."""
+        if self._stop.is_set():
+            return "user", "", False
+        if self._source_error:
+            return "error", self._source_error, True
+        if self._source_lost:
+            return "camera_lost", ("The camera stopped sending pictures (unplugged?). "
+                                   "Your session so far is kept."), True
+        if self.processed == 0:
+            return "error", f"{getattr(self._source, 'name', 'the source')}: no frame could be read", True
+        return "completed", "The video has ended.", False
+
+    def _shut_down(self, estimator: Estimator | None) -> None:
+        """Stop the reader, then release the source and the estimator (errors here are moot)."""
+        self._stop.set()
+        self._mail.close()
+        if self._reader is not None:
+            self._reader.join(5.0)
+        for thing in (self._source, estimator):
+            if thing is not None:
                 try:
-                    self._source.close()
-                except Exception:  # noqa: BLE001
-                    pass
-            if estimator is not None:
-                try:
-                    estimator.close()
+                    thing.close()
                 except Exception:  # noqa: BLE001
                     pass
 
@@ -292,13 +325,10 @@ class PipelineWorker(QThread):
             self.source_failed.emit(message)
         self.ended.emit(reason, message)
 
-    def _process(self, frame: Frame, captured_at: float, estimator: Estimator, cuts: Callable) -> None:
+    def _process(self, step: Step[_Taken]) -> None:
+        """Guidance, speech and the picture for the GUI, for one frame the pipeline judged."""
+        frame, result = step.frame, step.result
         img = frame.image
-        t_start = time.perf_counter()
-        pose = estimator.detect(img, frame.t)
-        cut = cuts(img)
-        result = self.session.process(frame.t, pose, cut)
-        infer_ms = 1000.0 * (time.perf_counter() - t_start)
         bright = brightness(img)
         light = lighting_guidance(bright)
         guidance = light if (light and result.status != "ok") else (result.guidance or light)
@@ -308,8 +338,8 @@ class PipelineWorker(QThread):
         qimg = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
         self.processed += 1
         self.frame_ready.emit(LiveFrame(
-            image=qimg, t=frame.t, index=frame.index, captured_at=captured_at, result=result,
-            brightness=bright, guidance=guidance, infer_ms=infer_ms, dropped=self.dropped,
+            image=qimg, t=frame.t, index=frame.index, captured_at=frame.captured_at, result=result,
+            brightness=bright, guidance=guidance, infer_ms=1000.0 * step.infer_s, dropped=self.dropped,
             processed=self.processed, size_wh=(w, h), coach=coach,
         ))
 

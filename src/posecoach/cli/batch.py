@@ -17,11 +17,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from posecoach.errors import OutputError, PosecoachError, SourceError
 from posecoach.io.atomic import write_output
 from posecoach.core.exercise import Exercise, find_exercise
+from posecoach.core.pipeline import Estimator, Pipeline, RawFrame
 from posecoach.core.session import Session, SessionConfig
 
 __all__ = ["AnalyzeOptions", "analyze_video", "run_batch", "write_result", "REP_CSV_FIELDS"]
@@ -49,7 +51,7 @@ def analyze_video(
     progress: Callable[[int], None] | None = None,
     exercise: Exercise | None = None,
     record_to: Path | None = None,
-    estimator_factory: Callable[[], object] | None = None,
+    estimator_factory: Callable[[], Estimator] | None = None,
 ) -> dict:
     """Analyse one video; raises ``PosecoachError`` subclasses on bad input.
 
@@ -58,8 +60,8 @@ def analyze_video(
     ``opts.patient``: count against that patient's targets, add "similarity" and "differs_most"
     (vs their reference) to each rep, and store the session for them (``_judge_for_patient``).
     ``estimator_factory``: stands in for ``PoseEstimator(opts.model, num_poses=...)`` (tests).
+    ``progress``: called with the number of frames done, every few frames (a progress bar).
     """
-    from posecoach.io.estimator import PoseEstimator  # the mediapipe adapter, imported only when needed
     from posecoach.io.scenecut import SceneCutDetector
     from posecoach.io.sources import VideoFileSource
 
@@ -67,25 +69,13 @@ def analyze_video(
     t0 = time.perf_counter()
     judge = _patient_judge(opts.patient, ex) if opts.patient else None
     session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
-    cuts = SceneCutDetector()
-    recorded: list | None = [] if record_to is not None else None
-    make_estimator = estimator_factory or (lambda: PoseEstimator(opts.model, num_poses=opts.num_poses))
-    with VideoFileSource(path, max_side=opts.max_side) as src, make_estimator() as est:
-        pending = 0
+    recorded: list[RawFrame] | None = [] if record_to is not None else None
+    make_estimator = estimator_factory or partial(_pose_estimator, opts)
+    with VideoFileSource(path, max_side=opts.max_side) as src:
         size = None
-        for frame in src:
-            size = frame.size_wh
-            pose = est.detect(frame.image, frame.t)
-            cut = cuts(frame.image)
-            session.process(frame.t, pose, cut)
-            if recorded is not None:
-                recorded.append((frame.t, pose, cut))
-            pending += 1
-            if progress is not None and pending >= 25:
-                progress(pending)
-                pending = 0
-        if progress is not None and pending:
-            progress(pending)
+        pipeline = Pipeline(make_estimator(), SceneCutDetector(), record=recorded, progress=progress)
+        for step in pipeline.steps(src, session):
+            size = step.frame.size_wh
         fps = src.fps
     if session.frames == 0:
         raise SourceError(f"{path}: no frame could be decoded (corrupt or empty video)")
@@ -105,6 +95,13 @@ def analyze_video(
     if judge is not None:
         _judge_for_patient(judge, result, session)
     return result
+
+
+def _pose_estimator(opts: AnalyzeOptions) -> Estimator:
+    """The MediaPipe adapter, imported only when a video is really analysed."""
+    from posecoach.io.estimator import PoseEstimator
+
+    return PoseEstimator(opts.model, num_poses=opts.num_poses)
 
 
 def _patient_judge(patient: str, exercise: Exercise):

@@ -1,9 +1,9 @@
 """Terminal shells around the pipeline: the no-camera demo and live coaching.
 
-- ``run_demo``: replays a generated glute-bridge session (synthetic landmarks
-  with known reps and one faulty rep, see ``posecoach.testing.synth``) through the
-  same ``Session`` the app and ``analyze`` use, and prints what the coach
-  counts and says.  Needs no camera, no model and nothing from outside.
+- ``run_demo``: replays a generated session (``posecoach.testing.demo``: synthetic
+  landmarks with known reps and one faulty rep, the same the app's ``--demo`` plays)
+  through the same pipeline and ``Session`` the app and ``analyze`` use, and prints
+  what the coach counts and says.  Needs no camera, no model and nothing from outside.
 - ``run_live``: a camera or a video through the pose model and the session,
   printed as it happens.  A camera unplugged mid-session ends the stream; the
   session so far is kept and summarised.
@@ -16,30 +16,16 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from posecoach.errors import SourceError
 from posecoach.core.exercise import find_exercise
+from posecoach.core.pipeline import Pipeline, never_cut
 from posecoach.core.session import FrameResult, Session
+from posecoach.core.types import Frame
 
-__all__ = ["run_demo", "run_live", "start", "demo_scenario"]
-
-
-def demo_scenario(exercise_id: str):
-    """A generated session for the demo: (poses, description)."""
-    from posecoach.testing import synth
-
-    if exercise_id == "squat":
-        sc = synth.squat(n_reps=6, fault="trunk_forward", fault_reps=[4], noise_px=1.5, seed=1)
-    elif exercise_id == "pelvic_tilt":
-        sc = synth.pelvic_tilt(n_reps=5, hold_s=5.0, noise_px=0.5, seed=1)
-    elif exercise_id == "glute_bridge":
-        sc = synth.glute_bridge(n_reps=6, hold_s=3.0, fault="hips_low", fault_reps=[3], noise_px=1.5, seed=1)
-    else:
-        raise SourceError(
-            f"no demo recording for '{exercise_id}'; the demo has glute_bridge, squat and pelvic_tilt"
-        )
-    return sc
+__all__ = ["run_demo", "run_live", "start"]
 
 
 def _line(r: FrameResult, session: Session) -> str:
@@ -85,38 +71,47 @@ def _finish(session: Session, out: str | None) -> None:
 
 
 def run_demo(exercise_id: str = "glute_bridge", *, speed: float = 4.0, out: str | None = None) -> int:
+    """The generated session through the pipeline, ``speed`` times faster than real time (0: no wait)."""
+    from posecoach.testing.demo import ReplayEstimator, blank_frames, demo_scenario
+
     ex = find_exercise(exercise_id)
     sc = demo_scenario(ex.id)
     session = Session(ex)
     tty = sys.stdout.isatty()
     print(f"posecoach demo: a generated {ex.name.lower()} session ({len(sc.poses)} frames), no camera needed.")
     print(f"How: {ex.instructions[0]}")
-    t0 = time.monotonic()
-    for t, pose in sc.poses:
-        if speed > 0:
-            wait = t / speed - (time.monotonic() - t0)
-            if wait > 0:
-                time.sleep(wait)
-        _print_result(session.process(t, pose), session, tty)
+    frames = _paced(blank_frames(sc.poses), speed)
+    for step in Pipeline(ReplayEstimator(sc.poses, sc.fps), never_cut).steps(frames, session):
+        _print_result(step.result, session, tty)
     _finish(session, out)
     return 0
 
 
+def _paced(frames: Iterable[Frame], speed: float) -> Iterator[Frame]:
+    """``frames`` at ``speed`` times their own clock (``speed <= 0``: as fast as they come)."""
+    t0 = time.monotonic()
+    for frame in frames:
+        if speed > 0:
+            wait = frame.t / speed - (time.monotonic() - t0)
+            if wait > 0:
+                time.sleep(wait)
+        yield frame
+
+
 def run_live(source: str, exercise_id: str, *, model: str | None = None, out: str | None = None) -> int:
+    """A camera or a video through the pose model and the session, printed as it happens."""
     from posecoach.io.estimator import PoseEstimator
     from posecoach.io.scenecut import SceneCutDetector
     from posecoach.io.sources import CameraSource, open_source
 
     ex = find_exercise(exercise_id)
     session = Session(ex)
-    cuts = SceneCutDetector()
     tty = sys.stdout.isatty()
     print(f"Coaching {ex.name} on {source}. Set-up: {ex.camera_setup.strip()}  Press Ctrl+C to stop.")
-    with open_source(source) as src, PoseEstimator(model) as est:
+    with open_source(source) as src:
         try:
-            for frame in src:
-                pose = est.detect(frame.image, frame.t)
-                _print_result(session.process(frame.t, pose, cuts(frame.image)), session, tty)
+            for step in Pipeline(PoseEstimator(model), SceneCutDetector()).steps(src, session):
+                _print_result(step.result, session, tty)
         except KeyboardInterrupt:
             print("\nstopped")
         if isinstance(src, CameraSource) and src.lost:

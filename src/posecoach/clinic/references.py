@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import math
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -40,9 +41,13 @@ from posecoach.clinic.judge import (
 from posecoach.clinic.targets import REST_MARGIN, derive_targets, direction, targets_for
 from posecoach.core.engine import Targets
 from posecoach.core.exercise import Exercise, find_exercise
+from posecoach.core.pipeline import Estimator, Pipeline, RawFrame
 from posecoach.core.session import Session, SessionConfig
-from posecoach.core.types import Pose
+from posecoach.core.types import Frame, Pose
 from posecoach.errors import PosecoachError, SourceError
+
+if TYPE_CHECKING:
+    from posecoach.io.sources import FrameSource
 
 __all__ = [
     "record_reference", "reference_from_frames", "derive_targets", "targets_for", "rep_similarity",
@@ -103,75 +108,100 @@ def _is_camera(source: str | int) -> bool:
     return isinstance(source, int) or (isinstance(source, str) and source.strip().isdigit())
 
 
-def _capture(source: str | int, *, model: str | None, estimator_factory: Callable[[], Any] | None,
+def _capture(source: str | int, *, model: str | None, estimator_factory: Callable[[], Estimator] | None,
              seconds: float | None, video_to: Path | None, log: Callable[[str], None],
-             stop: Callable[[], bool] | None = None) -> tuple[list[Frame3], dict]:
-    """Run the pose estimator over a video file or a camera: frames (t, pose, cut) and meta."""
+             stop: Callable[[], bool] | None = None) -> tuple[list[RawFrame], dict]:
+    """Run the pose estimator over a video file or a camera (``seconds`` long, 30 by default;
+    ``video_to``: a camera's frames are also written there): frames (t, pose, cut) and meta."""
     from posecoach.io.scenecut import SceneCutDetector
-    from posecoach.io.sources import CameraSource, VideoFileSource
 
     camera = _is_camera(source)
-    if camera:
-        src = CameraSource(int(source))
-        if seconds is None:
-            seconds = 30.0
-    else:
-        if not Path(str(source)).is_file():
-            raise SourceError(f"{source}: no such video file")
-        src = VideoFileSource(source, max_side=1280)
-    if estimator_factory is None:
-        from posecoach.io.estimator import PoseEstimator
-
-        def estimator_factory() -> Any:
-            return PoseEstimator(model)
-
-    cuts = SceneCutDetector()
-    frames: list[Frame3] = []
-    writer = None
+    if camera and seconds is None:
+        seconds = 30.0
+    src = _open_source(source)
+    frames: list[RawFrame] = []
     size = None
-    est = estimator_factory()
+    video = _VideoCopy(video_to if camera else None, src.fps)
     try:
+        make_estimator = estimator_factory or partial(_pose_estimator, model)
         if camera:
             log(f"Recording the reference for {seconds:g} s from camera {source}; Ctrl+C stops earlier.")
+        pipeline = Pipeline(make_estimator(), SceneCutDetector(), stop=stop, record=frames)  # closes the estimator
         try:
-            for frame in src:
-                if (seconds is not None and frame.t > seconds) or (stop is not None and stop()):
-                    break
-                size = frame.size_wh
-                if camera and video_to is not None:
-                    if writer is None:
-                        import cv2
-
-                        writer = cv2.VideoWriter(str(video_to), cv2.VideoWriter_fourcc(*"mp4v"), float(src.fps), size)
-                    writer.write(frame.image)
-                pose = est.detect(frame.image, frame.t)
-                frames.append((frame.t, pose, bool(cuts(frame.image))))
+            for d in pipeline.detections(_until(src, seconds)):
+                size = d.frame.size_wh
+                video.write(d.frame.image)
         except KeyboardInterrupt:
             log("stopped: keeping what was recorded")
         fps = src.fps
     finally:
-        if hasattr(est, "close"):
-            est.close()
         src.close()
-        if writer is not None:
-            writer.release()
+        video.close()
     if not frames:
         raise SourceError(f"{source}: no frame could be read (corrupt or empty video, or the camera sent nothing)")
     return frames, {"source": str(source), "fps": fps, "size": list(size or ())}
 
 
+def _open_source(source: str | int) -> FrameSource:
+    from posecoach.io.sources import CameraSource, VideoFileSource
+
+    if _is_camera(source):
+        return CameraSource(int(source))
+    if not Path(str(source)).is_file():
+        raise SourceError(f"{source}: no such video file")
+    return VideoFileSource(Path(str(source)), max_side=1280)
+
+
+def _pose_estimator(model: str | None) -> Estimator:
+    from posecoach.io.estimator import PoseEstimator
+
+    return PoseEstimator(model)
+
+
+def _until(frames: Iterable[Frame], seconds: float | None) -> Iterator[Frame]:
+    """``frames`` up to ``seconds`` of their own time (all of them for None)."""
+    for frame in frames:
+        if seconds is not None and frame.t > seconds:
+            return
+        yield frame
+
+
+class _VideoCopy:
+    """The frames of a camera reference written to ``path`` as MP4 (``mp4v``) when it is not None;
+    the writer is made at the first frame, when the size is known."""
+
+    def __init__(self, path: Path | None, fps: float) -> None:
+        self.path = path
+        self.fps = float(fps)
+        self._writer: Any = None
+
+    def write(self, image: np.ndarray) -> None:
+        if self.path is None:
+            return
+        if self._writer is None:
+            import cv2
+
+            h, w = image.shape[:2]
+            self._writer = cv2.VideoWriter(str(self.path), cv2.VideoWriter.fourcc(*"mp4v"), self.fps, (w, h))
+        self._writer.write(image)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+
+
 def record_reference(source: str | int, exercise_id: str, patient: str | int, *, notes: str = "",
                      keep_video: bool = False, clinic: Any = None, model: str | None = None,
                      rom_share: float = 0.8, seconds: float | None = None,
-                     estimator_factory: Callable[[], Any] | None = None,
+                     estimator_factory: Callable[[], Estimator] | None = None,
                      log: Callable[[str], None] = lambda s: None,
                      stop: Callable[[], bool] | None = None) -> dict:
     """Record a reference for ``patient`` (name or id; must exist) from a video file or a camera
     (index; ``seconds`` long, 30 by default, or until Ctrl+C), store it with the derived targets,
     and return {"reference_id","targets","reps","summary","landmarks_file","video_file"}.
 
-    ``estimator_factory``: a callable returning an object with ``detect(image, t) -> Pose | None``
-    (tests replay synthetic poses); default the MediaPipe ``PoseEstimator(model)``.  ``stop``: polled
+    ``estimator_factory``: a callable returning an ``Estimator`` (``posecoach.core.pipeline``; tests
+    replay synthetic poses); default the MediaPipe ``PoseEstimator(model)``.  ``stop``: polled
     every frame, True ends the recording early (a Stop button); ``log``: progress lines.
     Nothing is stored (and no file is left) when no targets can be derived from the recording."""
     from posecoach.clinic.patients import Clinic

@@ -61,7 +61,7 @@ _VISIBLE = 0.5
 
 
 class PoseEstimator:
-    """Pose landmarks for one frame at a time, on the CPU.
+    """Pose landmarks for one frame at a time, on the CPU (a ``posecoach.core.pipeline.Estimator``).
 
     ``model_path``: a ``.task`` file or a models folder (default: :func:`find_model`).
     ``num_poses``: in IMAGE mode, how many people the landmarker reports; in VIDEO

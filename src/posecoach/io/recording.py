@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from posecoach.errors import SourceError
+from posecoach.core.pipeline import RawFrame
 from posecoach.core.types import Pose
+from posecoach.errors import SourceError
 
 __all__ = ["write_recording", "read_recording", "iter_recording"]
 
-Frame3 = tuple[float, Pose | None, bool]
+Frame3 = RawFrame  # (t, pose or None, cut): what ``Pipeline(record=...)`` collects
 
 
 def _record(t: float, p: Pose | None, cut: bool) -> dict[str, Any]:

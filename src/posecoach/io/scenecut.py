@@ -19,6 +19,8 @@ __all__ = ["SceneCutDetector"]
 
 
 class SceneCutDetector:
+    """A ``posecoach.core.pipeline.CutDetector``: call it on every frame, in order."""
+
     def __init__(self, threshold: float = 9.0, spike: float = 5.0, size: tuple[int, int] = (48, 27)) -> None:
         self.threshold = threshold
         self.spike = spike
