@@ -8,17 +8,17 @@ Every message names the thing, the cause, and what to do.
 from __future__ import annotations
 
 __all__ = [
-    "PosecoachError",
-    "SourceError",
-    "ModelError",
     "ExerciseError",
-    "OutputError",
-    "UsageError",
     "InvalidValue",
+    "ModelError",
     "NotFound",
+    "OutputError",
     "PatientNotFound",
-    "SessionNotFound",
+    "PosecoachError",
     "ReferenceNotFound",
+    "SessionNotFound",
+    "SourceError",
+    "UsageError",
 ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["repo_root", "exercises_dir", "models_dir", "home_dir"]
+__all__ = ["exercises_dir", "home_dir", "models_dir", "repo_root"]
 
 
 def repo_root() -> Path:

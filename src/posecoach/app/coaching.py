@@ -19,18 +19,18 @@ from posecoach.core.landmarks import BONES, INDEX, side_name
 from posecoach.core.sets import SetPlan, SetTracker
 
 __all__ = [
+    "DARK_MEAN",
     "SAFETY_ADVICE",
     "STOP_REASONS",
-    "DARK_MEAN",
-    "lighting_guidance",
+    "LiveStats",
     "SetPlan",
     "SetTracker",
-    "LiveStats",
-    "bone_indices",
     "angle_anchors",
     "angle_unit",
-    "summary_text",
+    "bone_indices",
+    "lighting_guidance",
     "summary_html",
+    "summary_text",
 ]
 
 SAFETY_ADVICE = (
@@ -112,7 +112,9 @@ def _point_xy(name: str, side: str, xy: np.ndarray) -> np.ndarray:
     return xy[INDEX[side_name(name, side)]]
 
 
-def angle_anchors(exercise: Exercise, xy: np.ndarray, side: str, values: dict[str, float]) -> list[tuple[str, float, float, float, bool]]:
+def angle_anchors(
+    exercise: Exercise, xy: np.ndarray, side: str, values: dict[str, float]
+) -> list[tuple[str, float, float, float, bool]]:
     """Where to write each angle that matters: ``(name, value, x, y, is_rep_angle)``.
 
     The angles are the rep angle and the form rules' angles; a joint angle is

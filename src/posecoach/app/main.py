@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["run_app", "make_app"]
+__all__ = ["make_app", "run_app"]
 
 
 def _parser() -> argparse.ArgumentParser:

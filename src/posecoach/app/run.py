@@ -125,7 +125,7 @@ class HistoryWriter:
                 self._sid = self.clinic.start_session(patient_id, exercise_id, **kw)
             else:
                 self._sid = self.history.start_session(exercise_id, **kw)
-        except Exception as exc:  # noqa: BLE001 - coaching goes on without the history
+        except Exception as exc:
             from posecoach.app.services import NullHistory
 
             self.history = NullHistory(str(exc))
@@ -137,7 +137,7 @@ class HistoryWriter:
         def job() -> None:
             try:
                 fn()
-            except Exception as exc:  # noqa: BLE001 - a lost row must not stop the coaching
+            except Exception as exc:
                 self.problem = f"The session history could not be {what} ({exc})."
 
         return self._pool.submit(job)
@@ -221,7 +221,7 @@ class CoachingRun:
                 score_reps([d], trace_t, trace_v, template)
                 if d.get("similarity") is not None:
                     self.similarities.append(float(d["similarity"]))
-            except Exception:  # noqa: BLE001 - a score is a nicety, never a crash
+            except Exception:
                 pass
 
         return score

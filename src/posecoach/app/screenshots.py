@@ -95,6 +95,9 @@ def _therapist_shots(app, w, tmp: Path, shot) -> None:
         print("therapist screenshots skipped (no clinic database or no bench/make_sample_report.py)")
         return
     spec = importlib.util.spec_from_file_location("make_sample_report", script)
+    if spec is None or spec.loader is None:
+        print(f"therapist screenshots skipped ({script} cannot be loaded)")
+        return
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     mod.build(w.clinic.path, tmp / "report", days=14)

@@ -13,7 +13,9 @@ from typing import Any
 
 from posecoach.core.cues import Cue
 
-__all__ = ["TextOnlySpeaker", "make_speaker", "open_history", "open_clinic", "load_app_settings", "save_app_settings", "NullHistory"]
+__all__ = [
+    "NullHistory", "TextOnlySpeaker", "load_app_settings", "make_speaker", "open_clinic", "open_history", "save_app_settings",
+]
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +64,20 @@ def make_speaker(settings: Any = None, backend: Any = "auto") -> Any:
     """A started ``Speaker`` with the patient's settings, or a ``TextOnlySpeaker``."""
     try:
         from posecoach.io.speech import Speaker
-    except Exception as exc:  # noqa: BLE001 - the app runs without speech
+    except Exception as exc:
         return TextOnlySpeaker(f"the speech module could not be loaded ({exc})")
     kw: dict[str, Any] = {}
     if settings is not None:
-        kw = dict(
-            rate_wpm=int(getattr(settings, "rate_wpm", 165) or 165),
-            voice=getattr(settings, "voice", None) or None,
-            muted=bool(getattr(settings, "muted", False)),
-        )
+        kw = {
+            "rate_wpm": int(getattr(settings, "rate_wpm", 165) or 165),
+            "voice": getattr(settings, "voice", None) or None,
+            "muted": bool(getattr(settings, "muted", False)),
+        }
     try:
         sp = Speaker(backend=backend, **kw)
         sp.start()
         return sp
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return TextOnlySpeaker(f"the speech engine failed to start ({exc})")
 
 
@@ -116,7 +118,7 @@ def open_history() -> tuple[Any, str]:
         if enter is not None:
             h = enter()
         return h, ""
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         msg = f"The session history cannot be saved ({exc})."
         log.warning(msg)
         return NullHistory(msg), msg
@@ -131,7 +133,7 @@ def open_clinic(history: Any) -> Any:
 
         if isinstance(history, History):
             return Clinic(history=history)
-    except Exception as exc:  # noqa: BLE001 - the app runs without the clinic
+    except Exception as exc:
         log.warning("clinic not opened: %s", exc)
     return None
 
@@ -154,7 +156,7 @@ def load_app_settings(path: Any = None) -> Any:
         from posecoach.app.settings import load_settings
 
         return load_settings(path)
-    except Exception as exc:  # noqa: BLE001 - a broken settings file must not stop the app
+    except Exception as exc:
         log.warning("settings not loaded: %s", exc)
         return _FallbackSettings()
 
@@ -166,6 +168,6 @@ def save_app_settings(s: Any, path: Any = None) -> str:
 
         save_settings(s, path)
         return ""
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.warning("settings not saved: %s", exc)
         return f"Settings not saved ({exc})."

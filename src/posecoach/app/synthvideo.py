@@ -21,7 +21,7 @@ from posecoach.testing.demo import ReplayEstimator, demo_scenario
 
 # ``ReplayEstimator`` and ``demo_scenario`` live in ``posecoach.testing.demo`` (the terminal demo
 # uses them too, without OpenCV); they are offered here beside the video they go with.
-__all__ = ["render_frame", "write_video", "ReplayEstimator", "demo_scenario"]
+__all__ = ["ReplayEstimator", "demo_scenario", "render_frame", "write_video"]
 
 Seq = list[tuple[float, Pose | None]]
 

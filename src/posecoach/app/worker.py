@@ -32,7 +32,7 @@ from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
 from posecoach.core.cues import Cue, CuePolicy
-from posecoach.errors import PosecoachError, SourceError
+from posecoach.errors import PosecoachError
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.pipeline import Estimator, Pipeline, Step
 from posecoach.core.session import FrameResult, Session
@@ -213,7 +213,7 @@ class PipelineWorker(QThread):
     def _read(self, src: Any) -> None:
         from posecoach.io.sources import VideoFileSource
 
-        paced = self.realtime and isinstance(src, VideoFileSource) or getattr(src, "paced", False)
+        paced = (self.realtime and isinstance(src, VideoFileSource)) or getattr(src, "paced", False)
         fps = float(getattr(src, "fps", 30.0) or 30.0)
         period = 1.0 / fps / self.speed
         t0: float | None = None
@@ -260,7 +260,7 @@ class PipelineWorker(QThread):
             for step in Pipeline(estimator, SceneCutDetector()).steps(self._newest_frames(), self.session):
                 self._process(step)
             self._finish(*self._ending())
-        except Exception as exc:  # noqa: BLE001 - never let the thread die silently
+        except Exception as exc:
             self._finish("error", f"the coaching stopped unexpectedly: {type(exc).__name__}: {exc}", failed=True)
         finally:
             self._shut_down(estimator)
@@ -272,7 +272,7 @@ class PipelineWorker(QThread):
         except PosecoachError as exc:
             self._finish("error", str(exc), failed=True)
             return None
-        except Exception as exc:  # noqa: BLE001 - any failure to open becomes a message
+        except Exception as exc:
             self._finish("error", f"the video source could not be opened ({exc})", failed=True)
             return None
         try:
@@ -316,7 +316,7 @@ class PipelineWorker(QThread):
             if thing is not None:
                 try:
                     thing.close()
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
 
     def _finish(self, reason: str, message: str, failed: bool = False) -> None:
@@ -353,7 +353,7 @@ class PipelineWorker(QThread):
             if self.speaker is not None:
                 try:
                     self.speaker.say(cue)
-                except Exception:  # noqa: BLE001 - speech must never stop the coaching
+                except Exception:
                     pass
         return coach
 

@@ -2,4 +2,4 @@
 
 from posecoach.cli.main import entry_point, main
 
-__all__ = ["main", "entry_point"]
+__all__ = ["entry_point", "main"]

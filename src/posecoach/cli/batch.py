@@ -16,7 +16,7 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from posecoach.core.exercise import Exercise, find_exercise
 from posecoach.core.pipeline import Estimator, Pipeline, RawFrame
 from posecoach.core.session import Session, SessionConfig
 
-__all__ = ["AnalyzeOptions", "analyze_video", "run_batch", "write_result", "REP_CSV_FIELDS"]
+__all__ = ["REP_CSV_FIELDS", "AnalyzeOptions", "analyze_video", "run_batch", "write_result"]
 
 REP_CSV_FIELDS = [
     "index", "start_s", "end_s", "duration_s", "peak_angle", "peak_s", "up_s", "down_s", "hold_s", "side", "faults",
@@ -39,7 +39,7 @@ class AnalyzeOptions:
     model: str | None = None
     max_side: int = 1280
     num_poses: int = 2
-    config: SessionConfig = SessionConfig()
+    config: SessionConfig = field(default_factory=SessionConfig)
     save_landmarks: bool = False
     patient: str | None = None  # judge against this patient's targets and reference; store the session for them
 
@@ -176,7 +176,8 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
     import io
 
     buf = io.StringIO()
-    fields = ["source", "exercise", "reps", "duration_s", "frames", "frames_with_pose", "frames_usable", "faults", "warnings", "error"]
+    fields = ["source", "exercise", "reps", "duration_s", "frames", "frames_with_pose", "frames_usable", "faults",
+              "warnings", "error"]
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     w.writeheader()
     for r in results:
@@ -201,10 +202,12 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
     for r in results:
         if "error" in r or not r["rep_details"]:
             continue
-        lines += ["", f"## {Path(r['source']).name}", "", "| rep | start (s) | end (s) | peak angle | hold (s) | faults |", "|---:|---:|---:|---:|---:|---|"]
+        lines += ["", f"## {Path(r['source']).name}", "",
+                  "| rep | start (s) | end (s) | peak angle | hold (s) | faults |", "|---:|---:|---:|---:|---:|---|"]
         for d in r["rep_details"]:
             lines.append(
-                f"| {d['index']} | {d['start_s']:.1f} | {d['end_s']:.1f} | {d['peak_angle']} | {d['hold_s']:.1f} | {', '.join(d['faults']) or '-'} |"
+                f"| {d['index']} | {d['start_s']:.1f} | {d['end_s']:.1f} | {d['peak_angle']} | {d['hold_s']:.1f} "
+                f"| {', '.join(d['faults']) or '-'} |"
             )
         if r["cues"]:
             lines += ["", "Cues: " + "; ".join(f"{c['t']:.1f}s \"{c['text']}\"" for c in r["cues"])]
@@ -362,7 +365,8 @@ def run_batch(
                         try:
                             res = f.result()
                         except Exception as e:  # a crashed worker must not sink the batch
-                            res = {"source": str(paths[i]), "exercise": opts.exercise, "error": f"{paths[i]}: analysis crashed ({type(e).__name__}: {e})"}
+                            res = {"source": str(paths[i]), "exercise": opts.exercise,
+                                   "error": f"{paths[i]}: analysis crashed ({type(e).__name__}: {e})"}
                         done(i, res)
                     if not finished:
                         time.sleep(0.05)

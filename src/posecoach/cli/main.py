@@ -30,7 +30,7 @@ from posecoach.cli import (
 from posecoach.cli.output import EXIT_INTERRUPTED, EXIT_USAGE, error
 from posecoach.errors import PosecoachError
 
-__all__ = ["main", "entry_point", "build_parser", "run"]
+__all__ = ["build_parser", "entry_point", "main", "run"]
 
 _GROUPS = (analyze, exercises, coach, report, patients, programme, reference)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-__all__ = ["error", "warning", "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_USAGE", "EXIT_INTERRUPTED"]
+__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_USAGE", "error", "warning"]
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1  # some input failed, the others were still processed

@@ -15,8 +15,8 @@ Tables (version 2):
 - ``events``: session_id, t (session seconds), kind, text -- cues, faults, "it hurts".
 
 Every ``sqlite3`` error becomes an ``OutputError`` whose one-line message says
-what to do (bad arguments an ``InvalidValue``, an unknown session ``SessionNotFound``); nothing already committed is ever deleted or overwritten (a
-restore first keeps a copy of the database it replaces).
+what to do (bad arguments an ``InvalidValue``, an unknown session ``SessionNotFound``); nothing
+already committed is ever deleted or overwritten (a restore first keeps a copy of the database it replaces).
 """
 
 from __future__ import annotations
@@ -34,8 +34,14 @@ from posecoach.clinic.store import Store, clean, default_db_path, iso, now, num,
 from posecoach.errors import InvalidValue, SessionNotFound
 
 __all__ = [
-    "History", "default_db_path", "insert_session", "session_row",
-    "SCHEMA_VERSION", "MIGRATIONS", "STOPPED", "APPLICATION_ID",
+    "APPLICATION_ID",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "STOPPED",
+    "History",
+    "default_db_path",
+    "insert_session",
+    "session_row",
 ]
 
 STOPPED = ("completed", "user", "pain", "camera_lost", "error")

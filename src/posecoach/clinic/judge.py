@@ -24,8 +24,15 @@ from posecoach.core.session import Session
 from posecoach.core.similarity import medoid, rep_similarity, rep_trajectory
 from posecoach.errors import NotFound
 
-__all__ = ["reference_reps", "reference_template", "session_rep_trajectories", "score_reps", "PatientJudge",
-           "rep_similarity", "PAD_S"]
+__all__ = [
+    "PAD_S",
+    "PatientJudge",
+    "reference_reps",
+    "reference_template",
+    "rep_similarity",
+    "score_reps",
+    "session_rep_trajectories",
+]
 
 PAD_S = 0.75  # seconds of rest kept on each side of a rep's trajectory
 

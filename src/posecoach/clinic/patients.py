@@ -44,7 +44,7 @@ from posecoach.clinic.records import (
 from posecoach.clinic.store import Store
 from posecoach.errors import PatientNotFound
 
-__all__ = ["Clinic", "UnknownPatientError", "DEFAULT_RULE", "TARGET_KEYS", "progress_plan"]
+__all__ = ["DEFAULT_RULE", "TARGET_KEYS", "Clinic", "UnknownPatientError", "progress_plan"]
 
 #: the earlier name of ``PatientNotFound`` (it is still a ``KeyError`` too)
 UnknownPatientError = PatientNotFound

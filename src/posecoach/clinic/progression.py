@@ -23,7 +23,7 @@ from typing import Any
 
 from posecoach.clinic.records import PlannedItem, ProgrammeItem, ProgressionRule
 
-__all__ = ["progress_plan", "NOT_COUNTED"]
+__all__ = ["NOT_COUNTED", "progress_plan"]
 
 #: sessions ended by a technical problem: skipped entirely
 NOT_COUNTED = ("error", "camera_lost")

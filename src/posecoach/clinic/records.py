@@ -19,8 +19,17 @@ from typing import Any
 from posecoach.errors import InvalidValue
 
 __all__ = [
-    "Patient", "PatientSummary", "Reference", "ProgressionRule", "ProgrammeItem", "Programme",
-    "PlannedItem", "DeletedPatient", "DEFAULT_RULE", "whole_number", "target_number",
+    "DEFAULT_RULE",
+    "DeletedPatient",
+    "Patient",
+    "PatientSummary",
+    "PlannedItem",
+    "Programme",
+    "ProgrammeItem",
+    "ProgressionRule",
+    "Reference",
+    "target_number",
+    "whole_number",
 ]
 
 

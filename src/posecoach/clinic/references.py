@@ -50,9 +50,18 @@ if TYPE_CHECKING:
     from posecoach.io.sources import FrameSource
 
 __all__ = [
-    "record_reference", "reference_from_frames", "derive_targets", "targets_for", "rep_similarity",
-    "reference_reps", "reference_template", "session_rep_trajectories", "score_reps", "PatientJudge",
-    "REST_MARGIN", "PAD_S",
+    "PAD_S",
+    "REST_MARGIN",
+    "PatientJudge",
+    "derive_targets",
+    "record_reference",
+    "reference_from_frames",
+    "reference_reps",
+    "reference_template",
+    "rep_similarity",
+    "score_reps",
+    "session_rep_trajectories",
+    "targets_for",
 ]
 
 Frame3 = tuple[float, "Pose | None", bool]

@@ -33,8 +33,17 @@ from posecoach.clinic.store import (
 )
 from posecoach.io.atomic import atomic_open
 
-__all__ = ["render_report", "export_report", "programme_for_report", "write_csv", "weekly_rows", "session_rows",
-           "SESSION_FIELDS", "WEEK_FIELDS", "progress_figure_png"]
+__all__ = [
+    "SESSION_FIELDS",
+    "WEEK_FIELDS",
+    "export_report",
+    "programme_for_report",
+    "progress_figure_png",
+    "render_report",
+    "session_rows",
+    "weekly_rows",
+    "write_csv",
+]
 
 SESSION_FIELDS = [
     "session_id", "date", "exercise_id", "sets", "reps_done", "reps_prescribed", "peak_median", "target_peak",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "APPLICATION_ID", "REQUIRED_TABLES"]
+__all__ = ["APPLICATION_ID", "MIGRATIONS", "REQUIRED_TABLES", "SCHEMA_VERSION"]
 
 APPLICATION_ID = 0x50434F41  # "PCOA"
 REQUIRED_TABLES = frozenset({"sessions", "reps", "events"})

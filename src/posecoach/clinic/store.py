@@ -37,8 +37,16 @@ from posecoach.errors import InvalidValue, OutputError
 from posecoach.paths import home_dir
 
 __all__ = [
-    "Store", "default_db_path", "DB_NAME", "db_message",
-    "now", "iso", "clean", "num", "pain", "loads",
+    "DB_NAME",
+    "Store",
+    "clean",
+    "db_message",
+    "default_db_path",
+    "iso",
+    "loads",
+    "now",
+    "num",
+    "pain",
 ]
 
 DB_NAME = "posecoach.db"
@@ -141,7 +149,7 @@ def check_ours(con: sqlite3.Connection, path: Path, version_known: int = SCHEMA_
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if app_id == 0 and version == 0 and not tables:
         return  # new, empty database
-    if app_id != APPLICATION_ID or (version >= 1 and not REQUIRED_TABLES <= tables):
+    if app_id != APPLICATION_ID or (version >= 1 and not tables >= REQUIRED_TABLES):
         raise OutputError(
             f"{path} is not a posecoach session history: choose another file, or move it aside "
             "so a new history is created"

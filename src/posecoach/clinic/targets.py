@@ -37,7 +37,7 @@ from posecoach.core.engine import Targets
 from posecoach.core.exercise import Exercise
 from posecoach.errors import InvalidValue
 
-__all__ = ["derive_targets", "targets_for", "counted_reps", "trace_arrays", "direction", "REST_MARGIN"]
+__all__ = ["REST_MARGIN", "counted_reps", "derive_targets", "direction", "targets_for", "trace_arrays"]
 
 REST_MARGIN = 0.2
 _REST_WINDOW_S = 1.0

@@ -223,14 +223,14 @@ class ContinuityGuard:
         ``restart`` for every side when a pending shot change turns out to be a cut.
         """
         judged = {side: m for side, m in mains.items() if not math.isnan(m)}
-        out = {side: Verdict.OK for side in mains}
+        out = dict.fromkeys(mains, Verdict.OK)
         if not judged:
             return out
         shot, self._shot_changed = self._shot_changed, False
         if shot:
             changed = [self._view_changed(t, side, m) for side, m in judged.items()]
             if any(changed):
-                return {side: Verdict.RESTART for side in mains}
+                return dict.fromkeys(mains, Verdict.RESTART)
             return out
         for side, m in judged.items():
             if self._angles[side].step(t, m) is Step.GLITCH:

@@ -38,7 +38,7 @@ from enum import StrEnum
 from posecoach.core.engine import EngineEvent
 from posecoach.core.sets import SetMilestone
 
-__all__ = ["Cue", "CueKind", "CuePolicy", "KIND_RANK"]
+__all__ = ["KIND_RANK", "Cue", "CueKind", "CuePolicy"]
 
 
 class CueKind(StrEnum):

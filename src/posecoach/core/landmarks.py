@@ -6,7 +6,7 @@ can say ``left_knee`` instead of ``25``.  This module is pure: no MediaPipe impo
 
 from __future__ import annotations
 
-__all__ = ["LANDMARK_NAMES", "INDEX", "BONES", "N_LANDMARKS", "side_name", "other_side"]
+__all__ = ["BONES", "INDEX", "LANDMARK_NAMES", "N_LANDMARKS", "other_side", "side_name"]
 
 LANDMARK_NAMES: tuple[str, ...] = (
     "nose",

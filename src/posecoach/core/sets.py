@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from posecoach.core.exercise.schema import Exercise
 
-__all__ = ["SetPlan", "SetTracker", "SetMilestone"]
+__all__ = ["SetMilestone", "SetPlan", "SetTracker"]
 
 
 class SetMilestone(StrEnum):

@@ -42,8 +42,18 @@ import math
 import numpy as np
 
 __all__ = [
-    "N_POINTS", "BAND", "D_ZERO", "TEMPO_WEIGHT", "TRIM", "PHASES",
-    "rep_similarity", "rep_distance", "prepare", "dtw", "rep_trajectory", "medoid",
+    "BAND",
+    "D_ZERO",
+    "N_POINTS",
+    "PHASES",
+    "TEMPO_WEIGHT",
+    "TRIM",
+    "dtw",
+    "medoid",
+    "prepare",
+    "rep_distance",
+    "rep_similarity",
+    "rep_trajectory",
 ]
 
 N_POINTS = 50
@@ -131,7 +141,7 @@ def dtw(a: np.ndarray, b: np.ndarray, band: int) -> tuple[float, list[tuple[int,
 
 def rep_distance(reference_rep: np.ndarray, rep: np.ndarray) -> tuple[float, dict[str, float]]:
     """``d`` (see the module docstring) and the mean cost per phase (plus ``tempo`` when timed)."""
-    rt, rv, timed_ref = _as_tv(reference_rep)
+    _, rv, timed_ref = _as_tv(reference_rep)
     _, _, timed = _as_tv(rep)
     sign, rng = _direction_and_range(rv, _baseline(rv))
     a, dur_ref = prepare(reference_rep, sign, rng)

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 from posecoach.errors import OutputError
 
-__all__ = ["atomic_open", "write_output", "os_error_message"]
+__all__ = ["atomic_open", "os_error_message", "write_output"]
 
 
 def _umask() -> int:

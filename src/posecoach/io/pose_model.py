@@ -38,14 +38,14 @@ from posecoach.errors import ModelError
 from posecoach.io.atomic import atomic_open
 
 __all__ = [
-    "OFFICIAL_NAMES",
     "BUILT_NAME",
     "MEMBERS",
-    "default_models_dir",
-    "find_model",
+    "OFFICIAL_NAMES",
     "build_model",
-    "ensure_model",
     "check_model",
+    "default_models_dir",
+    "ensure_model",
+    "find_model",
     "setup_model_main",
 ]
 
@@ -255,7 +255,7 @@ def _load_schema(name: str) -> ModuleType:
     spec = importlib.util.find_spec("mediapipe")
     if spec is None or not spec.submodule_search_locations:
         raise ModelError("mediapipe is not installed; run `pip install 'mediapipe>=1.2,<2'`")
-    path = Path(list(spec.submodule_search_locations)[0]) / "tasks" / "metadata" / f"{name}.py"
+    path = Path(next(iter(spec.submodule_search_locations))) / "tasks" / "metadata" / f"{name}.py"
     if not path.is_file():
         raise ModelError(f"mediapipe lacks {path.name}; reinstall it with `pip install 'mediapipe>=1.2,<2'`")
     mspec = importlib.util.spec_from_file_location(mod_name, path)

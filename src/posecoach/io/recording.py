@@ -20,7 +20,7 @@ from posecoach.core.pipeline import RawFrame
 from posecoach.core.types import Pose
 from posecoach.errors import SourceError
 
-__all__ = ["write_recording", "read_recording", "iter_recording"]
+__all__ = ["iter_recording", "read_recording", "write_recording"]
 
 Frame3 = RawFrame  # (t, pose or None, cut): what ``Pipeline(record=...)`` collects
 
@@ -53,11 +53,17 @@ def write_recording(path: str | Path, frames: Iterable[tuple], meta: dict[str, A
             fh.write(json.dumps(_record(t, p, cut)) + "\n")
 
 
+def _size_wh(v: Any) -> tuple[int, int]:
+    """A recorded ``[width, height]``."""
+    w, h = v
+    return int(w), int(h)
+
+
 def iter_recording(path: str | Path) -> Iterator[Frame3 | dict]:
     """Yield the meta dict (if any) first, then ``(t, pose, cut)`` per frame."""
     path = Path(path)
     try:
-        fh = open(path, encoding="utf-8", errors="replace")
+        fh = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115 - closed by the `with` below
     except OSError as e:
         raise SourceError(f"{path}: cannot open the landmark recording ({e.strerror or e})") from None
     with fh:
@@ -79,7 +85,7 @@ def iter_recording(path: str | Path) -> Iterator[Frame3 | dict]:
                     xy=np.asarray(rec["xy"], float),
                     visibility=np.asarray(rec["vis"], float),
                     world=None if world is None else np.asarray(world, float),
-                    size_wh=tuple(int(v) for v in rec.get("size", (640, 480))),
+                    size_wh=_size_wh(rec.get("size", (640, 480))),
                     n_people=int(rec.get("n_people", 1)),
                 )
             except (ValueError, KeyError, TypeError) as e:

@@ -18,14 +18,14 @@ from posecoach.errors import SourceError
 from posecoach.core.types import Frame
 
 __all__ = [
-    "VIDEO_SUFFIXES",
     "IMAGE_SUFFIXES",
-    "FrameSource",
-    "VideoFileSource",
-    "ImageFolderSource",
+    "VIDEO_SUFFIXES",
     "CameraSource",
-    "open_source",
+    "FrameSource",
+    "ImageFolderSource",
+    "VideoFileSource",
     "collect_videos",
+    "open_source",
 ]
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
@@ -43,7 +43,7 @@ class FrameSource:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "FrameSource":
+    def __enter__(self) -> FrameSource:
         return self
 
     def __exit__(self, *exc: object) -> None:

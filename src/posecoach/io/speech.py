@@ -63,7 +63,7 @@ from typing import Any, Protocol
 
 from posecoach.core.cues import Cue
 
-__all__ = ["Speaker", "detect_audio", "wav_seconds", "NO_AUDIO_STATUS"]
+__all__ = ["NO_AUDIO_STATUS", "Speaker", "detect_audio", "wav_seconds"]
 
 log = logging.getLogger(__name__)
 
@@ -136,9 +136,9 @@ def wav_seconds(path: Path) -> float:
 def _quiet_pyttsx3() -> None:
     """pyttsx3's espeak driver prints "Audio saved to ..." on stdout: log it instead."""
     try:
-        from pyttsx3.drivers import espeak as drv  # type: ignore[import-untyped]
+        from pyttsx3.drivers import espeak as drv
 
-        drv.print = lambda *a, **k: log.debug(" ".join(map(str, a)))  # type: ignore[attr-defined]
+        drv.print = lambda *a, **k: log.debug(" ".join(map(str, a)))
     except Exception:  # other platforms' drivers, or a different pyttsx3
         pass
 
@@ -147,7 +147,7 @@ def _engine() -> Any:
     global _ENGINE
     with _ENGINE_LOCK:
         if _ENGINE is None:
-            import pyttsx3  # type: ignore[import-untyped]
+            import pyttsx3
 
             eng = pyttsx3.init()
             _quiet_pyttsx3()
@@ -396,10 +396,7 @@ class Speaker:
             self._status = "Speech is off: cues are shown as text."
             return
         audio, why = (True, "") if req == "pyttsx3" else detect_audio()
-        if req == "auto" or req == "pyttsx3":
-            want_audio = audio
-        else:  # "wav"
-            want_audio = False
+        want_audio = audio if req in ("auto", "pyttsx3") else False  # "wav": files only
         try:
             _engine()
         except Exception as e:  # no espeak, broken driver, ...

@@ -37,11 +37,11 @@ Conventions
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Self
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -49,12 +49,39 @@ from posecoach.core.landmarks import INDEX, LANDMARK_NAMES, N_LANDMARKS
 from posecoach.core.types import Pose
 
 __all__ = [
-    "Side", "Posture", "Camera", "Scenario", "Seq", "Keyframes",
-    "landmarks_lab", "render", "blend", "keyframe_sequence", "reps", "dither", "dither_param",
-    "standing", "squat_posture", "hook_lying", "supine", "prone", "quadruped", "side_lying",
-    "plank", "sitting", "signed_shk",
-    "add_noise", "drop_frames", "occlude", "cut", "second_person",
-    "squat", "glute_bridge", "pelvic_tilt", "save_jsonl", "load_jsonl",
+    "Camera",
+    "Keyframes",
+    "Posture",
+    "Scenario",
+    "Seq",
+    "Side",
+    "add_noise",
+    "blend",
+    "cut",
+    "dither",
+    "dither_param",
+    "drop_frames",
+    "glute_bridge",
+    "hook_lying",
+    "keyframe_sequence",
+    "landmarks_lab",
+    "load_jsonl",
+    "occlude",
+    "pelvic_tilt",
+    "plank",
+    "prone",
+    "quadruped",
+    "render",
+    "reps",
+    "save_jsonl",
+    "second_person",
+    "side_lying",
+    "signed_shk",
+    "sitting",
+    "squat",
+    "squat_posture",
+    "standing",
+    "supine",
 ]
 
 THIGH, SHANK, TRUNK = 0.45, 0.43, 0.52
@@ -123,7 +150,7 @@ class Posture:
     root: tuple[float, float, float] = (0.0, HEEL_H, 0.0)
     anchor: str = "mid_heel"
 
-    def with_(self, **kw: Any) -> Posture:
+    def with_(self, **kw: Any) -> Self:
         top: dict[str, Any] = {}
         sides: dict[str, dict[str, float]] = {"left": {}, "right": {}}
         for k, v in kw.items():
@@ -202,7 +229,7 @@ def landmarks_lab(p: Posture) -> np.ndarray:
 
 def blend(a: Any, b: Any, w: float) -> Any:
     """Linear blend of two postures (recursively over fields); strings switch at w=0.5."""
-    if is_dataclass(a):
+    if is_dataclass(a) and not isinstance(a, type):
         return replace(a, **{f.name: blend(getattr(a, f.name), getattr(b, f.name), w) for f in fields(a)})
     if isinstance(a, tuple):
         return tuple(blend(x, y, w) for x, y in zip(a, b))
@@ -392,7 +419,8 @@ class Camera:
         pts = points.reshape(-1, 3)
         cam = self
         if cam.target is None:
-            cam = replace(cam, target=tuple(float(v) for v in (pts.min(0) + pts.max(0)) / 2))
+            c = (pts.min(0) + pts.max(0)) / 2
+            cam = replace(cam, target=(float(c[0]), float(c[1]), float(c[2])))
         if cam.focal is None:
             c, r, u, f = cam._axes()
             d = pts - c

@@ -29,7 +29,7 @@ from posecoach.app._qt.pain_dialog import PainDialog
 from posecoach.app._qt.setup_page import SetupPage
 from posecoach.app._qt.summary_page import SummaryPage
 
-__all__ = ["MainWindow", "STYLE"]
+__all__ = ["STYLE", "MainWindow"]
 
 STYLE = """
 QWidget { font-size: 11pt; }
@@ -224,13 +224,13 @@ class MainWindow(QMainWindow):
         if geo:
             try:
                 self.restoreGeometry(QByteArray.fromBase64(geo.encode("ascii")))
-            except Exception:  # noqa: BLE001 - a bad saved geometry only costs the position
+            except Exception:
                 pass
 
     def _apply_voices(self, current: str | None) -> None:
         try:
             voices = list(self.speaker.voices())
-        except Exception:  # noqa: BLE001
+        except Exception:
             voices = []
         self.setup.set_voices(voices[:60], current)
         self.setup.voice.setEnabled(bool(voices))
@@ -400,7 +400,7 @@ class MainWindow(QMainWindow):
         msg = None
         try:
             msg = self.speaker.status_once()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         if msg:
             self.speech_status = msg
@@ -529,7 +529,7 @@ class MainWindow(QMainWindow):
             return
         try:
             patients = self.clinic.patients()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.statusBar().showMessage(f"The patient list cannot be read ({exc}).")
             return
         current = self.setup.patient_id()
@@ -545,7 +545,7 @@ class MainWindow(QMainWindow):
             return
         try:
             plan = self.clinic.todays_plan(int(pid))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.setup.set_plan([], f"Today's plan cannot be read ({exc}).")
             return
         hint = "" if plan else "No programme yet: ask your therapist, or pick an exercise."
@@ -575,7 +575,7 @@ class MainWindow(QMainWindow):
     def set_muted(self, muted: bool) -> None:
         try:
             self.speaker.set_muted(bool(muted))
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
         self.settings.muted = bool(muted)
         self._mute_text()
@@ -588,14 +588,14 @@ class MainWindow(QMainWindow):
         self.settings.rate_wpm = int(wpm)
         try:
             self.speaker.set_rate(int(wpm))
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
     def set_voice(self, voice: str | None) -> None:
         self.settings.voice = voice or None
         try:
             self.speaker.set_voice(voice or None)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass
 
     def _mute_text(self) -> None:
@@ -622,7 +622,7 @@ class MainWindow(QMainWindow):
         for stop in (self.speaker.stop, self._close_history):
             try:
                 stop()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 pass
 
     def _close_history(self) -> None:
@@ -631,6 +631,6 @@ class MainWindow(QMainWindow):
         elif hasattr(self.history, "__exit__"):
             self.history.__exit__(None, None, None)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt name
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()
         super().closeEvent(event)

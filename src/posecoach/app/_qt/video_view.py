@@ -51,7 +51,7 @@ class VideoView(QWidget):
         s = min(W / max(w, 1), H / max(h, 1))
         return QRectF((W - w * s) / 2, (H - h * s) / 2, w * s, h * s)
 
-    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt name
+    def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.fillRect(self.rect(), QColor(20, 22, 26))
@@ -91,7 +91,7 @@ class VideoView(QWidget):
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(255, 255, 255))
         rad = max(3.0, 4.0 * scale)
-        for i in set(i for ab in _BONES for i in ab):
+        for i in {i for ab in _BONES for i in ab}:
             if vis[i] >= 0.3:
                 p.drawEllipse(pts[i], rad, rad)
 

@@ -11,7 +11,7 @@ from posecoach.clinic.store import Store, now
 from posecoach.errors import InvalidValue, PatientNotFound
 from posecoach.paths import home_dir
 
-__all__ = ["find", "add", "get", "list_all", "delete", "reference_dir", "patient_id"]
+__all__ = ["add", "delete", "find", "get", "list_all", "patient_id", "reference_dir"]
 
 
 def reference_dir(patient_id: int) -> Path:

@@ -19,7 +19,7 @@ from posecoach.clinic.records import (
 from posecoach.clinic.store import Store, iso, loads
 from posecoach.errors import InvalidValue
 
-__all__ = ["put", "current"]
+__all__ = ["current", "put"]
 
 
 def put(store: Store, patient: int, items: Sequence[ProgrammeItem | Mapping[str, Any]], *, days_per_week: int = 5,

@@ -15,7 +15,7 @@ from posecoach.clinic.history import insert_session, session_row
 from posecoach.clinic.store import Store, loads, pain
 from posecoach.errors import SessionNotFound
 
-__all__ = ["start", "sessions", "session_patient", "progress"]
+__all__ = ["progress", "session_patient", "sessions", "start"]
 
 
 def start(store: Store, patient: int | None, exercise_id: str, *, source: str = "", pain_before: int | None = None,

@@ -10,7 +10,7 @@ from posecoach.clinic.records import target_number
 from posecoach.clinic.store import Store, clean, loads, now
 from posecoach.errors import InvalidValue
 
-__all__ = ["TARGET_KEYS", "target_number", "check", "put", "get", "get_all"]
+__all__ = ["TARGET_KEYS", "check", "get", "get_all", "put", "target_number"]
 
 TARGET_KEYS = ("rest", "peak", "hold_s", "tempo_s", "rom_share", "reference_id", "note")
 _NUMERIC = ("rest", "peak", "hold_s", "tempo_s", "rom_share")

@@ -25,7 +25,9 @@ __all__ = ["FormRules", "Frames"]
 
 Frames = Sequence[dict[str, float]]
 
-_STATS: dict[str, Callable[[list[float]], float]] = {"min": min, "max": max, "median": statistics.median, "mean": statistics.fmean}
+_STATS: dict[str, Callable[[list[float]], float]] = {
+    "min": min, "max": max, "median": statistics.median, "mean": statistics.fmean,
+}
 
 
 class _RuleState:

@@ -7,7 +7,9 @@ Every error names the file, the field path and what was expected, on one line:
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -16,7 +18,7 @@ from posecoach.errors import ExerciseError
 from posecoach.paths import exercises_dir
 from posecoach.core.exercise.schema import Exercise
 
-__all__ = ["load_exercise", "find_exercise", "list_exercises", "exercise_files"]
+__all__ = ["exercise_files", "find_exercise", "list_exercises", "load_exercise"]
 
 _SUFFIXES = (".yaml", ".yml")
 
@@ -31,7 +33,7 @@ def _loc(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _describe(err: dict) -> str:
+def _describe(err: Mapping[str, Any]) -> str:
     msg = err["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -52,7 +54,7 @@ def _describe(err: dict) -> str:
     return msg
 
 
-def _unknown_field_hint(err: dict, model_fields: list[str]) -> str:
+def _unknown_field_hint(err: Mapping[str, Any], model_fields: list[str]) -> str:
     name = str(err["loc"][-1]) if err["loc"] else ""
     close = difflib.get_close_matches(name, model_fields, n=1)
     return f"; did you mean '{close[0]}'?" if close else ""

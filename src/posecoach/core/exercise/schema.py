@@ -41,12 +41,12 @@ from posecoach.core.landmarks import LANDMARK_NAMES
 
 __all__ = [
     "SCHEMA_VERSION",
-    "Feature",
-    "RepCounting",
-    "Hold",
-    "FormRule",
     "Dosage",
     "Exercise",
+    "Feature",
+    "FormRule",
+    "Hold",
+    "RepCounting",
     "landmark_base_names",
     "resolve_point_name_error",
 ]
@@ -106,7 +106,7 @@ class Feature(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _arity(self) -> "Feature":
+    def _arity(self) -> Feature:
         need = {"joint": 3, "inclination": 2, "ratio": 4, "height": 4, "offset": 4}[self.kind]
         if len(self.points) != need:
             raise ValueError(f"a '{self.kind}' feature takes {need} points, got {len(self.points)}")
@@ -148,7 +148,7 @@ class RepCounting(_Strict):
     side_from: str | None = None
 
     @model_validator(mode="after")
-    def _distinct(self) -> "RepCounting":
+    def _distinct(self) -> RepCounting:
         if abs(self.peak - self.rest) <= 2 * self.hysteresis:
             raise ValueError(
                 f"'peak' ({self.peak}) and 'rest' ({self.rest}) must differ by more than "
@@ -203,7 +203,7 @@ class FormRule(_Strict):
         return _check_id(v, "fault id")
 
     @model_validator(mode="after")
-    def _what(self) -> "FormRule":
+    def _what(self) -> FormRule:
         if (self.angle is None) == (self.metric is None):
             raise ValueError("give exactly one of 'angle' or 'metric'")
         if self.below is None and self.above is None:
@@ -278,7 +278,7 @@ class Exercise(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _references(self) -> "Exercise":
+    def _references(self) -> Exercise:
         def check(name: str, where: str) -> None:
             if name not in self.angles:
                 close = difflib.get_close_matches(name, list(self.angles), n=1)

@@ -9,7 +9,7 @@ that should be timed (``hold_truth_s``: the time in position with good form).
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,12 +18,20 @@ from posecoach.core.landmarks import INDEX
 from posecoach.testing.synth import Camera, Keyframes, Posture, Scenario
 
 __all__ = [
-    "forearm_plank", "sphinx", "kneeling_plank", "plank_hold",
-    "side_plank_posture", "side_lying_flat", "side_plank_hold",
-    "leg_raise_peak", "side_lying_leg_raise",
-    "clam_open", "clamshell",
+    "clam_open",
+    "clamshell",
+    "forearm_plank",
+    "kneeling_plank",
+    "leg_raise_peak",
+    "lunge",
+    "lunge_posture",
+    "plank_hold",
+    "side_lying_flat",
+    "side_lying_leg_raise",
+    "side_plank_hold",
+    "side_plank_posture",
     "sit_to_stand",
-    "lunge_posture", "lunge",
+    "sphinx",
 ]
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -29,10 +29,26 @@ from posecoach.core.landmarks import INDEX
 from posecoach.core.types import Pose
 
 __all__ = [
-    "QPosture", "lab", "render", "sequence", "make_scenario",
-    "all_fours", "bird_dog_reach", "cat", "cow", "kick", "hydrant", "prone_flat",
-    "press_up", "superman_lift",
-    "bird_dog", "cat_cow", "donkey_kick", "fire_hydrant", "prone_press_up", "superman",
+    "QPosture",
+    "all_fours",
+    "bird_dog",
+    "bird_dog_reach",
+    "cat",
+    "cat_cow",
+    "cow",
+    "donkey_kick",
+    "fire_hydrant",
+    "hydrant",
+    "kick",
+    "lab",
+    "make_scenario",
+    "press_up",
+    "prone_flat",
+    "prone_press_up",
+    "render",
+    "sequence",
+    "superman",
+    "superman_lift",
 ]
 
 
@@ -199,9 +215,10 @@ def make_scenario(exercise: str, base: S.Posture, peaks: Sequence[S.Posture], fa
         kf.append((t, peaks[i]))
         p0 = t
         if hs[i] > 0:
-            if mids[i] is not None:
+            mid = mids[i]
+            if mid is not None:
                 third = hs[i] / 3
-                kf += [(t + third - 0.25, peaks[i]), (t + third, mids[i]), (t + 2 * third, mids[i]),
+                kf += [(t + third - 0.25, peaks[i]), (t + third, mid), (t + 2 * third, mid),
                        (t + 2 * third + 0.25, peaks[i])]
             t += hs[i]
             kf.append((t, peaks[i]))

@@ -15,7 +15,8 @@ anchored at the mid-hip so moving a leg does not shift the rest of the body.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,9 +24,20 @@ from posecoach.testing import synth as S
 from posecoach.testing.synth import Camera, Posture, Scenario
 
 __all__ = [
-    "lying", "tabletop", "crunch_posture", "hook", "roll_knees", "roll_body",
-    "dead_bug", "partial_crunch", "knee_to_chest", "trunk_rotation",
-    "hamstring_stretch", "straight_leg_raise", "Step", "build",
+    "Step",
+    "build",
+    "crunch_posture",
+    "dead_bug",
+    "hamstring_stretch",
+    "hook",
+    "knee_to_chest",
+    "lying",
+    "partial_crunch",
+    "roll_body",
+    "roll_knees",
+    "straight_leg_raise",
+    "tabletop",
+    "trunk_rotation",
 ]
 
 HIP_H = S.LYING_H
@@ -250,6 +262,17 @@ def trunk_rotation(n_reps: int = 4, fault: str | None = None, fault_reps: Sequen
 # --------------------------------------------------------------------------- hamstring stretch
 
 
+def _raise_fault(fault: str | None, peak: Posture, side: str, other: str, raise_deg: float) -> Posture | None:
+    """The raised-leg hold with ``fault`` (or ``None``: no fault)."""
+    if fault == "knee_bent":
+        return peak.with_(**{f"{side}_knee_flex": 50.0})
+    if fault == "other_leg_lifting":
+        return peak.with_(**{f"{other}_hip_flex": 40.0})
+    if fault == "hips_lifting":
+        return peak.with_(trunk_pitch=-90.0 - 25.0, **{f"{side}_hip_flex": raise_deg - 25.0, f"{other}_hip_flex": -25.0})
+    return None
+
+
 def hamstring_stretch(holds: Sequence[tuple[str, float]] = (("left", 8.0), ("right", 8.0)),
                       fault: str | None = None, fault_holds: Sequence[int] | None = None,
                       fault_at: float = 2.0, fault_s: float = 2.0, raise_deg: float = 75.0,
@@ -267,12 +290,7 @@ def hamstring_stretch(holds: Sequence[tuple[str, float]] = (("left", 8.0), ("rig
         peak = base.with_(**{f"{side}_hip_flex": raise_deg, f"{side}_knee_flex": 0.0,
                              "shoulder_flex": 60.0, "elbow_flex": 40.0})
         f = fault if (fault and i in which) else None
-        bad = {
-            "knee_bent": lambda: peak.with_(**{f"{side}_knee_flex": 50.0}),
-            "other_leg_lifting": lambda: peak.with_(**{f"{other}_hip_flex": 40.0}),
-            "hips_lifting": lambda: peak.with_(trunk_pitch=-90.0 - 25.0, **{f"{side}_hip_flex": raise_deg - 25.0,
-                                                                           f"{other}_hip_flex": -25.0}),
-        }.get(f or "", lambda: None)()
+        bad = _raise_fault(f, peak, side, other, raise_deg)
         during: list[tuple[float, Posture]] = []
         truth = secs
         if bad is not None:

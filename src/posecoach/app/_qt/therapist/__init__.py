@@ -6,4 +6,4 @@ from __future__ import annotations
 from posecoach.app._qt.therapist.jobs import Job, RecordWorker, off_gui
 from posecoach.app._qt.therapist.page import TherapistPage
 
-__all__ = ["TherapistPage", "RecordWorker", "Job", "off_gui"]
+__all__ = ["Job", "RecordWorker", "TherapistPage", "off_gui"]

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 from posecoach.app._qt.therapist.jobs import off_gui
 from posecoach.core.exercise.schema import Exercise
 
-__all__ = ["PageContext", "spin", "exercise_combo"]
+__all__ = ["PageContext", "exercise_combo", "spin"]
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 from PySide6.QtCore import QEventLoop, QObject, QThread, Signal
 
-__all__ = ["Job", "off_gui", "RecordWorker", "first_line"]
+__all__ = ["Job", "RecordWorker", "first_line", "off_gui"]
 
 T = TypeVar("T")
 
