@@ -60,7 +60,7 @@ def make_window(qtbot, tmp_path, clinic):
         speaker.start()
         return MainWindow(settings_path=tmp_path / "settings.json", speaker=speaker, clinic=clinic,
                           estimator_factory=clip.estimator_factory() if clip is not None else None, speed=SPEED,
-                          **kw)
+                          lossless=True, **kw)
 
     yield from window_maker(qtbot, build, wait_active=False)
 

@@ -115,20 +115,26 @@ def brightness(image: np.ndarray) -> float:
 
 
 class _Mailbox:
-    """Holds the newest frame only; ``put`` over an untaken frame drops that frame."""
+    """Holds the newest frame only; ``put`` over an untaken frame drops that frame.
 
-    def __init__(self) -> None:
+    ``lossless``: ``put`` waits until the previous frame was taken instead (nothing is dropped,
+    the video slows down to the inference's pace): replaying a recording frame for frame."""
+
+    def __init__(self, lossless: bool = False) -> None:
         self._cond = threading.Condition()
         self._item: tuple[Frame, float] | None = None
+        self.lossless = lossless
         self.dropped = 0
         self.closed = False
 
     def put(self, item: tuple[Frame, float]) -> None:
         with self._cond:
+            while self.lossless and self._item is not None and not self.closed:
+                self._cond.wait(0.1)
             if self._item is not None:
                 self.dropped += 1
             self._item = item
-            self._cond.notify()
+            self._cond.notify_all()
 
     def close(self) -> None:
         with self._cond:
@@ -140,6 +146,7 @@ class _Mailbox:
             if self._item is None and not self.closed:
                 self._cond.wait(timeout)
             item, self._item = self._item, None
+            self._cond.notify_all()
             return item
 
 
@@ -166,6 +173,7 @@ class PipelineWorker(QThread):
         count_aloud: bool = False,
         speed: float = 1.0,
         realtime: bool = True,
+        lossless: bool = False,
         targets: Any = None,
         session: Session | None = None,
         on_result: Callable[[FrameResult, str], Any] | None = None,
@@ -174,7 +182,9 @@ class PipelineWorker(QThread):
         """``session``: the one to feed (default: a new one for ``exercise``).  ``on_result(result,
         guidance)`` is called on this worker's thread after each frame (the app's coaching run:
         set tracking, history, the cue to say); what it returns goes out as ``LiveFrame.coach``,
-        and its ``cue`` attribute, if any, is what the speaker is handed."""
+        and its ``cue`` attribute, if any, is what the speaker is handed.  ``lossless``: judge every
+        frame of a video even when inference is slower than the video (it then plays slower than
+        real time); live coaching keeps the newest frame only."""
         super().__init__(parent)
         self.exercise = exercise
         self.session = session if session is not None else Session(
@@ -186,7 +196,8 @@ class PipelineWorker(QThread):
         self.speed = speed if speed > 0 else 1.0
         self.realtime = realtime
         self._stop = threading.Event()
-        self._mail = _Mailbox()
+        self.lossless = lossless
+        self._mail = _Mailbox(lossless)
         self._reader: threading.Thread | None = None
         self._source: Any = None
         self._source_error: str | None = None
@@ -231,7 +242,7 @@ class PipelineWorker(QThread):
                         if self._stop.wait(due - now):
                             break
                         now = time.monotonic()
-                    elif now - due > period:
+                    elif now - due > period and not self.lossless:
                         # Decoding fell behind the video's clock: skip to catch up.
                         self.skipped_late += 1
                         continue

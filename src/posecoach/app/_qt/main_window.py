@@ -68,7 +68,8 @@ class MainWindow(QMainWindow):
     Everything it talks to can be given: ``speaker`` (else one is made from the
     settings), ``history``, ``estimator_factory`` (the worker's pose estimator;
     tests replay synthetic poses), ``source_factory(spec) -> callable`` and
-    ``speed`` (video playback rate; 1 = real time).
+    ``speed`` (video playback rate; 1 = real time) and ``lossless`` (judge every frame of a video,
+    slowing it down when inference cannot keep up, instead of dropping frames as live coaching does).
     """
 
     def __init__(
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         estimator_factory: Callable | None = None,
         source_factory: Callable[[Any], Callable] | None = None,
         speed: float = 1.0,
+        lossless: bool = False,
         model: str | None = None,
         clinic: Any = None,
         record_reference: Callable[..., dict] | None = None,
@@ -100,6 +102,7 @@ class MainWindow(QMainWindow):
         self._estimator_factory = estimator_factory
         self._source_factory = source_factory or default_source_factory
         self.speed = speed
+        self.lossless = lossless
         self._build_pages(record_reference, record_kwargs)
         self._build_status_bar(hist_err)
         self._reset_session_state()
@@ -330,7 +333,8 @@ class MainWindow(QMainWindow):
     def _start_worker(self, run: CoachingRun, source: Any) -> None:
         self.worker = PipelineWorker(
             run.exercise, self._source_factory(source), estimator_factory=self._estimator_factory,
-            speaker=self.speaker, speed=self.speed, session=run.session, on_result=run.on_result,
+            speaker=self.speaker, speed=self.speed, lossless=self.lossless, session=run.session,
+            on_result=run.on_result,
         )
         self.worker.frame_ready.connect(self._on_frame)
         self.worker.source_failed.connect(self._on_source_failed)
