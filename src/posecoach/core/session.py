@@ -267,6 +267,7 @@ class Session:
             key: self.features.values(pose, self._side if key == _NEAR else key, cfg.min_visibility)
             for key, st in gates.items() if st is Status.OK
         }
+        side_values.update(self._hidden_at_rest(pose, gates))
         angle = self.exercise.rep.angle
         verdicts = self._guard.check_angles(t, {k: v.get(angle, math.nan) for k, v in side_values.items()})
         restarted = self._follow(t, Verdict.RESTART, events) if Verdict.RESTART in verdicts.values() else False
@@ -278,9 +279,33 @@ class Session:
             return Status.UNSTEADY, {}, restarted
         self.frames_usable += 1
         for key, st in gates.items():
-            if st is not Status.OK and key in self.frames_side_hidden:
+            if st is not Status.OK and key in self.frames_side_hidden and key not in side_values:
                 self.frames_side_hidden[key] += 1
         return Status.OK, side_values, restarted
+
+    def _hidden_at_rest(self, pose: Pose, gates: dict[str, Status]) -> dict[str, dict[str, float]]:
+        """The sides of a both-sided exercise whose limb is hidden but guessed at rest.
+
+        From the side the far limb at rest is hidden behind the near one (a bird dog's far
+        knee under the body reads visibility 0.1-0.3): its engine would never see it rest,
+        so a rep that starts by lifting it into view could not count.  MediaPipe still
+        places the hidden joints; where that guess reads as resting, the engine may learn
+        that the limb is at rest, and nothing more: a guess never starts or holds a rep (a
+        hidden limb's guess copies the visible one, which would count one movement on both
+        sides).  Only the main feature is passed, so no form rule judges a guess.
+        """
+        if self.exercise.sides != "both" or self.exercise.rep.relative or Status.OK not in gates.values():
+            return {}
+        main = self.exercise.rep.angle
+        out: dict[str, dict[str, float]] = {}
+        for key, st in gates.items():
+            if st is not Status.NOT_VISIBLE:
+                continue
+            eng = self.engines[key]
+            v = self.features.values(pose, key).get(main, math.nan)
+            if not math.isnan(v) and eng.sign * (v - eng.rest) <= 0:
+                out[key] = dict.fromkeys(self.features.names, math.nan) | {main: v}
+        return out
 
     def _smooth(self, t: float, pose: Pose) -> Pose:
         h = float(pose.size_wh[1]) or 1.0
