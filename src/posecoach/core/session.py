@@ -68,6 +68,9 @@ class SessionConfig:
     max_angle_step: float = 60.0
     side_view_min_yaw: float = 40.0  # degrees the shoulder/hip line turns away from the image plane
     front_view_max_yaw: float = 50.0
+    # Once a shot is judged in the right view, the yaw must cross the limit by this much more to
+    # turn it wrong (MediaPipe's depth wobbles a few degrees, and more so on a mirrored image).
+    view_hysteresis: float = 8.0
     view_check: bool = True
 
     @property
@@ -137,6 +140,8 @@ class Session:
         self._side_known = False
         self._yaw: float | None = None
         self._yaw_now: float | None = None
+        self._view_status: Status | None = None  # the view judged this frame (None: not judged)
+        self._view_accepted = False  # the shot has been seen in the right view
         self._uses_sides = any(
             p.startswith(("near_", "far_")) for f in exercise.angles.values() for p in f.points
         )
@@ -234,6 +239,7 @@ class Session:
         self._refilter()
         self._side_known = False
         self._yaw = None
+        self._view_accepted = False
 
     def _refilter(self) -> None:
         """Start smoothing afresh: the filters' past belongs to another shot or to garbage."""
@@ -246,6 +252,7 @@ class Session:
         self._track_side(smoothed)
         torso_visible = float(smoothed.visibility[_TORSO].min()) >= self.config.min_visibility
         self._yaw_now = self._view_yaw(smoothed) if torso_visible else None
+        self._view_status = self._judge_view(self._yaw_now)
         return smoothed
 
     def _judge(
@@ -343,6 +350,27 @@ class Session:
         self._yaw = y if self._yaw is None else self._yaw + 0.2 * (y - self._yaw)
         return self._yaw
 
+    def _judge_view(self, yaw: float | None) -> Status | None:
+        """The wrong view this frame, or None (right view, or not judged without the trunk).
+
+        The view is the camera's set-up, which changes at a cut or when the person turns,
+        not from frame to frame: once the shot is seen in the right view, the yaw has to
+        cross the limit by ``view_hysteresis`` more to turn it wrong.  Without that an
+        oblique camera near the limit (yaw 37-45, which the same footage mirrored reads a few
+        degrees lower) drops frames in the middle of a rep and loses it.
+        """
+        cfg = self.config
+        if not cfg.view_check or yaw is None:
+            return None
+        band = cfg.view_hysteresis if self._view_accepted else 0.0
+        wrong: Status | None = None
+        if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw - band:
+            wrong = Status.WRONG_VIEW_SIDE
+        elif self.exercise.view == "front" and yaw > cfg.front_view_max_yaw + band:
+            wrong = Status.WRONG_VIEW_FRONT
+        self._view_accepted = wrong is None
+        return wrong
+
     def _count_status(self, status: Status) -> None:
         if status is Status.NOT_VISIBLE:
             self.frames_not_visible += 1
@@ -360,18 +388,13 @@ class Session:
             np.all(pts[:, 0] > -0.02 * w) and np.all(pts[:, 0] < 1.02 * w)
             and np.all(pts[:, 1] > -0.02 * h) and np.all(pts[:, 1] < 1.02 * h)
         )
-        # The view is judged from shoulders and hips, and only when they are visible:
-        # hidden joints' positions are guesses (a hidden hip would otherwise read as
+        # The view is judged (in ``_prepare``) from shoulders and hips, and only when they are
+        # visible: hidden joints' positions are guesses (a hidden hip would otherwise read as
         # "turn side-on" to someone who is side-on).  With the trunk visible, a wrong
         # view is the reason to give even when the limbs are hidden too (a front view
         # of a plank hides the far leg behind the near one).
-        torso_visible = float(pose.visibility[_TORSO].min()) >= cfg.min_visibility
-        yaw = self._yaw_now
-        if cfg.view_check and yaw is not None and torso_visible:
-            if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw:
-                return Status.WRONG_VIEW_SIDE
-            if self.exercise.view == "front" and yaw > cfg.front_view_max_yaw:
-                return Status.WRONG_VIEW_FRONT
+        if self._view_status is not None:
+            return self._view_status
         if not (vis_ok and inside):
             return Status.NOT_VISIBLE
         return Status.OK
