@@ -138,6 +138,7 @@ class Session:
         self._side_score = 0.0
         self._side = "left"
         self._side_known = False
+        self._side_seen = False
         self._yaw: float | None = None
         self._yaw_now: float | None = None
         self._view_status: Status | None = None  # the view judged this frame (None: not judged)
@@ -329,8 +330,14 @@ class Session:
             # world z grows away from the camera: the near side has the smaller z.
             score += 4.0 * float(pose.world[_SIDE_R, 2].mean() - pose.world[_SIDE_L, 2].mean())
         if not self._side_known:
+            # The very first side is the sign of the evidence, not a default: a person and
+            # their mirror image start on opposite sides (after a cut the side seen before
+            # stands until the evidence is clear).
+            if not self._side_seen:
+                self._side = "left" if score >= 0 else "right"
             self._side_score = score
             self._side_known = True
+            self._side_seen = True
         else:
             self._side_score += 0.1 * (score - self._side_score)
         if self._side_score > 0.05:
