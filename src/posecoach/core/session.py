@@ -68,6 +68,9 @@ class SessionConfig:
     max_angle_step: float = 60.0
     side_view_min_yaw: float = 40.0  # degrees the shoulder/hip line turns away from the image plane
     front_view_max_yaw: float = 50.0
+    # Once a shot is judged in the right view, the yaw must cross the limit by this much more to
+    # turn it wrong (MediaPipe's depth wobbles a few degrees, and more so on a mirrored image).
+    view_hysteresis: float = 8.0
     view_check: bool = True
 
     @property
@@ -135,8 +138,11 @@ class Session:
         self._side_score = 0.0
         self._side = "left"
         self._side_known = False
+        self._side_seen = False
         self._yaw: float | None = None
         self._yaw_now: float | None = None
+        self._view_status: Status | None = None  # the view judged this frame (None: not judged)
+        self._view_accepted = False  # the shot has been seen in the right view
         self._uses_sides = any(
             p.startswith(("near_", "far_")) for f in exercise.angles.values() for p in f.points
         )
@@ -234,6 +240,7 @@ class Session:
         self._refilter()
         self._side_known = False
         self._yaw = None
+        self._view_accepted = False
 
     def _refilter(self) -> None:
         """Start smoothing afresh: the filters' past belongs to another shot or to garbage."""
@@ -246,6 +253,7 @@ class Session:
         self._track_side(smoothed)
         torso_visible = float(smoothed.visibility[_TORSO].min()) >= self.config.min_visibility
         self._yaw_now = self._view_yaw(smoothed) if torso_visible else None
+        self._view_status = self._judge_view(self._yaw_now)
         return smoothed
 
     def _judge(
@@ -267,6 +275,7 @@ class Session:
             key: self.features.values(pose, self._side if key == _NEAR else key, cfg.min_visibility)
             for key, st in gates.items() if st is Status.OK
         }
+        side_values.update(self._hidden_at_rest(pose, gates))
         angle = self.exercise.rep.angle
         verdicts = self._guard.check_angles(t, {k: v.get(angle, math.nan) for k, v in side_values.items()})
         restarted = self._follow(t, Verdict.RESTART, events) if Verdict.RESTART in verdicts.values() else False
@@ -278,9 +287,33 @@ class Session:
             return Status.UNSTEADY, {}, restarted
         self.frames_usable += 1
         for key, st in gates.items():
-            if st is not Status.OK and key in self.frames_side_hidden:
+            if st is not Status.OK and key in self.frames_side_hidden and key not in side_values:
                 self.frames_side_hidden[key] += 1
         return Status.OK, side_values, restarted
+
+    def _hidden_at_rest(self, pose: Pose, gates: dict[str, Status]) -> dict[str, dict[str, float]]:
+        """The sides of a both-sided exercise whose limb is hidden but guessed at rest.
+
+        From the side the far limb at rest is hidden behind the near one (a bird dog's far
+        knee under the body reads visibility 0.1-0.3): its engine would never see it rest,
+        so a rep that starts by lifting it into view could not count.  MediaPipe still
+        places the hidden joints; where that guess reads as resting, the engine may learn
+        that the limb is at rest, and nothing more: a guess never starts or holds a rep (a
+        hidden limb's guess copies the visible one, which would count one movement on both
+        sides).  Only the main feature is passed, so no form rule judges a guess.
+        """
+        if self.exercise.sides != "both" or self.exercise.rep.relative or Status.OK not in gates.values():
+            return {}
+        main = self.exercise.rep.angle
+        out: dict[str, dict[str, float]] = {}
+        for key, st in gates.items():
+            if st is not Status.NOT_VISIBLE:
+                continue
+            eng = self.engines[key]
+            v = self.features.values(pose, key).get(main, math.nan)
+            if not math.isnan(v) and eng.sign * (v - eng.rest) <= 0:
+                out[key] = dict.fromkeys(self.features.names, math.nan) | {main: v}
+        return out
 
     def _smooth(self, t: float, pose: Pose) -> Pose:
         h = float(pose.size_wh[1]) or 1.0
@@ -297,8 +330,14 @@ class Session:
             # world z grows away from the camera: the near side has the smaller z.
             score += 4.0 * float(pose.world[_SIDE_R, 2].mean() - pose.world[_SIDE_L, 2].mean())
         if not self._side_known:
+            # The very first side is the sign of the evidence, not a default: a person and
+            # their mirror image start on opposite sides (after a cut the side seen before
+            # stands until the evidence is clear).
+            if not self._side_seen:
+                self._side = "left" if score >= 0 else "right"
             self._side_score = score
             self._side_known = True
+            self._side_seen = True
         else:
             self._side_score += 0.1 * (score - self._side_score)
         if self._side_score > 0.05:
@@ -318,6 +357,27 @@ class Session:
         self._yaw = y if self._yaw is None else self._yaw + 0.2 * (y - self._yaw)
         return self._yaw
 
+    def _judge_view(self, yaw: float | None) -> Status | None:
+        """The wrong view this frame, or None (right view, or not judged without the trunk).
+
+        The view is the camera's set-up, which changes at a cut or when the person turns,
+        not from frame to frame: once the shot is seen in the right view, the yaw has to
+        cross the limit by ``view_hysteresis`` more to turn it wrong.  Without that an
+        oblique camera near the limit (yaw 37-45, which the same footage mirrored reads a few
+        degrees lower) drops frames in the middle of a rep and loses it.
+        """
+        cfg = self.config
+        if not cfg.view_check or yaw is None:
+            return None
+        band = cfg.view_hysteresis if self._view_accepted else 0.0
+        wrong: Status | None = None
+        if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw - band:
+            wrong = Status.WRONG_VIEW_SIDE
+        elif self.exercise.view == "front" and yaw > cfg.front_view_max_yaw + band:
+            wrong = Status.WRONG_VIEW_FRONT
+        self._view_accepted = wrong is None
+        return wrong
+
     def _count_status(self, status: Status) -> None:
         if status is Status.NOT_VISIBLE:
             self.frames_not_visible += 1
@@ -335,18 +395,13 @@ class Session:
             np.all(pts[:, 0] > -0.02 * w) and np.all(pts[:, 0] < 1.02 * w)
             and np.all(pts[:, 1] > -0.02 * h) and np.all(pts[:, 1] < 1.02 * h)
         )
-        # The view is judged from shoulders and hips, and only when they are visible:
-        # hidden joints' positions are guesses (a hidden hip would otherwise read as
+        # The view is judged (in ``_prepare``) from shoulders and hips, and only when they are
+        # visible: hidden joints' positions are guesses (a hidden hip would otherwise read as
         # "turn side-on" to someone who is side-on).  With the trunk visible, a wrong
         # view is the reason to give even when the limbs are hidden too (a front view
         # of a plank hides the far leg behind the near one).
-        torso_visible = float(pose.visibility[_TORSO].min()) >= cfg.min_visibility
-        yaw = self._yaw_now
-        if cfg.view_check and yaw is not None and torso_visible:
-            if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw:
-                return Status.WRONG_VIEW_SIDE
-            if self.exercise.view == "front" and yaw > cfg.front_view_max_yaw:
-                return Status.WRONG_VIEW_FRONT
+        if self._view_status is not None:
+            return self._view_status
         if not (vis_ok and inside):
             return Status.NOT_VISIBLE
         return Status.OK

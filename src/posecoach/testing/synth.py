@@ -62,10 +62,12 @@ __all__ = [
     "dither_param",
     "drop_frames",
     "glute_bridge",
+    "hide",
     "hook_lying",
     "keyframe_sequence",
     "landmarks_lab",
     "load_jsonl",
+    "mirror",
     "occlude",
     "pelvic_tilt",
     "plank",
@@ -597,6 +599,51 @@ def occlude(seq: Seq, names: Sequence[str], t_ranges: Sequence[tuple[float, floa
         if p.world is not None:
             world = p.world.copy()
             world[idx] = rng.uniform(-0.8, 0.8, (len(idx), 3))
+        out.append((t, replace(p, xy=xy, visibility=vis, world=world)))
+    return out
+
+
+def mirror(seq: Seq) -> Seq:
+    """The sequence as MediaPipe reports the same video flipped left-right.
+
+    A flipped picture shows a person facing the other way with left and right exchanged,
+    and the model labels them by what it sees: each landmark takes its partner's label
+    (the near left knee becomes the near right knee), image x runs the other way and so
+    does world x.  A coach must count the same and report the sides exchanged."""
+    out: Seq = []
+    for t, p in seq:
+        if p is None:
+            out.append((t, p))
+            continue
+        xy = p.xy[_PARTNER].copy()
+        xy[:, 0] = p.size_wh[0] - xy[:, 0]
+        world = None
+        if p.world is not None:
+            world = p.world[_PARTNER].copy()
+            world[:, 0] = -world[:, 0]
+        out.append((t, replace(p, xy=xy, visibility=p.visibility[_PARTNER].copy(), world=world)))
+    return out
+
+
+def hide(seq: Seq, names: Sequence[str], when: Callable[[float, Pose], bool] | None = None,
+         *, visibility: float = 0.15, copy_partner: bool = False) -> Seq:
+    """Landmarks ``names`` are hidden (low ``visibility``) on frames where ``when(t, pose)``
+    holds (all frames if None), with MediaPipe's kind of guess for their position: where
+    they are (``copy_partner=False``), or on top of their left/right partner, as the model
+    tends to place a far limb it cannot see (``copy_partner=True``)."""
+    idx = np.array([INDEX[n] for n in names])
+    out: Seq = []
+    for t, p in seq:
+        if p is None or (when is not None and not when(t, p)):
+            out.append((t, p))
+            continue
+        xy, vis = p.xy.copy(), p.visibility.copy()
+        world = None if p.world is None else p.world.copy()
+        if copy_partner:
+            xy[idx] = p.xy[_PARTNER[idx]]
+            if world is not None and p.world is not None:
+                world[idx] = p.world[_PARTNER[idx]]
+        vis[idx] = visibility
         out.append((t, replace(p, xy=xy, visibility=vis, world=world)))
     return out
 
