@@ -21,8 +21,9 @@ States of the main feature ``x`` (measured from ``rest`` toward ``peak``, so
 - Hold time accumulates in ``PEAK`` only while no ``always`` form fault is active.
 - Every counted rep goes through ``_close`` (one place for the bookkeeping);
   ``Closing`` says how it ended: the return to rest seen, a held position
-  left (hold mode), or the return never seen (the stream or the shot ended
-  after the rep had been held at its peak long enough).
+  left (hold mode), the return never seen (the stream or the shot ended
+  after the rep had been held at its peak long enough), or (``rep.adapt``)
+  a near miss counted once the person's own range showed it was a full rep.
 """
 
 from __future__ import annotations
@@ -47,11 +48,15 @@ __all__ = ["Closing", "ExerciseEngine"]
 
 
 class Closing(Enum):
-    """How a rep ended; ``ExerciseEngine._close`` does the rest of the bookkeeping for all three."""
+    """How a rep ended; ``ExerciseEngine._close`` does the rest of the bookkeeping for all of them."""
 
     RETURNED = "returned"  # back to rest: judged on duration, moving rules and metrics
     HOLD_ENDED = "hold_ended"  # hold mode: the held position was left, or the shot/stream ended
     UNSEEN = "unseen"  # held long enough at the peak, but the return to rest was not seen
+    LEARNED = "learned"  # rep.adapt: a near miss that reached this person's peak, once it was learned
+
+
+_REP_DETAIL = {Closing.UNSEEN: "return not seen", Closing.LEARNED: "counted once this person's range was learned"}
 
 
 class ExerciseEngine:
@@ -417,12 +422,9 @@ class ExerciseEngine:
         events: list[EngineEvent] = []
         for rec in self._near_misses:
             if self.sign * (rec.peak_value - self.peak) >= 0 and rec.duration_s >= self.exercise.rep.min_duration_s:
-                rec.counted = True
                 if rec in self.partials:
                     self.partials.remove(rec)
-                self.reps.append(rec)
-                events.append(EngineEvent(t, EventKind.REP, rep=rec,
-                                          detail="counted once this person's range was learned"))
+                events += self._close(t, Closing.LEARNED, then=self.phase, rec=rec)
         self._near_misses = []
         if events:
             self.reps.sort(key=lambda r: r.start_s)
@@ -462,17 +464,41 @@ class ExerciseEngine:
         if math.isnan(self._reach_t):
             self._reach_t = t
 
-    def _close(self, t: float, how: Closing, *, then: Phase) -> list[EngineEvent]:
+    def _close(self, t: float, how: Closing, *, then: Phase, rec: RepRecord | None = None) -> list[EngineEvent]:
         """End the rep in progress at ``t``: the one place a rep is counted (or rejected).
 
         A returned rep must have lasted ``min_duration_s`` and a hold must have been
         held that long; a rep whose return was not seen is counted as it stands.
-        The engine then enters ``then``.
+        The engine then enters ``then``.  ``Closing.LEARNED`` counts ``rec``, a near miss
+        already over (its frames are gone: no rules are judged), and leaves the cycle alone.
         """
-        cur = self._cur
+        cur = self._cur if rec is None else rec
         events: list[EngineEvent] = []
         if cur is None:
             return events
+        if how is not Closing.LEARNED:
+            self._finish_times(cur, t, how)
+        min_s = self.exercise.rep.min_duration_s
+        kept = {Closing.RETURNED: cur.duration_s >= min_s, Closing.HOLD_ENDED: cur.hold_s >= min_s,
+                Closing.UNSEEN: True, Closing.LEARNED: True}[how]
+        if kept:
+            if how is not Closing.LEARNED:
+                events += self._judge_closing(t, how, cur)
+            cur.counted = True
+            self.reps.append(cur)
+            events.append(EngineEvent(t, EventKind.REP, rep=cur, detail=_REP_DETAIL.get(how, "")))
+        elif how is Closing.RETURNED:
+            events.append(EngineEvent(t, EventKind.RESET, detail=ResetReason.TOO_SHORT))
+        if how is Closing.LEARNED:
+            return events
+        if self.adapt and kept and how is Closing.RETURNED:
+            events += self._learn(t, cur, counted=True)
+        self._reset_cycle()
+        self._enter(then, t)
+        return events
+
+    def _finish_times(self, cur: RepRecord, t: float, how: Closing) -> None:
+        """The rep's end, and its way out (``up_s``) and back (``down_s``)."""
         cur.end_s = t
         cur.up_s = self._reach_t - cur.start_s if not math.isnan(self._reach_t) else math.nan
         if how is Closing.RETURNED:
@@ -483,25 +509,14 @@ class ExerciseEngine:
         if self._reversed:
             # Started at the peak end: the way out went toward the file's rest.
             cur.up_s, cur.down_s = cur.down_s, cur.up_s
-        min_s = self.exercise.rep.min_duration_s
-        kept = {Closing.RETURNED: cur.duration_s >= min_s, Closing.HOLD_ENDED: cur.hold_s >= min_s,
-                Closing.UNSEEN: True}[how]
-        if kept:
-            if not self._peak_judged:
-                events += self._judge_peak(t)
-            if how is Closing.RETURNED:
-                events += self._rules.judge_phase(t, "moving", self._moving_values, cur)
-            if how is not Closing.UNSEEN:
-                events += self._rules.judge_metrics(t, cur)
-            self.reps.append(cur)
-            events.append(EngineEvent(t, EventKind.REP, rep=cur,
-                                      detail="return not seen" if how is Closing.UNSEEN else ""))
-        elif how is Closing.RETURNED:
-            events.append(EngineEvent(t, EventKind.RESET, detail=ResetReason.TOO_SHORT))
-        if self.adapt and kept and how is Closing.RETURNED:
-            events += self._learn(t, cur, counted=True)
-        self._reset_cycle()
-        self._enter(then, t)
+
+    def _judge_closing(self, t: float, how: Closing, cur: RepRecord) -> list[EngineEvent]:
+        """A kept rep's rules: the peak (if not judged yet), the moving phase, the metrics."""
+        events = [] if self._peak_judged else self._judge_peak(t)
+        if how is Closing.RETURNED:
+            events += self._rules.judge_phase(t, "moving", self._moving_values, cur)
+        if how is not Closing.UNSEEN:
+            events += self._rules.judge_metrics(t, cur)
         return events
 
     def _partial(self, t: float) -> list[EngineEvent]:
