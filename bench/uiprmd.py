@@ -6,7 +6,8 @@
 Reads ../shared/keypoints/UI-PRMD in place (never copied: licence) and exits 0
 with a message when it is missing.  For m01 deep squat -> ``squat``, m05
 sit-to-stand -> ``sit_to_stand`` and m06 standing active straight-leg raise ->
-``straight_leg_raise`` (each only if its exercise file loads), every
+``standing_leg_raise`` (each only if its exercise file loads; ``straight_leg_raise``
+is the lying version, a different movement), every
 repetition file, correct and incorrect, is turned into a stream of posecoach
 ``Pose`` objects (a virtual camera side-on, 640x480, 30 Hz) and fed to
 ``Session``.  Each file holds exactly one repetition.  Writes
@@ -62,8 +63,9 @@ saved under ``format_checks`` in the JSON)
   converter's arm rotations; nothing in the data pins it down.  Only
   sit_to_stand's ``hands_push`` uses an arm landmark (the wrist).
 * Segments: m01 and m06 start and end standing; **m05 starts and ends
-  standing too (stand -> sit -> stand)**, whereas posecoach's sit_to_stand
-  counts sit -> stand -> sit (rest 115 = sitting, peak 160 = standing).
+  standing too (stand -> sit -> stand)**; posecoach's sit_to_stand (rest 115 =
+  sitting, peak 160 = standing) has ``rep.start: either``, so a cycle starts
+  from the end the person is first seen at and these files count too.
 
 Mapping to BlazePose's 33 landmarks: shoulders, elbows, wrists, hips, knees,
 ankles direct; foot_index = the Kinect foot joint; heel = 6 cm behind the
@@ -120,7 +122,7 @@ VIS_NEAR, VIS_FAR, VIS_FACE = 0.95, 0.8, 0.95
 MOVEMENTS = {
     "m01": ("squat", "deep squat"),
     "m05": ("sit_to_stand", "sit-to-stand"),
-    "m06": ("straight_leg_raise", "standing active straight-leg raise"),
+    "m06": ("standing_leg_raise", "standing active straight-leg raise"),
 }
 # Diagnostic only: a shorter minimum rep duration (an in-memory copy of the exercise; the file is not touched).
 SHORT_MIN_DURATION = 0.6
@@ -706,9 +708,12 @@ def main(argv: list[str] | None = None) -> int:
                 flat = [p for s in seqs for p in s]
                 conc.append({"subject": subj, "correct": correct, "files": len(seqs), "reps": run_session(ex, flat)["reps"]})
             entry["concatenated"] = conc
-            ok = [c for c in conc if c["reps"] == c["files"] - 1]
+            # from standing with rep.start: either, every file is one stand -> sit -> stand cycle
+            whole = ex.rep.start == "either"
+            ok = [c for c in conc if c["reps"] == c["files"] - (0 if whole else 1)]
+            want = "files" if whole else "files - 1"
             variants["files back to back"] = {
-                "text": f"{len(ok)}/{len(conc)} subject sessions (10 files joined, correct and incorrect apart) counted files - 1 "
+                "text": f"{len(ok)}/{len(conc)} subject sessions (10 files joined, correct and incorrect apart) counted {want} "
                         f"reps as they should; counts: {[c['reps'] for c in conc]}"}
         entry["variants"] = variants
         entry["files"] = rows

@@ -18,7 +18,11 @@ It is built from two pieces, each written once:
   angle moved more than ``max_angle_step`` degrees;
 - **the confirm rule** (``Track``): a jump is a glitch unless the next frame
   agrees with the jumped value; then it was real (a cut, or fast movement).
-  Frames more than ``max_dt`` apart are not compared at all.
+  Frames more than ``max_dt`` apart are not compared at all; at a frame rate
+  so low that consecutive frames are that far apart (a 20 fps clip read every
+  second frame, a 10 fps webcam), the window widens to 1.5 frame intervals
+  (the median of the last nine, once three are known), so the guard still
+  compares consecutive frames and a gap of a frame or more is still a gap.
 
 The guard looks twice per frame, because the second look needs the first's
 outcome (the angles are measured on the smoothed pose):
@@ -44,6 +48,8 @@ the first main angle after a cut is still compared with the last one before it
 from __future__ import annotations
 
 import math
+import statistics
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -175,6 +181,20 @@ class ContinuityGuard:
         }
         self._shot_changed = False  # a shot change left the body in place: the angles must confirm it
         self._needed_hidden = False
+        self._last_t: float | None = None
+        self._intervals: deque[float] = deque(maxlen=9)
+
+    def _follow_frame_rate(self, t: float) -> None:
+        """Widen the comparison window to 1.5 frame intervals when frames come slower than ``max_dt``."""
+        if self._last_t is not None and t > self._last_t:
+            self._intervals.append(t - self._last_t)
+        self._last_t = t
+        if len(self._intervals) < 3:
+            return  # too few to tell a slow stream from a gap
+        window = max(self.config.max_dt, 1.5 * statistics.median(self._intervals))
+        self._body.max_dt = window
+        for track in self._angles.values():
+            track.max_dt = window
 
     def check_body(self, t: float, xy: np.ndarray | None, *, scene_cut: bool = False,
                    needed_visible: bool = True) -> Verdict:
@@ -184,10 +204,11 @@ class ContinuityGuard:
         exercise needs are visible in this pose.
         """
         cfg = self.config
+        self._follow_frame_rate(t)
         verdict = Verdict.OK
         box = body_box(xy) if xy is not None else None
         if scene_cut:
-            ref = self._body.recent(t, cfg.max_dt)
+            ref = self._body.recent(t, self._body.max_dt)
             if box is not None and ref is not None and not body_moved(ref, box, cfg.shot_jump, cfg.shot_scale):
                 # The body is where it was: graphics, or a fast movement filling the frame.
                 # Still a cut if the main angle jumps (``check_angles``, on fresh values).

@@ -21,8 +21,9 @@ States of the main feature ``x`` (measured from ``rest`` toward ``peak``, so
 - Hold time accumulates in ``PEAK`` only while no ``always`` form fault is active.
 - Every counted rep goes through ``_close`` (one place for the bookkeeping);
   ``Closing`` says how it ended: the return to rest seen, a held position
-  left (hold mode), or the return never seen (the stream or the shot ended
-  after the rep had been held at its peak long enough).
+  left (hold mode), the return never seen (the stream or the shot ended
+  after the rep had been held at its peak long enough), or (``rep.adapt``)
+  a near miss counted once the person's own range showed it was a full rep.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import math
 import statistics
 from enum import Enum
 
-from posecoach.core.engine.baseline import RelativeBaseline
+from posecoach.core.engine.baseline import RangeLearner, RelativeBaseline
 from posecoach.core.engine.records import (
     EngineEvent,
     EventKind,
@@ -47,20 +48,29 @@ __all__ = ["Closing", "ExerciseEngine"]
 
 
 class Closing(Enum):
-    """How a rep ended; ``ExerciseEngine._close`` does the rest of the bookkeeping for all three."""
+    """How a rep ended; ``ExerciseEngine._close`` does the rest of the bookkeeping for all of them."""
 
     RETURNED = "returned"  # back to rest: judged on duration, moving rules and metrics
     HOLD_ENDED = "hold_ended"  # hold mode: the held position was left, or the shot/stream ended
     UNSEEN = "unseen"  # held long enough at the peak, but the return to rest was not seen
+    LEARNED = "learned"  # rep.adapt: a near miss that reached this person's peak, once it was learned
+
+
+_REP_DETAIL = {Closing.UNSEEN: "return not seen", Closing.LEARNED: "counted once this person's range was learned"}
 
 
 class ExerciseEngine:
     """Counts reps, times holds and judges form for one exercise (one side of the body).
 
+    ``LOOKBACK_S``: how far back a person first seen on the way out of rest may have been at
+    rest for the rep in progress to count (one frame interval of a 15 fps stream).
+
     ``side``: the side this engine counts (``left``/``right`` for exercises done
     on both sides, ``""`` otherwise); an exercise that follows the side nearer
     the camera passes that side to ``update`` instead, frame by frame.
     """
+
+    LOOKBACK_S = 1 / 15
 
     def __init__(
         self,
@@ -74,11 +84,12 @@ class ExerciseEngine:
         self.exercise = exercise
         rep: RepCounting = exercise.rep
         t = targets or Targets()
-        self.rest = t.rest if t.rest is not None else rep.rest
-        self.peak = t.peak if t.peak is not None else rep.peak
-        self.sign = 1.0 if self.peak > self.rest else -1.0
-        self.span = abs(self.peak - self.rest)
-        self.h = min(rep.hysteresis, self.span / 3)
+        # The thresholds as given (file or therapist's targets); ``_set_thresholds`` derives the rest.
+        self._rest0 = t.rest if t.rest is not None else rep.rest
+        self._peak0 = t.peak if t.peak is not None else rep.peak
+        self._reversed = False  # rep.start: either, first seen at the peak end: rest and peak swapped
+        self.rest = self.peak = self.sign = self.span = self.h = 0.0
+        self._set_thresholds(self._rest0, self._peak0, rep.hysteresis)
         self.hold_target = t.hold_s if t.hold_s is not None else (exercise.hold.seconds if exercise.hold else 0.0)
         self.side = side
         self.max_gap_s = max_gap_s
@@ -89,6 +100,12 @@ class ExerciseEngine:
         self._rules = FormRules(exercise, judge_hold=self._times_hold)
         self.relative = rep.relative
         self._baseline = RelativeBaseline(rep.baseline_s)
+        self.adapt = rep.adapt
+        self._learner = RangeLearner(rep.adapt_reps)
+        self._near_misses: list[RepRecord] = []  # excursions short of the peak that may count once learned
+        self._level = math.nan  # the rest level the rep in progress started from (adapt)
+        self._unplaced: tuple[float, float] | None = None  # (t, x) of the last frame seen while UNKNOWN
+        self._after_cut = False  # UNKNOWN since a camera cut (see _place)
         self.reps: list[RepRecord] = []
         self.partials: list[RepRecord] = []
         # The cycle in progress (see _reset_cycle).
@@ -151,6 +168,9 @@ class ExerciseEngine:
             events.append(EngineEvent(t, EventKind.RESET, detail=why))
         self._reset_cycle()
         self.phase = Phase.UNKNOWN
+        self._unplaced = None
+        # An edited video's next shot may open anywhere in a rep: no look-back after a cut.
+        self._after_cut = why is ResetReason.CAMERA_CUT
         self._rules.clear_always()
         self._baseline.clear()
         return events
@@ -175,6 +195,8 @@ class ExerciseEngine:
         self._track_rep(t, main, x, values)
         events += self._resume(t, x)
         events += self._step(t, x, main, values, dt)
+        if self.adapt and self.phase == Phase.REST:
+            self._learner.at_rest(t, main)
         if self._cur is not None:
             events += self._rules.judge_always(t, values, self._cur)
         else:
@@ -232,14 +254,8 @@ class ExerciseEngine:
         """One transition of the state machine (see the module docstring)."""
         ph = self.phase
         if ph == Phase.UNKNOWN:
-            if self.hold_mode and x >= self.span:
-                # A held position needs no rest before it: a clip or a shot that opens on
-                # someone already in the plank times that hold from here.
-                self._start(t, main, values, x)
-                self._reach_peak(t)
-            elif x <= 0:
-                self._enter(Phase.REST, t)
-        elif ph == Phase.REST:
+            return self._place(t, x, main, values)
+        if ph == Phase.REST:
             if x <= 0:
                 self._enter(Phase.REST, t)
             elif x > self.h:
@@ -254,6 +270,45 @@ class ExerciseEngine:
         elif ph == Phase.RETURNING:
             return self._from_returning(t, x)
         return []
+
+    def _place(self, t: float, x: float, main: float, values: dict[str, float]) -> list[EngineEvent]:
+        """UNKNOWN: find where in the cycle the person is, without ever counting half a rep.
+
+        Placed at rest when seen at rest or within the hysteresis band of it (which the
+        REST state itself treats as rest), or when the first frames seen move away from
+        rest and were at rest ``LOOKBACK_S`` before the first of them (the speed between
+        them, extrapolated back): at a low frame rate the one frame at rest before a rep
+        is often not in the stream.  Not right after a camera cut: an edited video's next
+        shot may open anywhere in a rep (a bridge already on its way up is not a rep).
+        With ``rep.start: either`` the peak end may be rest.
+        """
+        prev, self._unplaced = self._unplaced, (t, x)
+        if self.hold_mode and x >= self.span:
+            # A held position needs no rest before it: a clip or a shot that opens on
+            # someone already in the plank times that hold from here.
+            self._start(t, main, values, x)
+            self._reach_peak(t)
+        elif x <= self.h:
+            self._enter(Phase.REST, t)
+        elif self.exercise.rep.start == "either" and x >= self.span:
+            self._flip()
+            self._enter(Phase.REST, t)
+        elif prev is not None and self._came_from_rest(prev, t, x):
+            self._enter(Phase.REST, prev[0])  # the rep in progress started then
+            self._start(t, main, values, x)
+            self.phase = Phase.MOVING
+            if x >= self.span:
+                self._reach_peak(t)
+        return []
+
+    def _came_from_rest(self, prev: tuple[float, float], t: float, x: float) -> bool:
+        """Two consecutive frames moving out of rest, at rest ``LOOKBACK_S`` before the first?"""
+        if self._after_cut or x <= prev[1]:
+            return False
+        t0, x0 = prev
+        if not 0 < t - t0 <= 2 * self.LOOKBACK_S:
+            return False
+        return x0 - (x - x0) / (t - t0) * self.LOOKBACK_S <= self.h
 
     def _from_moving(self, t: float, x: float) -> list[EngineEvent]:
         if x >= self.span:
@@ -302,6 +357,8 @@ class ExerciseEngine:
 
     def _enter(self, phase: Phase, t: float) -> None:
         self.phase = phase
+        self._unplaced = None
+        self._after_cut = False
         if phase == Phase.REST:
             self._rest_t = t  # a rep starts from the last frame seen at rest
 
@@ -315,6 +372,66 @@ class ExerciseEngine:
             and t - self._reach_t >= self.carry_after_s
         )
 
+    # -- thresholds: orientation and the person's range -------------------------
+    def _set_thresholds(self, rest: float, peak: float, h_max: float) -> None:
+        self.rest, self.peak = rest, peak
+        self.sign = 1.0 if peak > rest else -1.0
+        self.span = abs(peak - rest)
+        self.h = min(h_max, self.span / 3)
+
+    def _flip(self) -> None:
+        """``rep.start: either``: first seen at the peak end, which becomes this session's rest.
+
+        The thresholds go back to the given ones, swapped (what was learned belongs to
+        the other orientation)."""
+        self._reversed = not self._reversed
+        rest, peak = (self._peak0, self._rest0) if self._reversed else (self._rest0, self._peak0)
+        self._set_thresholds(rest, peak, self.exercise.rep.hysteresis)
+        self._learner.clear()
+        self._near_misses = []
+
+    def _learn(self, t: float, cur: RepRecord, counted: bool) -> list[EngineEvent]:
+        """``rep.adapt``: an excursion ended; learn from it and move the thresholds to this person's range."""
+        if math.isnan(self._level) or math.isnan(cur.peak_value):
+            return []
+        floor = self._floor()
+        if self.sign * (cur.peak_value - self._level) < floor:
+            return []
+        self._learner.add(self._level, cur.peak_value)
+        if not counted:
+            self._near_misses.append(cur)
+        rng = self._learner.range
+        if rng is None or rng[1] * self.sign <= 0:
+            return []
+        level, exc = rng
+        rng_abs = abs(exc)
+        base_rest, base_peak = (self._peak0, self._rest0) if self._reversed else (self._rest0, self._peak0)
+        # Never stricter than the given peak, never smaller than the floor (the sanity limits).
+        peak_d = max(floor, min(0.7 * rng_abs, self.sign * (base_peak - level)))
+        rest_d = min(max(0.3 * rng_abs, self.sign * (base_rest - level)), 0.5 * peak_d)
+        self._set_thresholds(level + self.sign * rest_d, level + self.sign * peak_d,
+                             min(self.exercise.rep.hysteresis, 0.1 * rng_abs))
+        return self._promote(t)
+
+    def _floor(self) -> float:
+        """The smallest excursion from the rest level that may be a rep (``rep.min_excursion``)."""
+        return min(self.exercise.rep.excursion_floor, abs(self._peak0 - self._rest0))
+
+    def _promote(self, t: float) -> list[EngineEvent]:
+        """Near misses that reach the learned peak, and lasted long enough, were reps of this person."""
+        events: list[EngineEvent] = []
+        for rec in self._near_misses:
+            if self.sign * (rec.peak_value - self.peak) >= 0 and rec.duration_s >= self.exercise.rep.min_duration_s:
+                if rec in self.partials:
+                    self.partials.remove(rec)
+                events += self._close(t, Closing.LEARNED, then=self.phase, rec=rec)
+        self._near_misses = []
+        if events:
+            self.reps.sort(key=lambda r: r.start_s)
+            for i, r in enumerate(self.reps, 1):
+                r.index = i
+        return events
+
     # -- the cycle's record ---------------------------------------------------
     def _reset_cycle(self) -> None:
         """Forget the cycle in progress (its rep, frames and times)."""
@@ -327,6 +444,7 @@ class ExerciseEngine:
         self._phase_t = math.nan
         self._reach_t = math.nan
         self._leave_t = math.nan
+        self._level = math.nan
 
     def _start(self, t: float, main: float, values: dict[str, float], x: float) -> None:
         start = self._rest_t if not math.isnan(self._rest_t) else t
@@ -337,6 +455,8 @@ class ExerciseEngine:
         self._peak_judged = False
         self._max_x = x
         self._phase_t = t
+        level = self._learner.level() if self.adapt else None
+        self._level = math.nan if level is None else level
 
     def _reach_peak(self, t: float) -> None:
         self.phase = Phase.PEAK
@@ -344,17 +464,41 @@ class ExerciseEngine:
         if math.isnan(self._reach_t):
             self._reach_t = t
 
-    def _close(self, t: float, how: Closing, *, then: Phase) -> list[EngineEvent]:
+    def _close(self, t: float, how: Closing, *, then: Phase, rec: RepRecord | None = None) -> list[EngineEvent]:
         """End the rep in progress at ``t``: the one place a rep is counted (or rejected).
 
         A returned rep must have lasted ``min_duration_s`` and a hold must have been
         held that long; a rep whose return was not seen is counted as it stands.
-        The engine then enters ``then``.
+        The engine then enters ``then``.  ``Closing.LEARNED`` counts ``rec``, a near miss
+        already over (its frames are gone: no rules are judged), and leaves the cycle alone.
         """
-        cur = self._cur
+        cur = self._cur if rec is None else rec
         events: list[EngineEvent] = []
         if cur is None:
             return events
+        if how is not Closing.LEARNED:
+            self._finish_times(cur, t, how)
+        min_s = self.exercise.rep.min_duration_s
+        kept = {Closing.RETURNED: cur.duration_s >= min_s, Closing.HOLD_ENDED: cur.hold_s >= min_s,
+                Closing.UNSEEN: True, Closing.LEARNED: True}[how]
+        if kept:
+            if how is not Closing.LEARNED:
+                events += self._judge_closing(t, how, cur)
+            cur.counted = True
+            self.reps.append(cur)
+            events.append(EngineEvent(t, EventKind.REP, rep=cur, detail=_REP_DETAIL.get(how, "")))
+        elif how is Closing.RETURNED:
+            events.append(EngineEvent(t, EventKind.RESET, detail=ResetReason.TOO_SHORT))
+        if how is Closing.LEARNED:
+            return events
+        if self.adapt and kept and how is Closing.RETURNED:
+            events += self._learn(t, cur, counted=True)
+        self._reset_cycle()
+        self._enter(then, t)
+        return events
+
+    def _finish_times(self, cur: RepRecord, t: float, how: Closing) -> None:
+        """The rep's end, and its way out (``up_s``) and back (``down_s``)."""
         cur.end_s = t
         cur.up_s = self._reach_t - cur.start_s if not math.isnan(self._reach_t) else math.nan
         if how is Closing.RETURNED:
@@ -362,23 +506,17 @@ class ExerciseEngine:
         elif how is Closing.UNSEEN:
             cur.down_s = math.nan
             cur.return_seen = False
-        min_s = self.exercise.rep.min_duration_s
-        kept = {Closing.RETURNED: cur.duration_s >= min_s, Closing.HOLD_ENDED: cur.hold_s >= min_s,
-                Closing.UNSEEN: True}[how]
-        if kept:
-            if not self._peak_judged:
-                events += self._judge_peak(t)
-            if how is Closing.RETURNED:
-                events += self._rules.judge_phase(t, "moving", self._moving_values, cur)
-            if how is not Closing.UNSEEN:
-                events += self._rules.judge_metrics(t, cur)
-            self.reps.append(cur)
-            events.append(EngineEvent(t, EventKind.REP, rep=cur,
-                                      detail="return not seen" if how is Closing.UNSEEN else ""))
-        elif how is Closing.RETURNED:
-            events.append(EngineEvent(t, EventKind.RESET, detail=ResetReason.TOO_SHORT))
-        self._reset_cycle()
-        self._enter(then, t)
+        if self._reversed:
+            # Started at the peak end: the way out went toward the file's rest.
+            cur.up_s, cur.down_s = cur.down_s, cur.up_s
+
+    def _judge_closing(self, t: float, how: Closing, cur: RepRecord) -> list[EngineEvent]:
+        """A kept rep's rules: the peak (if not judged yet), the moving phase, the metrics."""
+        events = [] if self._peak_judged else self._judge_peak(t)
+        if how is Closing.RETURNED:
+            events += self._rules.judge_phase(t, "moving", self._moving_values, cur)
+        if how is not Closing.UNSEEN:
+            events += self._rules.judge_metrics(t, cur)
         return events
 
     def _partial(self, t: float) -> list[EngineEvent]:
@@ -387,11 +525,18 @@ class ExerciseEngine:
         events: list[EngineEvent] = []
         # A partial must be a real attempt: half the range, and not a blip of noise.
         long_enough = cur is not None and t - cur.start_s >= 0.5 * self.exercise.rep.min_duration_s
-        if cur is not None and long_enough and self._max_x >= 0.5 * self.span:
+        if cur is not None:
             cur.end_s = t
             cur.counted = False
+        partial = cur is not None and long_enough and self._max_x >= 0.5 * self.span
+        if partial and cur is not None:
             self.partials.append(cur)
-            events.append(EngineEvent(t, EventKind.PARTIAL, rep=cur, detail=self.exercise.rep.partial_cue or ""))
+        if self.adapt and cur is not None:
+            events += self._learn(t, cur, counted=False)  # may count it after all
+        if partial and cur is not None and not cur.counted:
+            # The cue says how to reach the file's peak; from the other end it would be wrong.
+            cue = "" if self._reversed else self.exercise.rep.partial_cue or ""
+            events.insert(0, EngineEvent(t, EventKind.PARTIAL, rep=cur, detail=cue))
         self._reset_cycle()
         self._enter(Phase.REST, t)
         return events

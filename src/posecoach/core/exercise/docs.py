@@ -63,7 +63,9 @@ def exercises_markdown(exercises: list[Exercise]) -> str:
             f"**Counting**: the main angle `{rep.angle}` ({f.description or f.kind}) {direction} from "
             f"{_num(rep.rest)} (rest) past {_num(rep.peak)} (peak){rel}, with {_num(rep.hysteresis)} degrees "
             f"of hysteresis; a rep takes at least {_num(rep.min_duration_s)} s."
-            + (f" Hold: {_num(ex.hold.seconds)} s at the peak, counted only while form is right." if ex.hold else ""),
+            + (f" Hold: {_num(ex.hold.seconds)} s at the peak, counted only while form is right." if ex.hold else "")
+            + (" A cycle may start at either end (the end first seen is rest)." if rep.start == "either" else "")
+            + (" The thresholds adapt to the person's own range after the first reps." if rep.adapt else ""),
             "",
         ]
         if ex.form_rules:

@@ -134,6 +134,25 @@ class RepCounting(_Strict):
     own resting value (the median over the last ``baseline_s`` seconds at
     rest), for small movements such as the pelvic tilt whose absolute angles
     differ from person to person.
+
+    ``start: either`` lets a cycle start at either end of the movement: the
+    engine takes the end the person is first seen at (after the start or a
+    camera cut) as this session's rest, so a sit-to-stand filmed from
+    standing counts stand -> sit -> stand cycles.  ``up_s``/``down_s`` keep
+    their meaning (toward ``peak`` / toward ``rest``); not with ``relative``,
+    a hold, or rules on the peak (the peak may then be the start of a cycle).
+
+    ``adapt: true`` makes a rep a full excursion from this person's rest to
+    this person's peak and back: after ``adapt_reps`` excursions (reps, or
+    near misses that went at least ``min_excursion``) the thresholds move to
+    the person's own range R (the median rest level and extreme of those
+    excursions): rest at 30 % and peak at 70 % of R from the rest level,
+    hysteresis at most 10 % of R, and the near misses that reach the learned
+    peak are counted after all.  ``rest``/``peak`` (or the therapist's
+    targets) only seed it; ``min_excursion`` (degrees from the person's rest
+    level to the peak threshold; default half of |peak - rest|) is the
+    sanity limit: movement smaller than that is never a rep, and
+    ``min_duration_s`` rejects movement too fast to be one.
     """
 
     angle: str
@@ -146,6 +165,10 @@ class RepCounting(_Strict):
     relative: bool = False
     baseline_s: Annotated[float, Field(gt=0, le=10)] = 1.5
     side_from: str | None = None
+    start: Literal["rest", "either"] = "rest"
+    adapt: bool = False
+    adapt_reps: Annotated[int, Field(ge=1, le=10)] = 2
+    min_excursion: Annotated[float, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _distinct(self) -> RepCounting:
@@ -156,7 +179,16 @@ class RepCounting(_Strict):
             )
         if self.max_duration_s <= self.min_duration_s:
             raise ValueError("'max_duration_s' must be greater than 'min_duration_s'")
+        if self.start == "either" and self.relative:
+            raise ValueError("'start: either' cannot be used with 'relative: true' (the baseline is the rest end)")
+        if self.min_excursion is not None and self.min_excursion > abs(self.peak - self.rest):
+            raise ValueError("'min_excursion' must not exceed |peak - rest| (the thresholds themselves pass it)")
         return self
+
+    @property
+    def excursion_floor(self) -> float:
+        """The smallest rest-level-to-peak excursion an adapted rep may have (``min_excursion``)."""
+        return self.min_excursion if self.min_excursion is not None else abs(self.peak - self.rest) / 2
 
     @property
     def rising(self) -> bool:
@@ -295,6 +327,9 @@ class Exercise(_Strict):
                 raise ValueError("rep.side_from: not with 'sides: both' (each side is judged on its own there)")
         if self.counting == "hold" and self.rep.relative:
             raise ValueError("counting: hold cannot use a relative rep angle")
+        if self.rep.start == "either" and (self.counting == "hold" or self.hold is not None or any(
+                (r.angle is not None and r.phase == "peak") or r.metric == "peak" for r in self.form_rules)):
+            raise ValueError("rep.start: either: not with a hold or rules on the peak (a cycle may start there)")
         seen: set[str] = set()
         for i, rule in enumerate(self.form_rules):
             if rule.angle is not None:

@@ -1,5 +1,5 @@
 """Synthetic scenarios for the plank, side plank, side-lying leg raise, clamshell,
-sit-to-stand and lunge (``posecoach.testing.synth`` postures and cameras).
+sit-to-stand (from sitting or from standing), lunge and standing leg raise (``posecoach.testing.synth`` postures and cameras).
 
 Each builder returns a :class:`posecoach.testing.synth.Scenario` whose ``truth`` has the reps
 (or holds), their windows, the injected fault per rep and, for holds, the seconds
@@ -32,6 +32,9 @@ __all__ = [
     "side_plank_posture",
     "sit_to_stand",
     "sphinx",
+    "stand_to_sit",
+    "standing_leg_raise",
+    "standing_leg_raise_peak",
 ]
 
 
@@ -355,4 +358,65 @@ def lunge(n_reps: int = 3, fault: str | None = None, fault_reps: Sequence[int] |
     sc.truth["reps"] = sum(f != "half" for f in faults)
     sc.truth["rep_windows"] = [w for w, f in zip(sc.truth["rep_windows"], faults) if f != "half"]
     sc.truth["backs"] = backs
+    return sc
+
+
+def stand_to_sit(n_reps: int = 4, view: str = "side", facing: str = "left", fps: float = 30.0,
+                 down_s: float = 1.8, sit_s: float = 1.0, up_s: float = 1.5, rest_s: float = 1.5,
+                 start_rest: float = 1.0, noise_px: float = 0.0, seed: int = 0,
+                 camera: Camera | None = None) -> Scenario:
+    """Sit-to-stand cycles started from standing, as UI-PRMD's files are cut: standing ->
+    chair -> standing, through the same mid-rise posture as ``sit_to_stand``.  Truth windows
+    run from leaving standing to standing again."""
+    seat, stand = S.sitting(), S.standing()
+    mid = S.squat_posture(60.0, 35.0, arms_flex=0.0)
+    kf: Keyframes = [(0.0, stand)]
+    windows = []
+    t = start_rest
+    for _ in range(n_reps):
+        kf.append((t, stand))
+        start = t
+        kf += [(t + down_s / 2, mid), (t + down_s, seat), (t + down_s + sit_s, seat),
+               (t + down_s + sit_s + up_s / 2, mid), (t + down_s + sit_s + up_s, stand)]
+        t += down_s + sit_s + up_s
+        windows.append((round(start, 6), round(t, 6)))
+        t += rest_s
+    kf.append((t, stand))
+    cam = camera or Camera(view=view, facing=facing)
+    return _scen("sit_to_stand", kf, cam, fps, noise_px, seed,
+                 {"reps": n_reps, "rep_windows": windows, "faults": [None] * n_reps, "side": facing,
+                  "view": view})
+
+
+# --------------------------------------------------------------------------- standing leg raise
+
+
+def standing_leg_raise_peak(leg: str = "left", lift_deg: float = 50.0, knee_deg: float = 0.0,
+                            trunk_deg: float = 0.0) -> Posture:
+    """Standing on one leg, the other (``leg``) lifted forward ``lift_deg`` at the hip, its
+    knee bent ``knee_deg`` (0 = straight), the trunk ``trunk_deg`` from vertical (negative = back)."""
+    return S.standing().with_(**{f"{leg}_hip_flex": lift_deg, f"{leg}_knee_flex": knee_deg,
+                                 "trunk_pitch": trunk_deg, "root": (0.0, 0.0, 0.0), "anchor": "floor"})
+
+
+def standing_leg_raise(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence[int] | None = None,
+                       leg: str | Sequence[str] = "left", lift_deg: float = 50.0, view: str = "side",
+                       facing: str = "left", fps: float = 30.0, rep_s: float = 1.6, hold_s: float = 0.3,
+                       rest_s: float = 1.0, start_rest: float = 1.0, noise_px: float = 0.0, seed: int = 0,
+                       camera: Camera | None = None) -> Scenario:
+    """Standing straight leg raises (UI-PRMD m06): ``leg`` per rep, or one for all.  Faults:
+    "knee_bent" (knee bent 40 deg at the top, the hip 20 deg higher so the foot still rises as far),
+    "trunk_lean" (trunk 35 deg back at the top),
+    "half" (lifted 12 deg only: a near miss that must not count).  Truth "legs": the lifted leg per rep."""
+    faults = _faults(n_reps, fault, fault_reps)
+    legs = [leg] * n_reps if isinstance(leg, str) else list(leg)
+    lifts = {"half": 12.0, "knee_bent": lift_deg + 20.0}
+    peaks = [standing_leg_raise_peak(g, lifts.get(f or "", lift_deg), 40.0 if f == "knee_bent" else 0.0,
+                                     -35.0 if f == "trunk_lean" else 0.0) for f, g in zip(faults, legs)]
+    base = S.standing().with_(root=(0.0, 0.0, 0.0), anchor="floor")
+    cam = camera or Camera(view=view, facing=facing)
+    sc = _reps_scen("standing_leg_raise", base, peaks, faults, cam, fps, rep_s, hold_s, rest_s, start_rest,
+                    noise_px, seed, {"legs": legs})
+    sc.truth["reps"] = sum(f != "half" for f in faults)
+    sc.truth["rep_windows"] = [w for w, f in zip(sc.truth["rep_windows"], faults) if f != "half"]
     return sc
