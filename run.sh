@@ -3,8 +3,9 @@
 #
 #   ./run.sh            set up, then open the coaching window (with a screen), or coach in the terminal on
 #                       the default camera, or run the no-camera demo where there is neither
-#   ./run.sh test       set up, then run the test suite (./run.sh test -m "not slow": the quick subset)
-#   ./run.sh lint       set up, then check src/ with ruff and mypy (configured in pyproject.toml)
+#   ./run.sh test       set up, check src/ with ruff and mypy, then run the test suite
+#                       (./run.sh test -m "not slow": the quick subset)
+#   ./run.sh lint       set up, then only check src/ with ruff and mypy (configured in pyproject.toml)
 #   ./run.sh ARGS...    set up, then `posecoach ARGS...` (e.g. ./run.sh analyze clip.mp4 -e squat)
 #
 # Set-up is idempotent and quick once done: system packages (apt-get, as root),
@@ -66,6 +67,8 @@ fi
 export GLOG_minloglevel=2 TF_CPP_MIN_LOG_LEVEL=2
 if [ "${1:-}" = "test" ]; then
   shift
+  .venv/bin/ruff check src              # lint first (configured in pyproject.toml): a finding fails the run
+  .venv/bin/mypy
   export QT_QPA_PLATFORM=offscreen
   exec .venv/bin/python -m pytest -q "$@"
 fi

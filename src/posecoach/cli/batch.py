@@ -231,15 +231,20 @@ def _worker(path: str, opts: AnalyzeOptions, record_to: Path | None) -> dict:  #
     return _safe_analyze(path, opts, report, record_to)
 
 
+def _failed(path: str | Path, opts: AnalyzeOptions, message: str) -> dict:
+    """The result of a video that could not be analysed: its one-line error, kept in the batch."""
+    return {"source": str(path), "exercise": opts.exercise, "error": message}
+
+
 def _safe_analyze(
     path: str, opts: AnalyzeOptions, progress: Callable[[int], None] | None, record_to: Path | None = None
 ) -> dict:
     try:
         return analyze_video(path, opts, progress=progress, record_to=record_to)
     except PosecoachError as e:
-        return {"source": str(path), "exercise": opts.exercise, "error": str(e)}
+        return _failed(path, opts, str(e))
     except MemoryError:
-        return {"source": str(path), "exercise": opts.exercise, "error": f"{path}: out of memory; analyse fewer videos at once"}
+        return _failed(path, opts, f"{path}: out of memory; analyse fewer videos at once")
 
 
 def _stems(paths: list[Path]) -> list[str]:
@@ -301,8 +306,7 @@ def _run_on_dask(paths, opts, stems, out_dir, address, bar, done) -> None:
             try:
                 res = fut.result()
             except Exception as e:  # a lost worker must not sink the batch
-                res = {"source": str(paths[i]), "exercise": opts.exercise,
-                       "error": f"{paths[i]}: analysis failed on the cluster ({type(e).__name__}: {e})"}
+                res = _failed(paths[i], opts, f"{paths[i]}: analysis failed on the cluster ({type(e).__name__}: {e})")
             bar.update(res.get("frames", 0))
             done(i, res)
     finally:
@@ -365,8 +369,7 @@ def run_batch(
                         try:
                             res = f.result()
                         except Exception as e:  # a crashed worker must not sink the batch
-                            res = {"source": str(paths[i]), "exercise": opts.exercise,
-                                   "error": f"{paths[i]}: analysis crashed ({type(e).__name__}: {e})"}
+                            res = _failed(paths[i], opts, f"{paths[i]}: analysis crashed ({type(e).__name__}: {e})")
                         done(i, res)
                     if not finished:
                         time.sleep(0.05)
