@@ -520,6 +520,10 @@ def test_nan_in_a_rule_angle_is_not_judged(make_exercise, sig, feed):
 # --------------------------------------------------------------------------- relative mode
 
 
+def _span(ex) -> float:
+    return abs(ex.rep.peak - ex.rep.rest)
+
+
 def _tilts(sig, base: float, amp: float, n: int, hold_s: float = 2.0) -> list[float]:
     seq = sig.hold(base, 2.0)
     for _ in range(n):
@@ -532,24 +536,25 @@ def test_relative_mode_counts_small_movements_from_any_baseline(exercise, sig, f
     ex = exercise("pelvic_tilt")
     assert ex.rep.relative
     eng = ExerciseEngine(ex)
-    peak = ex.rep.peak
-    feed(eng, _tilts(sig, base, peak + 2.0, 4))
+    amp = ex.rep.peak + _span(ex)  # the units are the feature's (a fraction of the body for the tilt)
+    feed(eng, _tilts(sig, base, amp, 4))
     assert eng.count == 4
     assert eng.baseline == pytest.approx(base)
-    assert all(r.peak_value == pytest.approx(peak + 2.0) for r in eng.reps)
+    assert all(r.peak_value == pytest.approx(amp) for r in eng.reps)
 
 
 def test_relative_mode_ignores_too_small_movements_and_slow_drift(exercise, sig, feed):
     ex = exercise("pelvic_tilt")
     eng = ExerciseEngine(ex)
     # movements that stay below the peak offset
-    feed(eng, _tilts(sig, 120.0, ex.rep.peak - 1.5, 3))
+    feed(eng, _tilts(sig, 120.0, ex.rep.peak - _span(ex) / 2, 3))
     assert eng.count == 0
-    # the resting angle drifts by 10 degrees over 20 s (the patient settles): no rep
+    # the resting value drifts by three times the tilt over 20 s (the patient settles): no rep
     eng = ExerciseEngine(ex)
-    feed(eng, sig.hold(120.0, 2.0) + sig.ramp(120.0, 130.0, 20.0) + sig.hold(130.0, 2.0))
+    drift = 3 * _span(ex)
+    feed(eng, sig.hold(120.0, 2.0) + sig.ramp(120.0, 120.0 + drift, 20.0) + sig.hold(120.0 + drift, 2.0))
     assert eng.count == 0
-    assert eng.baseline == pytest.approx(130.0)
+    assert eng.baseline == pytest.approx(120.0 + drift)
 
 
 def test_relative_mode_hold_metric(exercise, sig, feed):
@@ -557,8 +562,9 @@ def test_relative_mode_hold_metric(exercise, sig, feed):
     ex = exercise("pelvic_tilt")
     rule = next(r for r in ex.form_rules if r.metric == "hold_s")
     eng = ExerciseEngine(ex)
-    seq = _tilts(sig, 130.0, ex.rep.peak + 2, 1, hold_s=rule.below - 2.0)
-    seq += _tilts(sig, 130.0, ex.rep.peak + 2, 1, hold_s=rule.below + 1.5)[sig.n(2.0):]
+    amp = ex.rep.peak + _span(ex)
+    seq = _tilts(sig, 130.0, amp, 1, hold_s=rule.below - 2.0)
+    seq += _tilts(sig, 130.0, amp, 1, hold_s=rule.below + 1.5)[sig.n(2.0):]
     feed(eng, seq)
     assert eng.count == 2
     assert [r.faults for r in eng.reps] == [[rule.id], []]

@@ -152,9 +152,10 @@ def test_glute_bridge_geometry() -> None:
 def test_pelvic_tilt_small_motion() -> None:
     sc = S.pelvic_tilt(3, hold_s=3.0)
     info = sc.truth["peak"]
-    assert 0.02 < info["hip_rise_m"] < 0.06
-    assert 3 < info["thigh_rot_deg"] < 10
-    assert 3 < info["shk_change_deg"] < 12
+    # as MediaPipe reports real tilts: the hip barely rises, the joint angles move a degree or two
+    assert 0.0 < info["hip_rise_m"] < 0.01
+    assert 0.5 < info["thigh_rot_deg"] < 3
+    assert 0.5 < info["shk_change_deg"] < 3
     top, _ = _shk_top(sc)
     p0 = sc.poses[0][1]
     assert p0 is not None
