@@ -171,7 +171,7 @@ def summary(rows: list[dict]) -> dict:
     return s
 
 
-def markdown(report: dict, _path: Path) -> str:
+def markdown(report: dict, path: Path) -> str:
     rows, s, when = report["rows"], report["summary"], report["when"]
     lines = [
         "# Counts and holds on the shared footage, mirrored and at half frame rate (replayed landmarks)",
@@ -194,7 +194,9 @@ def markdown(report: dict, _path: Path) -> str:
         hw = ", ".join(f"{h:g}" for h in row["holds_want"]) or "-"
         lines.append(f"| {row['clip']} | {row['exercise']} | {want} | {' | '.join(reps)} | {hw} | {holds} |")
     lines += ["", "✗ = outside the hand count; n/a = landmarks of that variant not made yet.", ""]
-    return "\n".join(lines)
+    text = "\n".join(lines)
+    path.write_text(text, encoding="utf-8")
+    return text
 
 
 def main() -> int:
