@@ -575,7 +575,7 @@ def test_relative_mode_hold_metric(exercise, sig, feed):
 
 def test_rep_held_long_enough_counts_when_the_stream_ends_at_the_top(make_exercise, sig, feed):
     eng = ExerciseEngine(make_exercise())
-    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, eng.carry_after_s + 0.5)
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, eng.end_after_s + 0.3)
     feed(eng, seq)
     assert eng.count == 0
     events = eng.flush(len(seq) * DT)
@@ -585,9 +585,28 @@ def test_rep_held_long_enough_counts_when_the_stream_ends_at_the_top(make_exerci
 
 def test_rep_held_briefly_does_not_count_when_the_stream_ends(make_exercise, sig, feed):
     eng = ExerciseEngine(make_exercise())
-    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, 0.5 * eng.carry_after_s)
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, 0.5 * eng.end_after_s)
     feed(eng, seq)
     assert eng.flush(len(seq) * DT) == [] and eng.count == 0
+
+
+def test_the_end_of_the_stream_asks_less_than_a_cut(make_exercise, sig, feed):
+    """A stream that ends at the top held a while ends a done rep (the last cat of a cat-cow
+    clip); a camera cut there needs the longer carry_after_s, since the next shot may show it."""
+    assert ExerciseEngine(make_exercise()).end_after_s < ExerciseEngine(make_exercise()).carry_after_s
+    for stop in ("end", "cut"):
+        eng = ExerciseEngine(make_exercise())
+        held = (eng.end_after_s + eng.carry_after_s) / 2
+        seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, held)
+        feed(eng, seq)
+        t = len(seq) * DT
+        if stop == "end":
+            eng.flush(t)
+            assert eng.count == 1
+        else:
+            eng.reset(t, "camera cut")
+            feed(eng, sig.hold(REST, 1.0), t0=t + DT)
+            assert eng.count == 0
 
 
 def test_held_rep_cut_away_from_and_never_resumed_counts_once(make_exercise, sig, feed):

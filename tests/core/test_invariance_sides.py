@@ -216,3 +216,37 @@ def test_side_tracking_starts_symmetric() -> None:
         session = Session(_exercise("squat"))
         sides.append(session.process(*s[0]).side)
     assert sides[0] == SWAP[sides[1]]
+
+
+# --------------------------------------------------------------------------- started at the other end
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_dead_bug_started_from_extended_counts_each_rep(run_session, facing: str, stride: int) -> None:
+    """Dead bugs taught from straight legs (the knee comes up, then extends: rep.start: either):
+    each rep once, on its side, facing either way and at half the frame rate; the rules on the
+    file's peak (the extended leg) are not judged there, since that is this person's rest."""
+    sc = U.dead_bug_from_extended(4, camera=S.Camera(view="side", facing=facing), noise_px=1.5)
+    s = summary(run_session, "dead_bug", sc.poses[::stride])
+    assert s["reps"] == 4, s["rep_details"]
+    assert s["reps_by_side"] == by_side(sc)
+    assert s["faults"] == {}
+    for got, (a, b) in zip(s["rep_details"], sc.truth["rep_windows"]):
+        assert a - 0.1 <= got["start_s"] and got["end_s"] <= b + 0.5
+
+
+def test_dead_bug_cut_mid_rep_keeps_the_orientation(run_session) -> None:
+    """A camera cut in the middle of the third rep (knee on its way up): the next shot opens at
+    what the file calls rest, but this person's reps start from straight legs, so the knee-up is
+    mid-rep: the third rep is not counted (spliced across the cut) and the fourth is, once."""
+    sc = U.dead_bug_from_extended(4, noise_px=1.0)
+    a, b = sc.truth["rep_windows"][2]
+    t_cut = next(t for t, _ in sc.poses if t >= a + 0.4 * (b - a))
+    # a cut that zooms out and moves the person: the jump is unmistakable
+    session, _ = run_session("dead_bug", S.cut(sc.poses, t_cut, shift_px=(60.0, 30.0), scale=0.5))
+    s = session.summary()
+    assert session.cuts == 1
+    starts = [d["start_s"] for d in s["rep_details"]]
+    assert s["reps"] == 3, s["rep_details"]
+    assert not any(a - 0.1 <= x <= b for x in starts)

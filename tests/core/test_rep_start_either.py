@@ -8,7 +8,10 @@ meaning (toward the file's peak / toward its rest).
 Breaks tried: the flip in ``ExerciseEngine._place`` removed fails
 ``test_cycles_from_the_peak_end_count`` and the session tests from standing; the up/down swap
 in ``_close`` removed fails ``test_up_and_down_keep_their_meaning``; the validation lines removed
-fail ``test_either_is_refused_where_the_peak_may_be_the_start``.
+fail ``test_either_is_refused_where_the_peak_may_be_the_start``; flipping again after a
+counted rep fails ``test_the_orientation_of_counted_reps_is_kept_after_a_cut`` (and the
+dead bug cut test); judging the peak rules from the peak end fails
+``test_rules_on_the_peak_are_judged_only_from_the_files_rest``.
 """
 
 from __future__ import annotations
@@ -55,7 +58,10 @@ def test_cycles_from_the_rest_end_still_count_as_before(make_exercise, sig, feed
     assert [(r.start_s, r.end_s) for r in a.reps] == [(r.start_s, r.end_s) for r in b.reps]
 
 
-def test_the_end_is_chosen_again_after_a_cut(make_exercise, sig, feed):
+def test_the_orientation_of_counted_reps_is_kept_after_a_cut(make_exercise, sig, feed):
+    """Once this person's reps were counted from the peak end, a shot that opens at the other end
+    shows them mid-rep (the real dead bug clip cuts into a rep): nothing counts until they are
+    back at their own rest, then cycles count as before."""
     eng = ExerciseEngine(either(make_exercise))
     first = sig.hold(PEAK, 0.5) + sig.cycle(PEAK, REST) + sig.cycle(PEAK, REST)
     feed(eng, first)
@@ -63,8 +69,21 @@ def test_the_end_is_chosen_again_after_a_cut(make_exercise, sig, feed):
     t = len(first) / sig.fps
     eng.reset(t, "camera cut")
     assert eng.phase == Phase.UNKNOWN
-    feed(eng, sig.hold(REST, 0.5) + sig.cycle(REST, PEAK), t0=t + 0.1)
+    second = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, 0.5)
+    feed(eng, second, t0=t + 0.1)
+    assert eng.count == 2  # the half rep after the cut is not a rep
+    feed(eng, sig.cycle(PEAK, REST), t0=t + 0.1 + len(second) / sig.fps)
     assert eng.count == 3
+
+
+def test_the_end_is_chosen_again_after_a_cut_until_a_rep_counts(make_exercise, sig, feed):
+    eng = ExerciseEngine(either(make_exercise))
+    first = sig.hold(PEAK, 0.5) + sig.ramp(PEAK, 150.0, 0.5)  # seen at the peak end, no rep yet
+    feed(eng, first)
+    t = len(first) / sig.fps
+    eng.reset(t, "camera cut")
+    feed(eng, sig.hold(REST, 0.5) + sig.cycle(REST, PEAK), t0=t + 0.1)
+    assert eng.count == 1
 
 
 def test_up_and_down_keep_their_meaning(make_exercise, sig, feed):
@@ -91,11 +110,26 @@ def test_either_is_refused_where_the_peak_may_be_the_start(make_exercise):
     with pytest.raises(ValidationError, match="either"):
         make_exercise(rep={"start": "either"}, hold={"seconds": 2})
     with pytest.raises(ValidationError, match="either"):
-        make_exercise(rep={"start": "either"}, form_rules=[{"id": "x", "cue": "c", "angle": "aux", "below": 90}])
-    # rules on the moving phase and timing metrics other than the peak are fine
+        make_exercise(rep={"start": "either"}, form_rules=[{"id": "x", "cue": "c", "metric": "peak", "below": 90}])
+    # rules on the peak or moving phase and timing metrics other than the peak value are fine
     make_exercise(rep={"start": "either"}, form_rules=[
+        {"id": "w", "cue": "c", "angle": "aux", "below": 90},
         {"id": "x", "cue": "c", "angle": "aux", "phase": "moving", "below": 90},
         {"id": "y", "cue": "c", "metric": "down_s", "below": 0.3}])
+
+
+def test_rules_on_the_peak_are_judged_only_from_the_files_rest(make_exercise, sig, feed):
+    """From the peak end, the peak phase is the file's rest: its rules are not judged there."""
+    # "low" is broken at the file's peak (110), "high" would be at its rest (170)
+    ex = make_exercise(rep={"start": "either"}, form_rules=[
+        {"id": "low", "cue": "c", "angle": "main", "below": 130},
+        {"id": "high", "cue": "c", "angle": "main", "above": 150}])
+    from_rest = ExerciseEngine(ex)
+    feed(from_rest, sig.hold(REST, 0.5) + sig.cycle(REST, PEAK))
+    assert [r.faults for r in from_rest.reps] == [["low"]]
+    from_peak = ExerciseEngine(ex)
+    feed(from_peak, sig.hold(PEAK, 0.5) + sig.cycle(PEAK, REST))
+    assert [r.faults for r in from_peak.reps] == [[]]
 
 
 # --------------------------------------------------------------------------- sit to stand, end to end

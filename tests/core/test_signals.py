@@ -100,6 +100,25 @@ def test_back_angle_opens_in_the_cat_and_closes_in_the_cow(exercise, facing):
     ex = _with_signal(exercise("cat_cow"), "back", BACK_ANGLE, None)
     sc = Q.cat_cow(1, camera=S.Camera(view="side", facing=facing))
     a, b = sc.truth["peak_windows"][0]
-    cat = _value_at(ex, sc, "back", 0.0)
-    cow = _value_at(ex, sc, "back", (a + b) / 2)
+    cow = _value_at(ex, sc, "back", 0.0)
+    cat = _value_at(ex, sc, "back", (a + b) / 2)
     assert cat - cow > 6.0  # 8.5 in the model; 6-12 on the two real clips
+
+
+@pytest.mark.parametrize("start", ["cow", "cat"])
+@pytest.mark.parametrize("facing", ["left", "right"])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_cat_cow_counts_each_cycle_from_either_end(run_session, start, facing, stride):
+    """Four cycles, started in the cow or in the cat (real clips do both), facing either way, at
+    30 and 15 fps: four reps.  Counted from the person's own start (rep.relative); a clip that
+    ends in the cat after the last cycle counts it (the end of the stream, held a second)."""
+    cam = S.Camera(view="side", facing=facing)
+    if start == "cow":
+        sc = Q.cat_cow(4, camera=cam, noise_px=1.5)
+    else:
+        sc = Q.make_scenario("cat_cow", Q.cat(), [Q.cow()] * 4, [None] * 4, rep_s=[5.0] * 4, hold_s=0.5,
+                             noise_px=1.5, camera=cam)
+    session, _ = run_session("cat_cow", sc.poses[::stride])
+    s = session.summary()
+    assert s["reps"] == 4, s["rep_details"]
+    assert s["faults"] == {}

@@ -108,6 +108,17 @@ def _fmt(v: Any, nd: int = 0) -> str:
     return f"{f:.{nd}f}"
 
 
+def _value_unit(exercise_id: str) -> tuple[str, int]:
+    """The unit the exercise's rest/peak read in (degrees unless a library file says otherwise)."""
+    try:
+        from posecoach.clinic.targets import value_unit
+        from posecoach.core.exercise import find_exercise
+
+        return value_unit(find_exercise(exercise_id))
+    except Exception:  # an unknown or custom exercise: angles
+        return " deg", 1
+
+
 def _exercise_name(exercise_id: str) -> str:
     try:
         from posecoach.core.exercise import find_exercise
@@ -481,14 +492,17 @@ def _targets_html(targets: dict[str, dict] | None) -> str:
     for ex, t in sorted(targets.items()):
         if not t:
             continue
-        body.append([_exercise_name(ex), _fmt(t.get("rest"), 0) or "-", _fmt(t.get("peak"), 0) or "-",
+        unit, digits = _value_unit(ex)
+        nd = 0 if digits == 1 else digits
+        body.append([_exercise_name(ex), (_fmt(t.get("rest"), nd) + unit) if t.get("rest") is not None else "-",
+                     (_fmt(t.get("peak"), nd) + unit) if t.get("peak") is not None else "-",
                      _fmt(t.get("hold_s"), 1) or "-", _fmt(t.get("tempo_s"), 1) or "-",
                      _share(t.get("rom_share")),
                      t.get("note") or ""])
     if not body:
         return ""
     return "<h2>Targets</h2>" + _table(
-        ["exercise", "rest (deg)", "peak (deg)", "hold (s)", "tempo (s/rep)", "share of reference range", "note"],
+        ["exercise", "rest", "peak", "hold (s)", "tempo (s/rep)", "share of reference range", "note"],
         body)
 
 

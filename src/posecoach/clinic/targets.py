@@ -37,7 +37,7 @@ from posecoach.core.engine import Targets
 from posecoach.core.exercise import Exercise
 from posecoach.errors import InvalidValue
 
-__all__ = ["REST_MARGIN", "counted_reps", "derive_targets", "direction", "targets_for", "trace_arrays"]
+__all__ = ["REST_MARGIN", "counted_reps", "derive_targets", "direction", "targets_for", "trace_arrays", "value_unit"]
 
 REST_MARGIN = 0.2
 _REST_WINDOW_S = 1.0
@@ -103,6 +103,7 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
         )
     sign = direction(exercise)
     h = rep.hysteresis
+    unit, digits = value_unit(exercise)
     peak_ref = statistics.median(float(r["peak_angle"]) for r in counted)
     tempo = round(statistics.median(float(r["end_s"]) - float(r["start_s"]) for r in counted), 2)
     t, v = trace_arrays(trace)
@@ -112,10 +113,11 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
         rest_val = _resting_value(t, v, counted, sign)  # the raw resting value, for the hold below
         if sign * (peak_thr - rest_thr) <= 2 * h:
             raise InvalidValue(
-                f"the reference moved only {abs(peak_ref):.1f} deg from rest: too little to set targets "
-                f"for {exercise.id} (needs more than {abs(rest_thr) + 2 * h:.1f} deg at rom_share {rom_share})"
+                f"the reference moved only {abs(peak_ref):.{digits}f}{unit} from rest: too little to set "
+                f"targets for {exercise.id} (needs more than {abs(rest_thr) + 2 * h:.{digits}f}{unit} at "
+                f"rom_share {rom_share})"
             )
-        note = (f"from the reference: median peak offset {peak_ref:.1f} deg from the resting value; "
+        note = (f"from the reference: median peak offset {peak_ref:.{digits}f}{unit} from the resting value; "
                 f"peak = {rom_share:g} x that")
     else:
         rest_val = _resting_value(t, v, counted, sign)
@@ -138,8 +140,8 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
     if exercise.hold is not None or exercise.counting == "hold":
         hold = _hold_beyond(t, v, counted, peak_thr, sign, relative=rep.relative, baseline=rest_val)
     out: dict[str, Any] = {
-        "rest": round(float(rest_thr), 1),
-        "peak": round(float(peak_thr), 1),
+        "rest": round(float(rest_thr), digits),
+        "peak": round(float(peak_thr), digits),
         "hold_s": hold,
         "tempo_s": tempo,
         "rom_share": float(rom_share),
@@ -149,6 +151,13 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
     if rep.relative:
         out["relative"] = True
     return out
+
+
+def value_unit(exercise: Exercise) -> tuple[str, int]:
+    """How the main feature's values read: degrees to 0.1, or (offsets, ratios, heights:
+    fractions of a body length) to 0.0001."""
+    kind = exercise.angles[exercise.rep.angle].kind
+    return (" deg", 1) if kind in ("joint", "inclination") else (" of the body length", 4)
 
 
 def _hold_beyond(t: np.ndarray, v: np.ndarray, reps: list[dict], peak_thr: float, sign: float, *,
@@ -188,8 +197,11 @@ def targets_for(exercise: Exercise, targets: dict | None) -> Targets | None:
             f"{exercise.id}: the peak target ({p:g}) must be {way} the rest target ({r:g}), as in the "
             f"exercise (rest {rep.rest:g}, peak {rep.peak:g})"
         )
-    if abs(p - r) < 2.0:
-        raise InvalidValue(f"{exercise.id}: the peak ({p:g}) and rest ({r:g}) targets must be at least 2 deg apart")
+    unit, _ = value_unit(exercise)
+    gap = 2.0 if unit == " deg" else 2 * rep.hysteresis  # degrees; else the file's own scale
+    if abs(p - r) < gap:
+        raise InvalidValue(
+            f"{exercise.id}: the peak ({p:g}) and rest ({r:g}) targets must be at least {gap:g}{unit} apart")
     if rep.relative and not targets.get("relative") and (rest is not None or peak is not None):
         raise InvalidValue(
             f"{exercise.id} is counted relative to the resting value: its rest and peak targets are "

@@ -124,6 +124,7 @@ class ExerciseEngine:
         self._carry_holds = exercise.hold is not None or self.hold_mode
         self._suspended: tuple[float, RepRecord, float] | None = None  # (t, rep, reach_t)
         self.carry_after_s = 2.0  # only a position already held this long is carried over a cut
+        self.end_after_s = 1.0  # a stream that ends at the peak held this long ends a done rep
         self.resume_within_s = 2.0  # ...and only if the next shot shows it held this soon after the cut
 
     # -- public -----------------------------------------------------------
@@ -213,7 +214,7 @@ class ExerciseEngine:
             return self._close(st, Closing.UNSEEN, then=Phase.UNKNOWN)
         if self.hold_mode and self._cur is not None and self.phase == Phase.PEAK:
             return self._close(t, Closing.HOLD_ENDED, then=Phase.UNKNOWN)
-        if self._cur is not None and self._held_enough(t):
+        if self._cur is not None and self._held_enough(t, self.end_after_s):
             return self._close(t, Closing.UNSEEN, then=Phase.UNKNOWN)
         return []
 
@@ -280,7 +281,7 @@ class ExerciseEngine:
         them, extrapolated back): at a low frame rate the one frame at rest before a rep
         is often not in the stream.  Not right after a camera cut: an edited video's next
         shot may open anywhere in a rep (a bridge already on its way up is not a rep).
-        With ``rep.start: either`` the peak end may be rest.
+        With ``rep.start: either`` the peak end may be rest, until this engine has counted a rep.
         """
         prev, self._unplaced = self._unplaced, (t, x)
         if self.hold_mode and x >= self.span:
@@ -290,7 +291,9 @@ class ExerciseEngine:
             self._reach_peak(t)
         elif x <= self.h:
             self._enter(Phase.REST, t)
-        elif self.exercise.rep.start == "either" and x >= self.span:
+        elif self.exercise.rep.start == "either" and x >= self.span and not self.reps:
+            # (once a rep was counted the orientation is this person's: at the other end after a
+            # cut they are mid-rep, as for any exercise)
             self._flip()
             self._enter(Phase.REST, t)
         elif prev is not None and self._came_from_rest(prev, t, x):
@@ -362,14 +365,14 @@ class ExerciseEngine:
         if phase == Phase.REST:
             self._rest_t = t  # a rep starts from the last frame seen at rest
 
-    def _held_enough(self, t: float) -> bool:
-        """A rep that reached its peak and stayed there ``carry_after_s`` has been done."""
+    def _held_enough(self, t: float, after_s: float | None = None) -> bool:
+        """A rep that reached its peak and stayed there ``after_s`` (``carry_after_s``) has been done."""
         return (
             not self.hold_mode
             and self._cur is not None
             and self.phase in (Phase.PEAK, Phase.RETURNING)
             and not math.isnan(self._reach_t)
-            and t - self._reach_t >= self.carry_after_s
+            and t - self._reach_t >= (self.carry_after_s if after_s is None else after_s)
         )
 
     # -- thresholds: orientation and the person's range -------------------------
@@ -546,6 +549,8 @@ class ExerciseEngine:
         self._peak_judged = True
         frames = self._peak_values or self._moving_values[-1:]
         self._decide_side(frames)
+        if self._reversed:
+            return []  # started at the file's peak end (rep.start: either): this "peak" is its rest
         return self._rules.judge_phase(t, "peak", frames, self._cur)
 
     def _decide_side(self, frames: list[dict[str, float]]) -> None:

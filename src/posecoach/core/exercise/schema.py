@@ -328,8 +328,8 @@ class Exercise(_Strict):
         if self.counting == "hold" and self.rep.relative:
             raise ValueError("counting: hold cannot use a relative rep angle")
         if self.rep.start == "either" and (self.counting == "hold" or self.hold is not None or any(
-                (r.angle is not None and r.phase == "peak") or r.metric == "peak" for r in self.form_rules)):
-            raise ValueError("rep.start: either: not with a hold or rules on the peak (a cycle may start there)")
+                r.metric == "peak" for r in self.form_rules)):
+            raise ValueError("rep.start: either: not with a hold or a rule on the peak value (a cycle may start there)")
         seen: set[str] = set()
         for i, rule in enumerate(self.form_rules):
             if rule.angle is not None:

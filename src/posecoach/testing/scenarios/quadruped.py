@@ -126,9 +126,14 @@ def bird_dog_reach(leg: str = "left", leg_ext: float = 5.0, pelvis_rot: float = 
                         f"{arm}_shoulder_flex": 180.0}).with_(pelvis_rot=sg * pelvis_rot)
 
 
-def cat(depth: float = 1.0) -> QPosture:
-    """Rounded back: posterior pelvic tilt (lumbar flexion) and the head dropped."""
-    return all_fours(lumbar_flex=15.0 * depth, hip_flex=PITCH - 15.0 * depth, neck_flex=35.0 * depth)
+def cat(depth: float = 1.0, sit_back: float = 0.0) -> QPosture:
+    """Rounded back: posterior pelvic tilt (lumbar flexion) and the head dropped.  ``sit_back``
+    (0-1) rocks the hips back toward the heels (knee bend from 90 to about 40 degrees)."""
+    p = all_fours(lumbar_flex=15.0 * depth, hip_flex=PITCH - 15.0 * depth, neck_flex=35.0 * depth)
+    if sit_back:
+        p = p.with_(knee_flex=90.0 + 50.0 * sit_back, hip_flex=PITCH - 15.0 * depth + 45.0 * sit_back,
+                    trunk_pitch=PITCH + 5.0 * sit_back)
+    return p
 
 
 def cow(depth: float = 1.0, sit_back: float = 0.0) -> QPosture:
@@ -273,19 +278,20 @@ def bird_dog(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence[int
 
 def cat_cow(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence[int] | None = None,
             near_miss: Sequence[int] = (), rep_s: float = 5.0, **kw) -> S.Scenario:
-    """Cat-cow cycles starting and ending in cat (one rep = cat -> cow -> cat).  Faults:
-    ``sitting_back`` (hips rocked back to the heels in the cow), ``too_fast`` (2 s cycle).
-    ``near_miss`` cycles only lift the head to neutral (no cow)."""
+    """Cat-cow cycles starting and ending in the cow (one rep = cow -> cat -> cow, as the
+    exercise counts them: from where the person starts, round up, come back).  Faults:
+    ``sitting_back`` (hips rocked back to the heels in the cat), ``too_fast`` (1 s round-up and back).
+    ``near_miss`` cycles come up only to a flat back (no cat)."""
     faults = _faults(n_reps, fault, fault_reps)
     peaks, rs = [], []
     for i, f in enumerate(faults):
         if i in near_miss:
-            peaks.append(cow(depth=0.3))
+            peaks.append(cow(depth=0.0))  # up to a flat back, never rounded
         else:
-            peaks.append(cow(sit_back=1.0 if f == "sitting_back" else 0.0))
-        rs.append(2.0 if f == "too_fast" else rep_s)
+            peaks.append(cat(sit_back=1.0 if f == "sitting_back" else 0.0))
+        rs.append(1.0 if f == "too_fast" else rep_s)
     kw.setdefault("hold_s", 0.5)
-    return make_scenario("cat_cow", cat(), peaks, faults, rep_s=rs, extra={"near_miss": list(near_miss)}, **kw)
+    return make_scenario("cat_cow", cow(), peaks, faults, rep_s=rs, extra={"near_miss": list(near_miss)}, **kw)
 
 
 def donkey_kick(n_reps: int = 5, fault: str | None = None, fault_reps: Sequence[int] | None = None,

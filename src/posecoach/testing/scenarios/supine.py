@@ -28,6 +28,7 @@ __all__ = [
     "build",
     "crunch_posture",
     "dead_bug",
+    "dead_bug_from_extended",
     "hamstring_stretch",
     "hook",
     "knee_to_chest",
@@ -175,6 +176,22 @@ def dead_bug(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence[int
             peak = peak.with_(**{f"{other}_hip_flex": 45.0})
         move = 0.6 if f == "too_fast" else rep_s / 2
         steps.append(Step(peak, move_s=move, hold_s=0.5, rest_s=1.2, fault=f, side=side))
+    return build("dead_bug", base, steps, **kw)
+
+
+def dead_bug_from_extended(n_reps: int = 4, first: str = "left", lower_deg: float = 15.0,
+                           rep_s: float = 3.0, **kw: Any) -> Scenario:
+    """Dead bugs started the other way round (as some programmes teach it): lying with both
+    legs straight above the floor (``lower_deg`` hip flexion) and both arms overhead, one knee
+    comes up to the tabletop (hip and knee at 90) with the opposite arm, then extends again."""
+    base = tabletop(hip_flex=lower_deg, knee_flex=0.0, ankle=-10.0, shoulder_flex=170.0)
+    steps = []
+    for i in range(n_reps):
+        side = first if i % 2 == 0 else ("right" if first == "left" else "left")
+        other = "right" if side == "left" else "left"
+        peak = base.with_(**{f"{side}_hip_flex": 90.0, f"{side}_knee_flex": 90.0, f"{side}_ankle": 0.0,
+                             f"{other}_shoulder_flex": 90.0})
+        steps.append(Step(peak, move_s=rep_s / 2, hold_s=0.5, rest_s=1.2, side=side))
     return build("dead_bug", base, steps, **kw)
 
 

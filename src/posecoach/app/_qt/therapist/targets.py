@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from posecoach.app._qt.therapist.common import PageContext, spin
+from posecoach.clinic.targets import value_unit
 from posecoach.core.exercise.schema import Exercise
 from posecoach.errors import PosecoachError
 
@@ -74,11 +75,21 @@ class TargetsBox(QGroupBox):
 
     @staticmethod
     def _value(w: QDoubleSpinBox) -> float | None:
-        return None if w.value() <= w.minimum() else round(float(w.value()), 2)
+        return None if w.value() <= w.minimum() else round(float(w.value()), w.decimals())
+
+    def _units(self, ex: Exercise) -> None:
+        """Degrees, or (a pelvic tilt's hip slide) fractions of the body length to 0.0001."""
+        unit, digits = value_unit(ex)
+        for w in (self.t_rest, self.t_peak):
+            w.setDecimals(digits)
+            w.setSuffix(unit)
+            w.setRange(-1, 360 if digits == 1 else 1)
+            w.setSingleStep(1.0 if digits == 1 else 0.0005)
 
     def show_targets(self, ex: Exercise, targets: dict | None) -> None:
         t = dict(targets or {})
         self.shown = t
+        self._units(ex)
         self._set(self.t_rest, t.get("rest"))
         self._set(self.t_peak, t.get("peak"))
         self._set(self.t_hold, t.get("hold_s"))
