@@ -628,3 +628,17 @@ def test_rep_without_a_hold_held_at_a_cut_counts_at_the_cut(make_exercise, sig, 
     t = len(seq) * DT
     assert [e.kind for e in eng.reset(t, "camera cut")] == ["rep"]
     assert eng.count == 1 and eng.phase == Phase.UNKNOWN
+
+
+def test_relative_peak_limit_is_an_absolute_sanity_limit(make_exercise, sig, feed):
+    """rep.peak_limit: relative to the person's rest the excursion is the same, but only the one
+    that also passes the absolute limit reaches the peak (the clamshell's bottom knee never does)."""
+    ex = make_exercise(rep={"relative": True, "rest": -5, "peak": -15, "hysteresis": 2, "peak_limit": 100})
+    short_of_it = ExerciseEngine(ex)
+    feed(short_of_it, _tilts(sig, 120.0, -17.0, 2))  # 120 -> 103: 17 below rest, still above 100
+    assert short_of_it.count == 0
+    past_it = ExerciseEngine(ex)
+    feed(past_it, _tilts(sig, 110.0, -17.0, 2))  # 110 -> 93
+    assert past_it.count == 2
+    with pytest.raises(ValueError, match="peak_limit"):
+        make_exercise(rep={"peak_limit": 100})  # only with relative

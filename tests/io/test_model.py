@@ -219,21 +219,23 @@ def test_video_mode_counts_people_on_sampled_frames(right_model: Path, photos) -
 
 
 def test_largest_uses_visible_landmarks_only() -> None:
-    from posecoach.io.estimator import _largest
+    from posecoach.core.types import Pose
+    from posecoach.io.estimator import _largest_pose
 
-    def person(x0: float, size: float, vis: float = 0.9) -> np.ndarray:
+    def person(x0: float, size: float, vis: float = 0.9) -> Pose:
         a = np.zeros((33, 3))
         a[:, 0] = np.linspace(x0, x0 + size, 33)
         a[:, 1] = np.linspace(0.1, 0.1 + size, 33)
         a[:, 2] = vis
-        return a
+        return Pose(xy=a[:, :2] * (640, 480), visibility=a[:, 2].copy(), size_wh=(640, 480))
 
     small, large = person(0.0, 0.2), person(0.5, 0.4)
-    assert _largest([small, large], 640, 480) == 1
-    assert _largest([large, small], 640, 480) == 0
-    hidden = large.copy()
-    hidden[5:, 2] = 0.1  # only 5 visible points, spanning a small box
-    assert _largest([small, hidden], 640, 480) == 0
+    assert _largest_pose([small, large]) == 1
+    assert _largest_pose([large, small]) == 0
+    vis = large.visibility.copy()
+    vis[5:] = 0.1  # only 5 visible points, spanning a small box
+    hidden = Pose(xy=large.xy, visibility=vis, size_wh=(640, 480))
+    assert _largest_pose([small, hidden]) == 0
 
 
 @pytest.mark.model

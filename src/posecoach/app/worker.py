@@ -287,7 +287,10 @@ class PipelineWorker(QThread):
             self._finish("error", f"the video source could not be opened ({exc})", failed=True)
             return None
         try:
-            return self._estimator_factory()
+            estimator = self._estimator_factory()
+            if hasattr(estimator, "posture"):  # MediaPipe's: follow the person in the exercise's posture
+                estimator.posture = self.exercise.posture
+            return estimator
         except PosecoachError as exc:
             self._finish("error", str(exc), failed=True)
             return None

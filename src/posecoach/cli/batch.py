@@ -70,7 +70,7 @@ def analyze_video(
     judge = _patient_judge(opts.patient, ex) if opts.patient else None
     session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
     recorded: list[RawFrame] | None = [] if record_to is not None else None
-    make_estimator = estimator_factory or partial(_pose_estimator, opts)
+    make_estimator = estimator_factory or partial(_pose_estimator, opts, ex.posture)
     with VideoFileSource(path, max_side=opts.max_side) as src:
         size = None
         pipeline = Pipeline(make_estimator(), SceneCutDetector(), record=recorded, progress=progress)
@@ -97,11 +97,12 @@ def analyze_video(
     return result
 
 
-def _pose_estimator(opts: AnalyzeOptions) -> Estimator:
-    """The MediaPipe adapter, imported only when a video is really analysed."""
+def _pose_estimator(opts: AnalyzeOptions, posture: str = "any") -> Estimator:
+    """The MediaPipe adapter, imported only when a video is really analysed; ``posture``: the
+    exercise's, to follow the person doing it among several (``core.people``)."""
     from posecoach.io.estimator import PoseEstimator
 
-    return PoseEstimator(opts.model, num_poses=opts.num_poses)
+    return PoseEstimator(opts.model, num_poses=opts.num_poses, posture=posture)
 
 
 def _patient_judge(patient: str, exercise: Exercise):

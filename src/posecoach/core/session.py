@@ -51,6 +51,9 @@ GUIDANCE: dict[str, str] = {
 }
 
 
+_POSTURE_WORDS = {"lying": "lying down", "all_fours": "on all fours", "upright": "upright"}
+
+
 @dataclass(frozen=True)
 class SessionConfig:
     min_visibility: float = 0.5
@@ -422,7 +425,8 @@ class Session:
         if self.frames_multi / n > 0.05:
             out.append(
                 f"several people were in view in {100 * self.frames_multi / n:.0f}% of frames: "
-                "the most prominent person was followed"
+                + ("the most prominent person was followed" if self.exercise.posture == "any"
+                   else f"the person {_POSTURE_WORDS[self.exercise.posture]} was followed")
             )
         if self.frames_wrong_view / n > 0.1:
             want = "side-on" if self.exercise.view == "side" else "facing the camera"

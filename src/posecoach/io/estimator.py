@@ -23,8 +23,15 @@ the latest count (at least 1) and is kept until the next check, so a second
 person seen once is reported for the next second of frames.  The tracked person
 is the one MediaPipe's detector picked when tracking (re)started, usually the
 most prominent one; it is not switched when someone larger walks in while
-tracking holds.  ``people_every_s=0`` turns counting off (``n_people`` is then
-always 1), and so does ``num_poses=1``, which has always meant "do not look
+tracking holds.  But when the tracked person is not in the exercise's
+``posture`` (a clinician kneeling behind a side-lying patient is followed), the
+counter runs on that frame and the person who is in it is taken from its
+landmarks (``core.people``; about 30 ms more, on such frames only); when it
+finds nobody in the posture, the frame has no person if someone else is seen or
+someone in the posture was seen in the last two seconds, and otherwise the person
+followed (alone, just out of the posture).
+``people_every_s=0`` turns counting off (``n_people`` is then always 1), and so
+does ``num_poses=1``, which has always meant "do not look
 for a second person".  Other ``num_poses`` values do not change tracking.
 
 Speed (2-core CPU, full model, 960x544): VIDEO mode about 19-20 ms a frame
@@ -41,6 +48,7 @@ landmarker raises a TypeError at interpreter exit.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import Iterator
@@ -52,6 +60,7 @@ import numpy as np
 
 from posecoach.errors import ModelError
 from posecoach.core.landmarks import N_LANDMARKS
+from posecoach.core.people import choose_person, fits_posture
 from posecoach.io.pose_model import check_model, find_model
 from posecoach.core.types import Pose
 
@@ -69,9 +78,13 @@ class PoseEstimator:
     count off (see the module docstring).
     ``people_every_s``: VIDEO mode only; seconds of video time between two people
     counts (0 turns counting off).
+    ``posture``: the exercise's posture (``Exercise.posture``).  VIDEO mode, while several
+    people are seen: when the person tracked is not in that posture, the one who is is
+    taken from the people counter's landmarks of the same frame (``core.people``).
     """
 
     PEOPLE_NUM_POSES = 3
+    REFIT_MS = 2000  # for this long after someone in the posture was seen, nobody beats the wrong person
 
     def __init__(
         self,
@@ -83,6 +96,7 @@ class PoseEstimator:
         min_presence_confidence: float = 0.5,
         min_tracking_confidence: float = 0.5,
         people_every_s: float = 1.0,
+        posture: str = "any",
     ) -> None:
         if mode not in ("video", "image"):
             raise ValueError(f"mode must be 'video' or 'image', got {mode!r}")
@@ -101,6 +115,9 @@ class PoseEstimator:
         self.people_every_s = float(people_every_s) if (mode == "video" and num_poses > 1) else 0.0
         self._people = 1
         self._next_check_ms: int | None = None
+        self.posture = posture  # the exercise's (core.people): who to follow among several people
+        self._chosen: Pose | None = None
+        self._fit_ms = -10**9  # when a person in the posture was last returned
 
         import mediapipe as mp  # lazy: only this adapter needs it
         from mediapipe.tasks.python import BaseOptions
@@ -185,41 +202,69 @@ class PoseEstimator:
         return self._detect(mp_image, rgb, t_s)
 
     def _detect(self, mp_image, rgb: np.ndarray, t_s: float) -> Pose | None:
-        if self.mode == "video":
-            ms = int(round(t_s * 1000.0))
-            if ms <= self._last_ms:
-                ms = self._last_ms + 1
-            self._last_ms = ms
-            result = self._run(mp_image, ms)
-            if self._counter is not None and (self._next_check_ms is None or ms >= self._next_check_ms):
-                self._people = max(1, len(self._counter.detect(mp_image).pose_landmarks))
-                self._next_check_ms = ms + int(round(self.people_every_s * 1000.0))
-        else:
-            result = self._run(mp_image)
-
-        people = result.pose_landmarks
-        if not people:
-            return None
         h, w = rgb.shape[:2]
-        arrays = [
-            np.array([(p.x, p.y, p.visibility or 0.0) for p in lms], dtype=np.float64)
-            for lms in people
-        ]
-        best = 0 if len(arrays) == 1 else _largest(arrays, w, h)
-        a = arrays[best]
-        if a.shape[0] != N_LANDMARKS:
-            raise ModelError(
-                f"model {self.model_path} returned {a.shape[0]} landmarks, not {N_LANDMARKS}; "
-                "use a pose_landmarker .task bundle"
-            )
-        xy = a[:, :2] * (w, h)
-        world = None
-        if result.pose_world_landmarks and len(result.pose_world_landmarks) > best:
-            world = np.array(
-                [(p.x, p.y, p.z) for p in result.pose_world_landmarks[best]], dtype=np.float64
-            )
-        n_people = self._people if self.mode == "video" else len(arrays)
-        return Pose(xy=xy, visibility=a[:, 2].copy(), world=world, size_wh=(w, h), n_people=n_people)
+        if self.mode != "video":
+            people = self._poses(self._run(mp_image), w, h)
+            return None if not people else _with_count(people[_largest_pose(people)], len(people))
+        ms = int(round(t_s * 1000.0))
+        if ms <= self._last_ms:
+            ms = self._last_ms + 1
+        self._last_ms = ms
+        result = self._run(mp_image, ms)
+        if self._counter is not None and (self._next_check_ms is None or ms >= self._next_check_ms):
+            self._people = max(1, len(self._counter.detect(mp_image).pose_landmarks))
+            self._next_check_ms = ms + int(round(self.people_every_s * 1000.0))
+        tracked = self._poses(result, w, h)
+        pose = tracked[_largest_pose(tracked)] if tracked else None
+        if pose is not None and self._counter is not None and not fits_posture(pose, self.posture):
+            # The one followed is not in the exercise's posture: if someone else is seen (the
+            # clinician kneeling behind the patient is followed), take the one who is
+            # (core.people); with nobody in the posture among several, nobody rather than the
+            # wrong person; alone, the person followed (just out of the posture).
+            others = self._poses(self._counter.detect(mp_image), w, h)
+            self._people = max(1, len(others))
+            i = choose_person(others, self.posture, self._chosen)
+            if i is not None:
+                pose = others[i]
+            elif len(others) >= 2 or ms - self._fit_ms <= self.REFIT_MS:
+                pose = None  # the detector missed the person in posture for a frame or two
+        if pose is not None and fits_posture(pose, self.posture):
+            self._fit_ms = ms
+        self._chosen = pose
+        return None if pose is None else _with_count(pose, self._people)
+
+    def _poses(self, result, w: int, h: int) -> list[Pose]:
+        """Every person in a landmarker result, in pixels (with world landmarks when given)."""
+        out = []
+        worlds = result.pose_world_landmarks or []
+        for k, lms in enumerate(result.pose_landmarks or []):
+            a = np.array([(p.x, p.y, p.visibility or 0.0) for p in lms], dtype=np.float64)
+            if a.shape[0] != N_LANDMARKS:
+                raise ModelError(
+                    f"model {self.model_path} returned {a.shape[0]} landmarks, not {N_LANDMARKS}; "
+                    "use a pose_landmarker .task bundle"
+                )
+            world = np.array([(p.x, p.y, p.z) for p in worlds[k]], dtype=np.float64) if k < len(worlds) else None
+            out.append(Pose(xy=a[:, :2] * (w, h), visibility=a[:, 2].copy(), world=world, size_wh=(w, h)))
+        return out
+
+
+def _with_count(pose: Pose, n_people: int) -> Pose:
+    return dataclasses.replace(pose, n_people=n_people)
+
+
+def _largest_pose(people: list[Pose]) -> int:
+    """Index of the person whose visible landmarks span the largest box (in pixels)."""
+    if len(people) == 1:
+        return 0
+    areas = []
+    for p in people:
+        pts = p.xy[p.visibility >= _VISIBLE]
+        if len(pts) < 2:
+            pts = p.xy
+        span = pts.max(axis=0) - pts.min(axis=0)
+        areas.append(float(span[0] * span[1]))
+    return int(np.argmax(areas))
 
 
 @contextlib.contextmanager
@@ -247,15 +292,3 @@ def _native_quiet() -> Iterator[None]:
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
-
-
-def _largest(arrays: list[np.ndarray], w: int, h: int) -> int:
-    """Index of the person whose visible landmarks span the largest box (in pixels)."""
-    areas = []
-    for a in arrays:
-        pts = a[a[:, 2] >= _VISIBLE, :2]
-        if len(pts) < 2:
-            pts = a[:, :2]
-        span = (pts.max(axis=0) - pts.min(axis=0)) * (w, h)
-        areas.append(float(span[0] * span[1]))
-    return int(np.argmax(areas))

@@ -187,12 +187,16 @@ class ExerciseEngine:
         if values is None or main is None or math.isnan(main):
             return self._reset_after_gap(t, ResetReason.POSE_LOST)
         events = self._reset_after_gap(t, ResetReason.GAP)
+        raw = main
         if self.relative:
             main = self._baseline.relative(t, main, at_rest=self.phase in (Phase.UNKNOWN, Phase.REST),
                                            placed=self.phase != Phase.UNKNOWN, rest=self.rest)
         dt = 0.0 if self._last_seen is None else min(t - self._last_seen, self.max_hold_dt)
         self._last_seen = t
         x = self.sign * (main - self.rest)
+        limit = self.exercise.rep.peak_limit
+        if limit is not None and self.sign * (raw - limit) < 0 and x >= self.span - self.h:
+            x = self.span - self.h - 1e-9  # short of the absolute sanity limit: not at the peak
         self._track_rep(t, main, x, values)
         events += self._resume(t, x)
         events += self._step(t, x, main, values, dt)

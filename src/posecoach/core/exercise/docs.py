@@ -48,7 +48,9 @@ def exercises_markdown(exercises: list[Exercise]) -> str:
             "",
             ex.summary,
             "",
-            f"**Camera set-up** ({ex.view} view): {ex.camera_setup.strip()}",
+            f"**Camera set-up** ({ex.view} view"
+            + (f"; the person {ex.posture.replace('_', ' ')} is followed when several are in view" if ex.posture != "any" else "")
+            + f"): {ex.camera_setup.strip()}",
             "",
             "**How to do it**",
             "",

@@ -133,7 +133,10 @@ class RepCounting(_Strict):
     ``relative: true`` makes ``rest`` and ``peak`` offsets from the person's
     own resting value (the median over the last ``baseline_s`` seconds at
     rest), for small movements such as the pelvic tilt whose absolute angles
-    differ from person to person.
+    differ from person to person.  ``peak_limit`` keeps an absolute sanity
+    limit: the value itself must also be beyond it (toward the peak) for the
+    peak to count (a clamshell's top knee must be above the bottom one, so
+    the bottom leg, whose value only follows, never counts).
 
     ``start: either`` lets a cycle start at either end of the movement: the
     engine takes the end the person is first seen at (after the start or a
@@ -169,6 +172,7 @@ class RepCounting(_Strict):
     adapt: bool = False
     adapt_reps: Annotated[int, Field(ge=1, le=10)] = 2
     min_excursion: Annotated[float, Field(gt=0)] | None = None
+    peak_limit: float | None = None
 
     @model_validator(mode="after")
     def _distinct(self) -> RepCounting:
@@ -179,6 +183,8 @@ class RepCounting(_Strict):
             )
         if self.max_duration_s <= self.min_duration_s:
             raise ValueError("'max_duration_s' must be greater than 'min_duration_s'")
+        if self.peak_limit is not None and not self.relative:
+            raise ValueError("'peak_limit' is for 'relative: true' (without it 'peak' is already absolute)")
         if self.start == "either" and self.relative:
             raise ValueError("'start: either' cannot be used with 'relative: true' (the baseline is the rest end)")
         if self.min_excursion is not None and self.min_excursion > abs(self.peak - self.rest):
@@ -268,6 +274,12 @@ class Exercise(_Strict):
       names); ``both`` runs the rules on each side separately (``near_`` then
       means the side being judged) and reports left and right apart; with
       ``count_per: pair`` a left and a right rep make one rep.
+    - ``posture`` (default ``any``): the posture the whole movement is done in,
+      ``lying`` (back, front or side) or ``all_fours`` (the trunk stays near
+      horizontal in the picture) or ``upright``.  When the camera sees several
+      people, the coach follows the one in this posture (``core.people``): a
+      clinician kneeling behind a side-lying patient is not the patient.  Leave
+      it ``any`` where the trunk swings through wide angles (a squat).
     """
 
     schema_version: Literal[1] = 1
@@ -276,6 +288,7 @@ class Exercise(_Strict):
     summary: str
     category: Literal["core", "mobility", "functional", "strength"] = "core"
     view: Literal["side", "front", "any"]
+    posture: Literal["any", "lying", "all_fours", "upright"] = "any"
     camera_setup: str
     counting: Literal["reps", "hold"] = "reps"
     sides: Literal["near", "both"] = "near"
