@@ -642,3 +642,20 @@ def test_relative_peak_limit_is_an_absolute_sanity_limit(make_exercise, sig, fee
     assert past_it.count == 2
     with pytest.raises(ValueError, match="peak_limit"):
         make_exercise(rep={"peak_limit": 100})  # only with relative
+
+
+def test_a_hold_is_timed_while_the_position_is_kept_still(make_exercise, sig, feed):
+    """A peak threshold crossed early on a big movement: the seconds still rising to the top (and
+    already lowering) are not held; the hold is the time at the top (a hand-timed hold: the plank
+    clip's first hold was 6.4 s by the threshold, 5.3 by hand)."""
+    ex = make_exercise(rep={"rest": 170, "peak": 160, "hysteresis": 2}, hold={"seconds": 10})
+    eng = ExerciseEngine(ex)
+    feed(eng, sig.hold(170, 1.0) + sig.ramp(170, 100, 1.0) + sig.hold(100, 3.0) + sig.ramp(100, 170, 1.0)
+         + sig.hold(170, 1.0))
+    assert eng.count == 1
+    assert 2.8 <= eng.reps[0].hold_s <= 3.4, eng.reps[0].hold_s
+    # the same movement done slowly, or a slow drift at the top, is still held
+    slow = ExerciseEngine(ex)
+    feed(slow, sig.hold(170, 1.0) + sig.ramp(170, 150, 1.0) + sig.ramp(150, 140, 3.0) + sig.ramp(140, 170, 1.0)
+         + sig.hold(170, 1.0))
+    assert slow.reps[0].hold_s > 3.0

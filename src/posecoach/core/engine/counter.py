@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import deque
 from enum import Enum
 
 from posecoach.core.engine.baseline import RangeLearner, RelativeBaseline
@@ -71,6 +72,8 @@ class ExerciseEngine:
     """
 
     LOOKBACK_S = 1 / 15
+    STILL_WINDOW_S = 0.3  # the speed of the main value is measured over this long...
+    STILL_S = 0.25  # ...and a hold is not still while it covers rest-to-peak faster than in this
 
     def __init__(
         self,
@@ -118,6 +121,7 @@ class ExerciseEngine:
         self._reset_cycle()
         self.phase = Phase.UNKNOWN
         self._last_seen: float | None = None
+        self._recent: deque[tuple[float, float]] = deque()  # (t, x) over the last STILL_WINDOW_S
         self._frame_side = side
         # A held position seen on both sides of a camera cut is one rep (a press-up held
         # across cuts), never a new one; the hold time is kept per shot.
@@ -194,6 +198,9 @@ class ExerciseEngine:
         dt = 0.0 if self._last_seen is None else min(t - self._last_seen, self.max_hold_dt)
         self._last_seen = t
         x = self.sign * (main - self.rest)
+        self._recent.append((t, x))
+        while self._recent and t - self._recent[0][0] > self.STILL_WINDOW_S:
+            self._recent.popleft()
         limit = self.exercise.rep.peak_limit
         if limit is not None and self.sign * (raw - limit) < 0 and x >= self.span - self.h:
             x = self.span - self.h - 1e-9  # short of the absolute sanity limit: not at the peak
@@ -356,11 +363,31 @@ class ExerciseEngine:
         cur = self._cur
         if cur is None or not self._times_hold or self._rules.always_active:
             return []
+        if self._moving_fast():
+            # Still on the way up: not held yet.  Once held, a burst of movement is held only
+            # if the position is kept after it (a jitter), not if the peak is left (the lowering).
+            if self._settled:
+                self._unsettled_s += dt
+            return []
+        self._settled = True
+        dt, self._unsettled_s = dt + self._unsettled_s, 0.0
         before = cur.hold_s
         cur.hold_s += dt
         if self.hold_target > 0 and before < self.hold_target <= cur.hold_s:
             return [EngineEvent(t, EventKind.HOLD_DONE, rep=cur, detail=self._hold_cue)]
         return []
+
+    def _moving_fast(self) -> bool:
+        """Is the main value changing by more than the rest-to-peak distance per
+        ``STILL_S`` (over the last ``STILL_WINDOW_S``)?  A hold is a position kept still: the
+        frames past the peak threshold that are still rising to the top, or already lowering,
+        are not held (a hand-timed hold starts when the position is reached)."""
+        if len(self._recent) < 2:
+            return False
+        (t0, x0), (t1, x1) = self._recent[0], self._recent[-1]
+        if t1 - t0 < 0.5 * self.STILL_WINDOW_S:
+            return False
+        return abs(x1 - x0) / (t1 - t0) > self.span / self.STILL_S
 
     def _enter(self, phase: Phase, t: float) -> None:
         self.phase = phase
@@ -442,6 +469,8 @@ class ExerciseEngine:
     # -- the cycle's record ---------------------------------------------------
     def _reset_cycle(self) -> None:
         """Forget the cycle in progress (its rep, frames and times)."""
+        self._settled = False  # the hold has started (the position was kept still at the peak)
+        self._unsettled_s = 0.0  # movement since, held only if the position is kept after it
         self._cur = None
         self._moving_values = []
         self._peak_values = []
