@@ -113,6 +113,8 @@ class ExerciseEngine:
         self.partials: list[RepRecord] = []
         # The cycle in progress (see _reset_cycle).
         self._cur: RepRecord | None = None
+        self._settled: bool = False
+        self._unsettled_s: float = 0.0
         self._moving_values: list[dict[str, float]] = []
         self._peak_values: list[dict[str, float]] = []
         self._peak_judged = False
