@@ -356,7 +356,7 @@ class Session:
         for a, b in ((_LS, _RS), (_LH, _RH)):
             d = w[a] - w[b]
             yaws.append(math.degrees(math.atan2(abs(float(d[2])), abs(float(d[0])) + 1e-9)))
-        y = float(np.mean(yaws))
+        y = (yaws[0] + yaws[1]) / 2.0
         self._yaw = y if self._yaw is None else self._yaw + 0.2 * (y - self._yaw)
         return self._yaw
 
@@ -394,10 +394,8 @@ class Session:
         vis_ok = float(pose.visibility[needed].min()) >= cfg.min_visibility
         w, h = pose.size_wh
         pts = pose.xy[needed]
-        inside = bool(
-            np.all(pts[:, 0] > -0.02 * w) and np.all(pts[:, 0] < 1.02 * w)
-            and np.all(pts[:, 1] > -0.02 * h) and np.all(pts[:, 1] < 1.02 * h)
-        )
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        inside = bool(lo[0] > -0.02 * w and hi[0] < 1.02 * w and lo[1] > -0.02 * h and hi[1] < 1.02 * h)
         # The view is judged (in ``_prepare``) from shoulders and hips, and only when they are
         # visible: hidden joints' positions are guesses (a hidden hip would otherwise read as
         # "turn side-on" to someone who is side-on).  With the trunk visible, a wrong
