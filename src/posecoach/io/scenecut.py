@@ -5,11 +5,12 @@ the whole picture at once, so it shows as a large mean difference between
 two tiny grey thumbnails of consecutive frames; a person moving, however
 fast, changes only part of the picture.  This is far more reliable than
 judging cuts from landmarks, which also jump when the pose tracker is
-unsure.  Costs well under 0.1 ms a frame.
+unsure.  Costs about 0.2 ms a frame at 960x544 (2-core CPU).
 """
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 
 import cv2
@@ -32,20 +33,24 @@ class SceneCutDetector:
     def __call__(self, image_bgr: np.ndarray) -> bool:
         """True if this frame starts a new shot."""
         h, w = image_bgr.shape[:2]
-        # Subsample first: averaging a whole HD frame down costs ~1 ms, a strided view ~0.05 ms.
+        # Subsample first: averaging a whole HD frame down costs ~1 ms.  Every step-th pixel (as
+        # image[::step, ::step]) is taken by OpenCV: numpy's strided copy of a colour image costs
+        # ~0.3 ms at 960x544, this ~0.05 ms.
         step = max(1, min(h // (4 * self.size[1]), w // (4 * self.size[0])))
-        small = cv2.resize(image_bgr[::step, ::step], self.size, interpolation=cv2.INTER_AREA)
+        sub = cv2.resize(image_bgr, (-(-w // step), -(-h // step)), interpolation=cv2.INTER_NEAREST)
+        small = cv2.resize(sub, self.size, interpolation=cv2.INTER_AREA)
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY).astype(np.float32)
         # Normalised so that auto-exposure or a fade changing brightness is not a cut.
-        grey = (grey - grey.mean()) * (40.0 / (float(grey.std()) + 4.0))
+        mean, std = cv2.meanStdDev(grey)
+        grey = (grey - float(mean[0, 0])) * (40.0 / (float(std[0, 0]) + 4.0))
         prev, self._prev = self._prev, grey
         if prev is None:
             return False
-        return self.decide(float(np.abs(grey - prev).mean()))
+        return self.decide(float(cv2.norm(grey, prev, cv2.NORM_L1)) / grey.size)
 
     def decide(self, score: float) -> bool:
         """A cut is a spike: large in itself and large against the last half second."""
         self.last_score = score
-        usual = float(np.median(self._recent)) if self._recent else 0.0
+        usual = statistics.median(self._recent) if self._recent else 0.0
         self._recent.append(score)
         return score > self.threshold and score > self.spike * (usual + 0.5)
