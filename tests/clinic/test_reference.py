@@ -290,3 +290,15 @@ def test_stop_ends_a_recording_early(tmp_path):
         res = record_reference(str(tmp_path / "ref.mp4"), "squat", "Flo", clinic=c, stop=stop,
                                estimator_factory=lambda: ReplayEstimator(sc.poses, sc.fps))
         assert len(c.reference(res["reference_id"]).trace) == 150 and len(res["reps"]) == 1
+
+
+def test_targets_read_in_the_features_unit(exercise):
+    """The pelvic tilt's slide is a fraction of the body length (4 decimals, no degrees); angle
+    exercises stay in degrees; the minimum gap between targets follows the unit."""
+    from posecoach.clinic.targets import value_unit
+
+    assert value_unit(exercise("pelvic_tilt")) == (" of the body length", 4)
+    assert value_unit(exercise("squat")) == (" deg", 1)
+    with pytest.raises(ValueError, match="0.0014 of the body length apart"):
+        targets_for(exercise("pelvic_tilt"), {"rest": 0.0015, "peak": 0.002, "relative": True})
+    assert targets_for(exercise("pelvic_tilt"), {"rest": 0.0015, "peak": 0.004, "relative": True}).peak == 0.004

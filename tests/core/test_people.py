@@ -12,19 +12,10 @@ from __future__ import annotations
 import pytest
 
 from posecoach.core.people import choose_person, fits_posture, trunk_tilt_deg
-from posecoach.core.types import Pose
+from people_helpers import lying, upright
+
 from posecoach.testing import synth as S
 from posecoach.testing.scenarios import quadruped as Q
-
-
-def lying(shift: float = 0.0) -> Pose:
-    p = S.render(S.side_lying("left"), S.Camera(view="front", facing="left").fit(S.landmarks_lab(S.side_lying("left"))))
-    return Pose(xy=p.xy + (shift, 0.0), visibility=p.visibility, size_wh=p.size_wh)
-
-
-def upright() -> Pose:
-    post = S.standing()
-    return S.render(post, S.Camera(view="side").fit(S.landmarks_lab(post)))
 
 
 def test_trunk_tilt_reads_lying_flat_and_standing_upright():

@@ -9,17 +9,8 @@ import numpy as np
 
 from posecoach.core.people import fits_posture
 from posecoach.core.types import Pose
-from posecoach.testing import synth as S
 
-
-def lying(shift: float = 0.0) -> Pose:
-    p = S.render(S.side_lying("left"), S.Camera(view="front", facing="left").fit(S.landmarks_lab(S.side_lying("left"))))
-    return Pose(xy=p.xy + (shift, 0.0), visibility=p.visibility, size_wh=p.size_wh)
-
-
-def upright() -> Pose:
-    post = S.standing()
-    return S.render(post, S.Camera(view="side").fit(S.landmarks_lab(post)))
+from people_helpers import lying, upright
 
 
 def _result(*poses: Pose) -> SimpleNamespace:

@@ -204,8 +204,9 @@ class PoseEstimator:
     def _detect(self, mp_image, rgb: np.ndarray, t_s: float) -> Pose | None:
         h, w = rgb.shape[:2]
         if self.mode != "video":
-            people = self._poses(self._run(mp_image), w, h)
-            return None if not people else _with_count(people[_largest_pose(people)], len(people))
+            result = self._run(mp_image)
+            people = self._poses(result, w, h, len(result.pose_landmarks or []))
+            return people[_largest_pose(people)] if people else None
         ms = int(round(t_s * 1000.0))
         if ms <= self._last_ms:
             ms = self._last_ms + 1
@@ -214,15 +215,16 @@ class PoseEstimator:
         if self._counter is not None and (self._next_check_ms is None or ms >= self._next_check_ms):
             self._people = max(1, len(self._counter.detect(mp_image).pose_landmarks))
             self._next_check_ms = ms + int(round(self.people_every_s * 1000.0))
-        tracked = self._poses(result, w, h)
+        tracked = self._poses(result, w, h, self._people)
         pose = tracked[_largest_pose(tracked)] if tracked else None
         if pose is not None and self._counter is not None and not fits_posture(pose, self.posture):
             # The one followed is not in the exercise's posture: if someone else is seen (the
             # clinician kneeling behind the patient is followed), take the one who is
             # (core.people); with nobody in the posture among several, nobody rather than the
             # wrong person; alone, the person followed (just out of the posture).
-            others = self._poses(self._counter.detect(mp_image), w, h)
-            self._people = max(1, len(others))
+            found = self._counter.detect(mp_image)
+            self._people = max(1, len(found.pose_landmarks or []))
+            others = self._poses(found, w, h, self._people)
             i = choose_person(others, self.posture, self._chosen)
             if i is not None:
                 pose = others[i]
@@ -231,9 +233,11 @@ class PoseEstimator:
         if pose is not None and fits_posture(pose, self.posture):
             self._fit_ms = ms
         self._chosen = pose
-        return None if pose is None else _with_count(pose, self._people)
+        if pose is not None and pose.n_people != self._people:  # alone after the counter's look
+            pose = dataclasses.replace(pose, n_people=self._people)
+        return pose
 
-    def _poses(self, result, w: int, h: int) -> list[Pose]:
+    def _poses(self, result, w: int, h: int, n_people: int) -> list[Pose]:
         """Every person in a landmarker result, in pixels (with world landmarks when given)."""
         out = []
         worlds = result.pose_world_landmarks or []
@@ -245,12 +249,9 @@ class PoseEstimator:
                     "use a pose_landmarker .task bundle"
                 )
             world = np.array([(p.x, p.y, p.z) for p in worlds[k]], dtype=np.float64) if k < len(worlds) else None
-            out.append(Pose(xy=a[:, :2] * (w, h), visibility=a[:, 2].copy(), world=world, size_wh=(w, h)))
+            out.append(Pose(xy=a[:, :2] * (w, h), visibility=a[:, 2].copy(), world=world, size_wh=(w, h),
+                            n_people=n_people))
         return out
-
-
-def _with_count(pose: Pose, n_people: int) -> Pose:
-    return dataclasses.replace(pose, n_people=n_people)
 
 
 def _largest_pose(people: list[Pose]) -> int:

@@ -200,9 +200,10 @@ class ExerciseEngine:
         dt = 0.0 if self._last_seen is None else min(t - self._last_seen, self.max_hold_dt)
         self._last_seen = t
         x = self.sign * (main - self.rest)
-        self._recent.append((t, x))
-        while self._recent and t - self._recent[0][0] > self.STILL_WINDOW_S:
-            self._recent.popleft()
+        if self._times_hold:  # only a hold asks how still the value is
+            self._recent.append((t, x))
+            while self._recent and t - self._recent[0][0] > self.STILL_WINDOW_S:
+                self._recent.popleft()
         limit = self.exercise.rep.peak_limit
         if limit is not None and self.sign * (raw - limit) < 0 and x >= self.span - self.h:
             x = self.span - self.h - 1e-9  # short of the absolute sanity limit: not at the peak
