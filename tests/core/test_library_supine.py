@@ -258,6 +258,30 @@ def test_straight_leg_raise_small_lift_does_not_count(run_session):
     check_windows(sc, session, skip={1, 3})
 
 
+@pytest.mark.parametrize("facing", ["left", "right"])
+def test_straight_leg_raise_from_below_the_hip_line(run_session, exercise, facing):
+    """A leg resting 8 degrees below the hip line and lifted 16 passes through straight: the plain
+    0-180 shoulder-hip-ankle angle reads 172 at rest and 172 at the top (no rep), the signed one
+    188 (breaks when ``signed: down`` is removed from the file).  A 3 s hold at the top is timed."""
+    clean = P.straight_leg_raise(2, rest_deg=-8.0, lift_deg=16.0, hold_s=3.0, facing=facing, seed=21)
+    sc = P.straight_leg_raise(2, rest_deg=-8.0, lift_deg=16.0, hold_s=3.0, facing=facing, noise_px=1.0, seed=21)
+    ex = exercise("straight_leg_raise")
+    session, _ = run_session(ex, sc.poses)
+    s = session.summary()
+    assert s["reps_by_side"] == {"left": 2, "right": 2}
+    check_windows(sc, session)
+    fs = FeatureSet(ex)
+    rest = fs.values(clean.poses[0][1], "left")["leg"]
+    top = max(fs.values(p, "left")["leg"] for _, p in clean.poses)
+    assert rest == pytest.approx(172.0, abs=1.0) and top == pytest.approx(188.0, abs=1.0)
+    for d, w, side in zip(s["rep_details"], sc.truth["rep_windows"], sc.truth["sides"]):
+        # A stopwatch on the noise-free lift: the time it is past the file's peak above rest.
+        held = sum(1 for t, p in clean.poses
+                   if w[0] <= t <= w[1] and fs.values(p, side)["leg"] - rest >= ex.rep.peak) / sc.fps
+        assert held > 3.0
+        assert d["hold_s"] == pytest.approx(held, abs=0.5)
+
+
 # --------------------------------------------------------------------------- shared
 
 

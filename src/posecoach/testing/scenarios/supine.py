@@ -322,27 +322,30 @@ def hamstring_stretch(holds: Sequence[tuple[str, float]] = (("left", 8.0), ("rig
 # --------------------------------------------------------------------------- straight leg raise
 
 
-def slr_base(side: str) -> Posture:
-    """Ready for a straight leg raise of ``side``: that leg straight, the other knee bent, foot flat."""
+def slr_base(side: str, rest_deg: float = 0.0) -> Posture:
+    """Ready for a straight leg raise of ``side``: that leg straight (``rest_deg`` of hip flexion:
+    below 0 the leg rests below the hip line), the other knee bent, foot flat."""
     other = "right" if side == "left" else "left"
-    return lying(**{f"{other}_hip_flex": 50.0, f"{other}_knee_flex": 100.0, f"{other}_ankle": 10.0})
+    return lying(**{f"{other}_hip_flex": 50.0, f"{other}_knee_flex": 100.0, f"{other}_ankle": 10.0,
+                    f"{side}_hip_flex": rest_deg})
 
 
 def straight_leg_raise(per_side: int = 3, sides: Sequence[str] = ("left", "right"), fault: str | None = None,
                        fault_reps: Sequence[int] | None = None, lift_deg: float = 45.0, rep_s: float = 3.0,
-                       **kw: Any) -> Scenario:
+                       rest_deg: float = 0.0, hold_s: float = 0.5, **kw: Any) -> Scenario:
     """``per_side`` straight leg raises on each of ``sides`` in turn (the other knee bent).
     Fault indices count over all reps.  Faults: "knee_bent" (knee bent 40 degrees),
-    "too_high" (leg lifted 75 degrees), "too_fast" (a 1.2 s rep), "short" (a 20 degree lift:
-    not a rep)."""
+    "too_high" (leg lifted 75 degrees), "too_fast" (a 1.2 s rep), "short" (a 6 degree lift:
+    not a rep).  ``rest_deg``: the straight leg's hip flexion at rest (below 0: resting below the
+    hip line, as a leg on the floor often looks from the side); lifts are measured from it."""
     n = per_side * len(sides)
     faults = _fault_list(n, fault, fault_reps)
     steps = []
     for i, f in enumerate(faults):
         side = sides[i // per_side]
-        base = slr_base(side)
-        lift = {"too_high": 75.0, "short": 20.0, "knee_bent": 58.0}.get(f or "", lift_deg)
+        base = slr_base(side, rest_deg)
+        lift = rest_deg + {"too_high": 75.0, "short": 6.0, "knee_bent": 58.0}.get(f or "", lift_deg)
         peak = base.with_(**{f"{side}_hip_flex": lift, f"{side}_knee_flex": 40.0 if f == "knee_bent" else 0.0})
         move = 0.6 if f == "too_fast" else rep_s / 2
-        steps.append(Step(peak, move_s=move, hold_s=0.5, rest_s=1.2, fault=f, side=side, base=base))
-    return build("straight_leg_raise", slr_base(sides[0]), steps, **kw)
+        steps.append(Step(peak, move_s=move, hold_s=hold_s, rest_s=1.2, fault=f, side=side, base=base))
+    return build("straight_leg_raise", slr_base(sides[0], rest_deg), steps, **kw)
