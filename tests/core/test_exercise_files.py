@@ -130,6 +130,11 @@ def test_unknown_top_level_field(tmp_path):
     assert error(p) == f"{p}: praize: unknown field (remove it or check its spelling); did you mean 'praise'?"
 
 
+def test_sides_together_needs_both_sides(tmp_path):
+    p = write(tmp_path, broken(sides_together="one"))
+    assert error(p) == f"{p}: sides_together: one: only with 'sides: both' and 'count_per: side'"
+
+
 def test_missing_field(tmp_path):
     p = write(tmp_path, broken(camera_setup=None))
     assert error(p) == f"{p}: camera_setup: required field is missing"

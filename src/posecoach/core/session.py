@@ -22,8 +22,10 @@ from posecoach.core.continuity import ContinuityConfig, ContinuityGuard, Verdict
 from posecoach.core.cues import Cue, CuePolicy
 from posecoach.core.engine import (
     EngineEvent,
+    EventKind,
     ExerciseEngine,
     Phase,
+    RepRecord,
     ResetReason,
     Targets,
 )
@@ -186,6 +188,8 @@ class Session:
         for key, eng in self.engines.items():
             near = self._side if key == _NEAR and self._uses_sides else None
             events += eng.update(t, side_values.get(key), side=near)
+        if self.exercise.sides_together == "one":
+            events = self._one_movement(events)
         self.events += events
         cue = self.cues.offer(t, self.cues.candidates(events, self.count))
         values = next(iter(side_values.values()), {})
@@ -207,6 +211,27 @@ class Session:
         )
 
     # -- steps ------------------------------------------------------------------
+    def _one_movement(self, events: list[EngineEvent]) -> list[EngineEvent]:
+        """``sides_together: one``: a rep (or hold) that both sides made at once is one.
+
+        Each side's engine counts its own; when a rep closes that overlaps, for at least
+        half of the shorter of the two, a rep the other side has already counted, it is the
+        same movement (a forward fold over both legs): it is dropped, and the one counted
+        first becomes side ``both``.  One side alone (a leg raised on its own) is unaffected.
+        """
+        out = []
+        for ev in events:
+            rec = ev.rep
+            if ev.kind == EventKind.REP and rec is not None and rec.side in ("left", "right"):
+                other = self.engines["right" if rec.side == "left" else "left"]
+                twin = next((r for r in reversed(other.reps) if _shared(r, rec) >= 0.5), None)
+                if twin is not None:
+                    self.engines[rec.side].reps.remove(rec)
+                    twin.side = "both"
+                    continue
+            out.append(ev)
+        return out
+
     def _count_frame(self, t: float, pose: Pose | None) -> int:
         """Frame bookkeeping for the summary; returns how many people the estimator saw."""
         self.frames += 1
@@ -502,6 +527,11 @@ class Session:
         }
         if self.exercise.sides == "both":
             out["reps_by_side"] = {side: eng.count for side, eng in self.engines.items()}
+            together = sum(1 for r in reps if r.side == "both")
+            if together:  # sides_together: one; kept by the side that counted it first
+                out["reps_by_side"] = {
+                    side: sum(1 for r in reps if r.side == side) for side in ("left", "right", "both")
+                }
             out["count_per"] = self.exercise.count_per
         elif self.exercise.rep.side_from is not None:
             out["reps_by_side"] = {
@@ -513,3 +543,10 @@ class Session:
             ]
             out["hold_total_s"] = round(sum(r.hold_s for r in reps), 3)
         return out
+
+
+def _shared(a: RepRecord, b: RepRecord) -> float:
+    """The time two reps overlap, as a fraction of the shorter one."""
+    shorter = min(a.end_s - a.start_s, b.end_s - b.start_s)
+    both = min(a.end_s, b.end_s) - max(a.start_s, b.start_s)
+    return both / shorter if shorter > 0 else 0.0

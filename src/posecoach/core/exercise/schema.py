@@ -274,6 +274,10 @@ class Exercise(_Strict):
       names); ``both`` runs the rules on each side separately (``near_`` then
       means the side being judged) and reports left and right apart; with
       ``count_per: pair`` a left and a right rep make one rep.
+    - ``sides_together`` (``sides: both``): ``one`` when the movement may also be
+      done with both sides at once, which is then one rep or hold (side ``both``),
+      not one per side: a seated forward fold over both legs, both knees hugged to
+      the chest.  ``each`` (default): each side's movement counts on its own.
     - ``posture`` (default ``any``): the posture the whole movement is done in,
       ``lying`` (back, front or side) or ``all_fours`` (the trunk stays near
       horizontal in the picture) or ``upright``.  When the camera sees several
@@ -293,6 +297,7 @@ class Exercise(_Strict):
     counting: Literal["reps", "hold"] = "reps"
     sides: Literal["near", "both"] = "near"
     count_per: Literal["side", "pair"] = "side"
+    sides_together: Literal["each", "one"] = "each"
     angles: dict[str, Feature]
     rep: RepCounting
     hold: Hold | None = None
@@ -334,12 +339,12 @@ class Exercise(_Strict):
                 )
 
         check(self.rep.angle, "rep.angle")
+        if self.sides_together == "one" and (self.sides != "both" or self.count_per != "side"):
+            raise ValueError("sides_together: one: only with 'sides: both' and 'count_per: side'")
         if self.rep.side_from is not None:
             check(self.rep.side_from, "rep.side_from")
             if self.sides == "both":
                 raise ValueError("rep.side_from: not with 'sides: both' (each side is judged on its own there)")
-        if self.counting == "hold" and self.rep.relative:
-            raise ValueError("counting: hold cannot use a relative rep angle")
         if self.rep.start == "either" and (self.counting == "hold" or self.hold is not None or any(
                 r.metric == "peak" for r in self.form_rules)):
             raise ValueError("rep.start: either: not with a hold or a rule on the peak value (a cycle may start there)")

@@ -32,10 +32,12 @@ __all__ = [
     "hamstring_stretch",
     "hook",
     "knee_to_chest",
+    "long_sitting",
     "lying",
     "partial_crunch",
     "roll_body",
     "roll_knees",
+    "seated_fold",
     "straight_leg_raise",
     "tabletop",
     "trunk_rotation",
@@ -316,6 +318,24 @@ def hamstring_stretch(holds: Sequence[tuple[str, float]] = (("left", 8.0), ("rig
             truth = secs - (fault_s + 0.3 - persist)
         steps.append(Step(peak, move_s=1.5, hold_s=secs, rest_s=2.0, fault=f, side=side, during=during,
                           hold_truth=truth))
+    return build("hamstring_stretch", base, steps, **kw)
+
+
+def long_sitting(**kw: float) -> Posture:
+    """Sitting on the floor, legs straight out in front, trunk upright, hands on the thighs."""
+    p = Posture(trunk_pitch=-5.0, root=(0.0, HIP_H, 0.0), anchor="mid_hip").with_(
+        hip_flex=85.0, ankle=-20.0, shoulder_flex=30.0, elbow_flex=20.0)
+    return p.with_(**kw) if kw else p
+
+
+def seated_fold(holds: Sequence[float] = (6.0,), fold_deg: float = 45.0, **kw: Any) -> Scenario:
+    """Seated (long-sitting) hamstring stretch: from sitting upright, lean forward from the hips
+    ``fold_deg`` over both straight legs (both hips flex together, the legs stay on the floor)
+    and hold each of ``holds`` seconds.  One movement of both sides: truth sides ``both``."""
+    base = long_sitting()
+    peak = base.with_(trunk_pitch=base.trunk_pitch + fold_deg, hip_flex=base.left.hip_flex + fold_deg,
+                      shoulder_flex=70.0)
+    steps = [Step(peak, move_s=1.5, hold_s=secs, rest_s=2.0, side="both") for secs in holds]
     return build("hamstring_stretch", base, steps, **kw)
 
 
