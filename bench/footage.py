@@ -8,8 +8,9 @@ that ``posecoach exercises`` lists, runs ``analyze_video`` (through
 ``run_batch``, in worker processes) and reports the reps found.  Clips with a
 count (``reps_min``..``reps_max``) are scored: exact (inside the range) and
 within one.  Clips without one (counts held back for evaluation, or holds) are
-run too and only what was found is reported.  Writes bench/results/footage.md
-and footage.json.  The clips are never copied: they are read in place, and the
+run too and only what was found is reported.  Writes bench/results/footage_model.md
+and footage_model.json (``bench/footage_replay.py`` writes footage.md: every counted clip,
+mirrored and at half frame rate).  The clips are never copied: they are read in place, and the
 script exits cleanly with a message when the folder is missing.
 """
 
@@ -182,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         "skipped": skipped,
         "clips": rows,
     }
-    save_results(a.out, "footage", report, write_md)
+    save_results(a.out, "footage_model", report, write_md)
     return 0
 
 

@@ -19,8 +19,9 @@ code in seconds:
   each labelled hold (``hold_s``) matched by a reported hold within
   max(1 s, 15 %); unmatched reported holds of 2 s or more are spurious.
 
-Writes bench/results/footage_replay.md and .json.  The clips and landmarks are
-never copied into the project (their licences are not ours).
+Writes bench/results/footage.md and .json: the per-clip table, then what changed per
+exercise and why (kept by hand in ``bench/footage_changes.md``, included as it stands).
+The clips and landmarks are never copied into the project (their licences are not ours).
 """
 
 from __future__ import annotations
@@ -194,6 +195,9 @@ def markdown(report: dict, path: Path) -> str:
         hw = ", ".join(f"{h:g}" for h in row["holds_want"]) or "-"
         lines.append(f"| {row['clip']} | {row['exercise']} | {want} | {' | '.join(reps)} | {hw} | {holds} |")
     lines += ["", "✗ = outside the hand count; n/a = landmarks of that variant not made yet.", ""]
+    changes = Path(__file__).resolve().parent / "footage_changes.md"
+    if changes.exists():  # the second table: what changed per exercise, and why (kept by hand)
+        lines += ["#" + ln if ln.startswith("#") else ln for ln in changes.read_text(encoding="utf-8").splitlines()]
     text = "\n".join(lines)
     path.write_text(text, encoding="utf-8")
     return text
@@ -216,7 +220,7 @@ def main() -> int:
     scored = [score_row(a.landmarks, r) for r in rows]
     report = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "commit": git_commit(),
               "summary": summary(scored), "rows": scored}
-    save_results(a.out, "footage_replay", report, markdown)
+    save_results(a.out, "footage", report, markdown)
     return 0
 
 
