@@ -121,6 +121,29 @@ def test_near_and_far_resolve_by_side(make_exercise):
     assert right["main"] == pytest.approx(left["far_knee"])
 
 
+@pytest.mark.parametrize("pick, want, sign", [("max", 180.0, 1.0), ("min", None, -1.0)])
+def test_pick_takes_either_sides_value_and_says_which(make_exercise, pick, want, sign):
+    """``pick``: both sides measured, the larger (smaller) value taken, whichever side asked,
+    with ``<name>:side`` +1 for the left, -1 for the right; a hidden side is not taken."""
+    fs = features(make_exercise, knee={"points": ["near_hip", "near_knee", "near_ankle"], "pick": pick})
+    straight_left = {"left_hip": (300, 100), "left_knee": (300, 200), "left_ankle": (300, 300)}
+    bent_right = {"right_hip": (400, 100), "right_knee": (450, 200), "right_ankle": (400, 300)}
+    p = pose({**straight_left, **bent_right})
+    bent = fs.values(p, "right")["main"]
+    for side in ("left", "right"):
+        v = fs.values(p, side)
+        assert v["knee"] == pytest.approx(want if want is not None else bent)
+        assert v["knee:side"] == sign
+    hidden = pose({**straight_left, **bent_right}, vis={"left_knee": 0.1} if pick == "max" else {"right_knee": 0.1})
+    v = fs.values(hidden, "left", 0.5)
+    assert v["knee:side"] == -sign  # the other side, the only one seen
+
+
+def test_pick_needs_a_side(make_exercise):
+    with pytest.raises(Exception, match="pick"):
+        make_exercise(angles={"main": {"points": ["mid_hip", "left_knee", "left_ankle"], "pick": "max"}})
+
+
 @pytest.mark.parametrize("dx, dy, vertical, horizontal", [
     (0, -100, 0.0, 90.0),  # b straight above a
     (100, 0, 90.0, 0.0),  # level

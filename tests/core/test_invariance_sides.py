@@ -91,17 +91,61 @@ def test_guessed_far_leg_copying_the_near_one_never_counts(run_session, near: st
     assert s["reps_by_side"] == {near: 3, other(near): 0}
 
 
+def per_side_bird_dog():
+    """The bird dog counted on each side's own leg (``sides: both``), as before ``pick``: the
+    hidden-limb mechanism below is for every both-sided exercise, shown on this one."""
+    ex = _exercise("bird_dog")
+    hip = ex.angles["hip"].model_copy(update={"pick": None})
+    return ex.model_copy(update={"sides": "both", "angles": {**ex.angles, "hip": hip},
+                                 "rep": ex.rep.model_copy(update={"side_from": None})})
+
+
 def test_a_hidden_limb_guessed_away_from_rest_is_not_fed() -> None:
     """The mechanism itself: a hidden side is fed its guess only while it reads as resting."""
     sc = Q.bird_dog(2, sides=["right", "right"], camera=S.Camera(view="side", facing="right"))
     seq = S.hide(sc.poses, far_leg("left"), copy_partner=True)
-    session = Session(_exercise("bird_dog"))
+    session = Session(per_side_bird_dog())
     fed = []
     for t, p in seq:
         session.process(t, p)
         fed.append(session.engines["left"].phase.value)
     assert "rest" in fed  # learnt to rest from the guess
     assert not {"moving", "peak", "returning"} & set(fed)
+
+
+def swap_legs(seq: S.Seq, run: int = 3) -> S.Seq:
+    """MediaPipe's side-view label swaps: while a leg is lifted (the knees far apart), runs of
+    ``run`` frames out of every ``3 * run`` give each leg the other's labels (hip, knee, ankle,
+    heel, toes), as on the real bird dog clip (a frame or a few at a time)."""
+    from posecoach.core.landmarks import INDEX
+
+    parts = ("hip", "knee", "ankle", "heel", "foot_index")
+    a = np.array([INDEX[f"left_{n}"] for n in parts])
+    b = np.array([INDEX[f"right_{n}"] for n in parts])
+    out: S.Seq = []
+    for i, (t, p) in enumerate(seq):
+        if p is not None and (i // run) % 3 == 1 and np.linalg.norm(p.xy[a[1]] - p.xy[b[1]]) > 60:
+            order = np.arange(len(p.xy))
+            order[a], order[b] = b, a
+            p = Pose(xy=p.xy[order], visibility=p.visibility[order],
+                     world=None if p.world is None else p.world[order], size_wh=p.size_wh)
+        out.append((t, p))
+    return out
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_bird_dog_leg_label_swaps_split_no_rep(run_session, facing: str, stride: int) -> None:
+    """With the legs' labels swapped for a third of each reach, a few frames at a time (30, 15 fps),
+    each reach still counts once, for its side: the file takes the lifted leg's angle
+    whichever label it has (``pick: max``) and the side most of the top's frames give.
+    Counted per side, the same frames split reaches into short reps on both sides."""
+    sc = Q.bird_dog(4, camera=S.Camera(view="side", facing=facing), noise_px=1.5, seed=5)
+    seq = swap_legs(sc.poses[::stride], run=4 // stride)
+    s = summary(run_session, "bird_dog", seq)
+    assert s["reps"] == 4 and s["reps_by_side"] == by_side(sc), s["rep_details"]
+    per_side = summary(run_session, per_side_bird_dog(), seq)
+    assert (per_side["reps"], per_side["reps_by_side"]) != (4, by_side(sc))
 
 
 def _exercise(name: str):

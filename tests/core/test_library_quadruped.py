@@ -150,7 +150,9 @@ def test_left_and_right_reported_apart(run_session, name):
     s = summarize(run_session, name, sc)
     check_reps(sc, s)
     assert s["reps_by_side"] == {"left": 3, "right": 2}
-    assert s["count_per"] == "side" and s["reps"] == 5
+    assert s["reps"] == 5
+    if name != "bird_dog":  # bird_dog follows the lifted leg (pick: max) with the side from it
+        assert s["count_per"] == "side"
 
 
 @pytest.mark.parametrize("facing", ["left", "right"])

@@ -143,21 +143,54 @@ class FeatureSet:
                 if name == main:
                     self._needed[side] = np.unique(idx.ravel())
             self._compiled[side] = feats
+        # ``pick`` features: each side's value, the larger (or smaller) taken (see ``Feature``).
+        self._pick = {
+            f.name: (f, g) for f, g in zip(self._compiled["left"], self._compiled["right"]) if f.spec.pick
+        }
+        self._main_picks = main in self._pick
 
     @property
     def names(self) -> list[str]:
         return list(self.exercise.angles)
 
-    def needed_landmarks(self, side: str) -> np.ndarray:
-        return self._needed[side]
+    def needed_landmarks(self, side: str, pose: Pose | None = None) -> np.ndarray:
+        """The main feature's landmarks on ``side`` (for a ``pick`` main feature: on the side
+        better seen in ``pose``, as either side's limb may be the one that moves)."""
+        return self._needed[self._main_side(pose, side)]
+
+    def _main_side(self, pose: Pose | None, side: str) -> str:
+        if not self._main_picks or pose is None:
+            return side
+        left, right = (float(pose.visibility[self._needed[s]].min()) for s in ("left", "right"))
+        return "left" if left >= right else "right"
 
     def values(self, pose: Pose, side: str, min_visibility: float = 0.0) -> dict[str, float]:
-        """Every feature's value; NaN for a feature whose landmarks are not visible enough."""
+        """Every feature's value; NaN for a feature whose landmarks are not visible enough.
+
+        A ``pick`` feature also gives ``<name>:side``: +1 when the left side's value was taken,
+        -1 the right's (``rep.side_from`` reads it)."""
         vis = pose.visibility
-        return {
-            f.name: f.value(pose) if vis[f.idx].min() >= min_visibility else math.nan
-            for f in self._compiled[side]
-        }
+        out: dict[str, float] = {}
+        for f in self._compiled[side]:
+            if f.name in self._pick:
+                out[f.name], out[f"{f.name}:side"] = self._picked(pose, f.name, min_visibility)
+            else:
+                out[f.name] = f.value(pose) if vis[f.idx].min() >= min_visibility else math.nan
+        return out
+
+    def _picked(self, pose: Pose, name: str, min_visibility: float) -> tuple[float, float]:
+        """(value, +1 left / -1 right) of the side whose value is the larger (``pick: max``) or
+        the smaller, among the sides whose landmarks are visible enough."""
+        seen = []
+        for f, sign in zip(self._pick[name], (1.0, -1.0)):
+            if pose.visibility[f.idx].min() >= min_visibility:
+                v = f.value(pose)
+                if not math.isnan(v):
+                    seen.append((v, sign))
+        if not seen:
+            return math.nan, math.nan
+        pick = max if self._pick[name][0].spec.pick == "max" else min
+        return pick(seen, key=lambda vs: vs[0])
 
     def min_visibility(self, pose: Pose, side: str) -> float:
-        return float(pose.visibility[self._needed[side]].min())
+        return float(pose.visibility[self.needed_landmarks(side, pose)].min())

@@ -415,7 +415,7 @@ class Session:
     def _gate_status(self, pose: Pose, side: str) -> Status:
         """Can this frame count for ``side``: the right view, and the needed joints visible and in frame?"""
         cfg = self.config
-        needed = self.features.needed_landmarks(side)
+        needed = self.features.needed_landmarks(side, pose)
         vis_ok = float(pose.visibility[needed].min()) >= cfg.min_visibility
         w, h = pose.size_wh
         pts = pose.xy[needed]

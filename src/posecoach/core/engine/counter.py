@@ -523,6 +523,9 @@ class ExerciseEngine:
         if kept:
             if how is not Closing.LEARNED:
                 events += self._judge_closing(t, how, cur)
+                # The side again over every frame at the peak: the first dip below it (where
+                # the peak was judged) may have come a frame after reaching it.
+                self._decide_side(self._peak_values)
             cur.counted = True
             self.reps.append(cur)
             events.append(EngineEvent(t, EventKind.REP, rep=cur, detail=_REP_DETAIL.get(how, "")))
@@ -594,6 +597,7 @@ class ExerciseEngine:
         side_from = self.exercise.rep.side_from
         if side_from is None or self._cur is None:
             return
-        vals = [v[side_from] for v in frames if not math.isnan(v.get(side_from, math.nan))]
+        key = f"{side_from}:side" if f"{side_from}:side" in (frames[0] if frames else {}) else side_from
+        vals = [v[key] for v in frames if not math.isnan(v.get(key, math.nan))]
         if vals:
             self._cur.side = "left" if statistics.median(vals) > 0 else "right"

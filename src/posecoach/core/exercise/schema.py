@@ -87,12 +87,22 @@ class _Strict(BaseModel):
 
 
 class Feature(_Strict):
-    """A named measurement computed from landmarks every frame."""
+    """A named measurement computed from landmarks every frame.
+
+    ``pick: max`` (or ``min``) measures the feature on both sides of the body (``near_``
+    = each side in turn) and takes the larger (smaller) value among the sides seen: the
+    limb that moves in an exercise that moves one limb at a time, whichever label
+    MediaPipe gives it.  Seen from the side, MediaPipe swaps the two legs' labels for a
+    frame or two while one is lifted; a per-side count then splits one held leg into
+    short reps on both sides.  With ``rep.side_from`` naming the same feature, a rep's
+    side is the side its value came from in most of its peak's frames.
+    """
 
     kind: Literal["joint", "inclination", "ratio", "height", "offset"] = "joint"
     points: list[str]
     space: Literal["image", "world"] = "image"
     signed: Literal["up", "down"] | None = None
+    pick: Literal["max", "min"] | None = None
     reference: Literal["vertical", "horizontal"] = "vertical"
     description: str = ""
 
@@ -114,6 +124,9 @@ class Feature(_Strict):
             raise ValueError("'signed' applies only to joint angles")
         if self.signed and self.space != "image":
             raise ValueError("'signed' joint angles are measured in the image plane (space: image)")
+        if self.pick and not any(p.startswith(("near_", "far_")) for p in self.points):
+            raise ValueError("'pick' takes the larger or smaller of the two sides' values: name a side "
+                             "with near_/far_ points")
         return self
 
 
