@@ -28,10 +28,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import RESULTS, git_commit, save_results  # noqa: E402 - also puts src/ on the path
-from posecoach.core.exercise import find_exercise  # noqa: E402
-from posecoach.core.session import Session, SessionConfig  # noqa: E402
-from posecoach.io.recording import read_recording  # noqa: E402
+from _common import RESULTS, git_commit, save_results
+from posecoach.core.exercise import find_exercise
+from posecoach.core.session import Session, SessionConfig
+from posecoach.io.recording import read_recording
 
 
 def session_yaws(path: Path, exercise_id: str) -> list[float | None]:
@@ -41,7 +41,7 @@ def session_yaws(path: Path, exercise_id: str) -> list[float | None]:
     out: list[float | None] = []
     for t, pose, cut in frames:
         session.process(t, pose, cut)
-        out.append(session._yaw_now if pose is not None else None)  # noqa: SLF001 - the bench reads the gate's input
+        out.append(session._yaw_now if pose is not None else None)
     return out
 
 
@@ -87,7 +87,8 @@ def markdown(report: dict, path: Path) -> str:
         "|---|---|---:|---:|---:|---:|",
     ]
     for r in report["rows"]:
-        lines.append(f"| {r['clip']} | {r['exercise']} | {r['frames']} | {r['yaw_median']} | {r['diff_median']} | {r['diff_p90']} |")
+        cells = (r["clip"], r["exercise"], r["frames"], r["yaw_median"], r["diff_median"], r["diff_p90"])
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     text = "\n".join(lines) + "\n"
     path.write_text(text, encoding="utf-8")
     return text
