@@ -88,7 +88,7 @@ def main() -> int:
             e = with_thresholds(ex, *rp)
             table[rp] = {c: counts(e, f) for c, f in files.items()}
 
-        def exact(c: str, got: list[int]) -> bool:
+        def exact(c: str, got: list[int], want: dict[str, tuple[int, int]] = want) -> bool:
             return all(want[c][0] <= n <= want[c][1] for n in got)
 
         own = (ex.rep.rest, ex.rep.peak)
