@@ -225,6 +225,21 @@ def test_hamstring_stretch_fault_pauses_the_hold(run_session, exercise, fault, p
 
 
 @pytest.mark.parametrize("facing", ["left", "right"])
+def test_double_knee_to_chest_is_one_hold(run_session, exercise, facing):
+    """Both knees hugged together is one stretch (side ``both``), between single-leg holds
+    that still count for their own side; with ``sides_together: each`` it would be two."""
+    ex = exercise("knee_to_chest")
+    sc = P.knee_to_chest((("left", 5.0), ("both", 6.0), ("right", 5.0)), facing=facing, noise_px=NOISE, seed=23)
+    session, _ = run_session(ex, sc.poses)
+    s = session.summary()
+    assert s["reps"] == 3 and s["reps_by_side"] == {"left": 1, "right": 1, "both": 1}
+    assert [h["side"] for h in s["holds"]] == ["left", "both", "right"]
+    assert s["holds"][1]["hold_s"] >= 5.0
+    each, _ = run_session(ex.model_copy(update={"sides_together": "each"}), sc.poses)
+    assert each.summary()["reps"] == 4
+
+
+@pytest.mark.parametrize("facing", ["left", "right"])
 def test_hamstring_stretch_seated_fold_is_one_hold(run_session, exercise, facing):
     """Sitting, leaning forward over both straight legs: both legs' hip angles fold together,
     which is one stretch (side ``both``), not a hold per leg; sitting up is not the lying

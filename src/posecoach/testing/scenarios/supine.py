@@ -223,8 +223,9 @@ def knee_to_chest(holds: Sequence[tuple[str, float]] = (("left", 6.0), ("right",
                   fault: str | None = None, fault_holds: Sequence[int] | None = None,
                   fault_at: float = 2.0, fault_s: float = 2.0, pull_deg: float = 130.0,
                   **kw: Any) -> Scenario:
-    """Single knee-to-chest holds ``(side, seconds)`` from hook lying; the thigh is pulled to
-    ``pull_deg`` hip flexion (shoulder-hip-knee about 180 - pull_deg).
+    """Knee-to-chest holds ``(side, seconds)`` from hook lying; the thigh is pulled to
+    ``pull_deg`` hip flexion (shoulder-hip-knee about 180 - pull_deg); side ``both``: both knees
+    hugged together (the double knee-to-chest).
     Faults held for ``fault_s`` seconds starting ``fault_at`` s into the hold:
     "shoulders_lifting" (trunk curls up 30 degrees), "head_lifting" (head bent 60 degrees).
     ``hold_truth`` per hold: the time with correct form (the fault minus its 1 s persistence
@@ -233,8 +234,9 @@ def knee_to_chest(holds: Sequence[tuple[str, float]] = (("left", 6.0), ("right",
     steps = []
     which = set(range(len(holds))) if fault_holds is None else set(fault_holds)
     for i, (side, secs) in enumerate(holds):
-        peak = base.with_(**{f"{side}_hip_flex": pull_deg, f"{side}_knee_flex": 120.0, f"{side}_ankle": 0.0,
-                             "shoulder_flex": 40.0, "elbow_flex": 60.0})
+        legs = ("left", "right") if side == "both" else (side,)
+        pulled = {f"{s}_{j}": v for s in legs for j, v in (("hip_flex", pull_deg), ("knee_flex", 120.0), ("ankle", 0.0))}
+        peak = base.with_(**pulled, shoulder_flex=40.0, elbow_flex=60.0)
         f = fault if (fault and i in which) else None
         during: list[tuple[float, Posture]] = []
         truth = secs
