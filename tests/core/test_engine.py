@@ -621,6 +621,42 @@ def test_held_rep_cut_away_from_and_never_resumed_counts_once(make_exercise, sig
     assert eng.flush(t + 2.0) == [] and eng.count == 1
 
 
+@pytest.mark.parametrize("counting", ["hold", "reps"])
+@pytest.mark.parametrize("transition", [0, 2])
+def test_a_position_held_across_a_cut_is_one_hold(make_exercise, sig, feed, counting, transition):
+    """A plank (hold mode) or a held rep seen held on both sides of a camera cut is one hold, its
+    time kept per shot; the new shot's first ``transition`` frames between rest and the peak (a
+    dissolve) are waited out, up to resume_grace_s.  Breaks if hold mode closes its hold at the
+    cut, or if the first frame after the cut alone decides."""
+    ex = make_exercise(counting=counting, hold={"seconds": 30.0})
+    eng = ExerciseEngine(ex)
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, eng.carry_after_s + 1.0)
+    feed(eng, seq)
+    t = len(seq) * DT
+    before = eng.hold_s
+    eng.reset(t, "camera cut")
+    mid = (REST + PEAK) / 2
+    after = [mid] * transition + sig.hold(PEAK, 3.0) + sig.ramp(PEAK, REST, 1.0) + sig.hold(REST, 1.0)
+    feed(eng, after, t0=t + DT)
+    eng.flush(t + (len(after) + 1) * DT)
+    assert eng.count == 1, [r.to_dict() for r in eng.reps]
+    rep = eng.reps[0]
+    assert len(rep.hold_segments) == 2 and rep.hold_segments[0] == pytest.approx(before)
+    assert rep.hold_s == pytest.approx(before + 3.0, abs=0.3)
+
+
+def test_a_hold_not_seen_again_after_a_cut_ends_there(make_exercise, sig, feed):
+    eng = ExerciseEngine(make_exercise(counting="hold", hold={"seconds": 30.0}))
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, eng.carry_after_s + 1.0)
+    feed(eng, seq)
+    t = len(seq) * DT
+    held = eng.hold_s
+    eng.reset(t, "camera cut")
+    feed(eng, sig.hold(REST, 1.0) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, 2.0), t0=t + DT)
+    eng.flush(t + 5.0)
+    assert eng.count == 2 and eng.reps[0].end_s == pytest.approx(t) and eng.reps[0].hold_s == pytest.approx(held)
+
+
 def test_rep_without_a_hold_held_at_a_cut_counts_at_the_cut(make_exercise, sig, feed):
     eng = ExerciseEngine(make_exercise())
     seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, eng.carry_after_s + 0.5)

@@ -132,6 +132,7 @@ class ExerciseEngine:
         self.carry_after_s = 2.0  # only a position already held this long is carried over a cut
         self.end_after_s = 1.0  # a stream that ends at the peak held this long ends a done rep
         self.resume_within_s = 2.0  # ...and only if the next shot shows it held this soon after the cut
+        self.resume_grace_s = 0.25  # ...waiting out this long of the shot's first frames in between
 
     # -- public -----------------------------------------------------------
     @property
@@ -163,12 +164,12 @@ class ExerciseEngine:
         why = ResetReason(why)
         events: list[EngineEvent] = []
         cur = self._cur
-        if cur is not None and self.hold_mode and self.phase in (Phase.PEAK, Phase.RETURNING):
-            events += self._close(t, Closing.HOLD_ENDED, then=Phase.UNKNOWN)
-        elif cur is not None and self._carry_holds and self.phase == Phase.PEAK and why is ResetReason.CAMERA_CUT \
+        if cur is not None and self._carry_holds and self.phase == Phase.PEAK and why is ResetReason.CAMERA_CUT \
                 and t - self._reach_t >= self.carry_after_s:
             cur.hold_segments.append(cur.hold_s - sum(cur.hold_segments))
             self._suspended = (t, cur, self._reach_t)
+        elif cur is not None and self.hold_mode and self.phase in (Phase.PEAK, Phase.RETURNING):
+            events += self._close(t, Closing.HOLD_ENDED, then=Phase.UNKNOWN)
         elif cur is not None and self._held_enough(t):
             events += self._close(t, Closing.UNSEEN, then=Phase.UNKNOWN)
         elif cur is not None:
@@ -209,7 +210,8 @@ class ExerciseEngine:
             x = self.span - self.h - 1e-9  # short of the absolute sanity limit: not at the peak
         self._track_rep(t, main, x, values)
         events += self._resume(t, x)
-        events += self._step(t, x, main, values, dt)
+        if self._suspended is None:  # (a held rep waiting for the next shot's first clear frames)
+            events += self._step(t, x, main, values, dt)
         if self.adapt and self.phase == Phase.REST:
             self._learner.at_rest(t, main)
         if self._cur is not None:
@@ -251,10 +253,15 @@ class ExerciseEngine:
         self._max_x = max(self._max_x, x)
 
     def _resume(self, t: float, x: float) -> list[EngineEvent]:
-        """First frame after a cut that suspended a held rep: resume it, or count it as done."""
+        """First frames after a cut that suspended a held rep: resume it, or count it as done.
+
+        A shot's first frames may still be the transition (a dissolve, a blurred frame): within
+        ``resume_grace_s`` of the cut a frame between rest and the peak is waited out."""
         if self.phase != Phase.UNKNOWN or self._suspended is None:
             return []
         st, rep, reach_t = self._suspended
+        if 0 < x < self.span - self.h and t - st <= self.resume_grace_s:
+            return []
         self._suspended = None
         self._cur, self._reach_t = rep, reach_t
         self._peak_judged = True
@@ -517,6 +524,9 @@ class ExerciseEngine:
             return events
         if how is not Closing.LEARNED:
             self._finish_times(cur, t, how)
+            rest_of_hold = cur.hold_s - sum(cur.hold_segments)
+            if cur.hold_segments and rest_of_hold > 1e-9:  # held across a cut: the last shot's time
+                cur.hold_segments.append(rest_of_hold)
         min_s = self.exercise.rep.min_duration_s
         kept = {Closing.RETURNED: cur.duration_s >= min_s, Closing.HOLD_ENDED: cur.hold_s >= min_s,
                 Closing.UNSEEN: True, Closing.LEARNED: True}[how]
