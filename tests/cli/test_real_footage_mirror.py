@@ -20,7 +20,7 @@ from posecoach.cli.batch import AnalyzeOptions, analyze_video
 from posecoach.errors import ModelError
 from posecoach.io import pose_model as model_mod
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.model]
 
 FOOTAGE = Path(__file__).resolve().parents[2].parent / "shared" / "footage"
 # The two shortest counted clips (5 and 11 s; a standing squat, a lying leg raise held at the end),
