@@ -163,11 +163,15 @@ def test_bird_dog_counts_facing_either_way(run_session, facing):
     assert s["reps_by_side"] == {"left": 2, "right": 2} and s["faults"] == {}
 
 
-def test_superman_lifting_both_legs_counts_on_both_sides(run_session):
+def test_superman_lifting_both_legs_is_one_rep_each_time(run_session, exercise):
+    """A full superman lifts both legs at once: one rep (side both), never one per leg; the
+    swimmer's single-leg lifts still count for their side (test above)."""
     sc = build("superman", 3, legs=[["left", "right"]] * 3)
     s = summarize(run_session, "superman", sc)
-    assert s["reps_by_side"] == {"left": 3, "right": 3} and s["reps"] == 6
+    assert s["reps"] == 3 and s["reps_by_side"] == {"left": 0, "right": 0, "both": 3}
     assert s["faults"] == {}
+    each, _ = run_session(exercise("superman").model_copy(update={"sides_together": "each"}), sc.poses)
+    assert each.summary()["reps"] == 6
 
 
 # --------------------------------------------------------------------------- views
