@@ -38,6 +38,7 @@ from _common import FOOTAGE, RESULTS, git_commit, save_results  # noqa: E402 - a
 from footage import read_manifest  # noqa: E402
 from posecoach.cli.batch import replay_recording  # noqa: E402
 from posecoach.core.exercise import find_exercise  # noqa: E402
+from posecoach.testing.video import write_variant  # noqa: E402
 
 VARIANTS = ("orig", "mirror", "half")
 PREFIX = {"orig": "", "mirror": "mirror_", "half": "half_"}
@@ -73,30 +74,11 @@ def hold_match(want: list[float], got: list[float]) -> tuple[int, list[float], l
 
 
 def variant_video(src: Path, kind: str, work: Path) -> Path:
-    """A mirrored or half-frame-rate copy of ``src`` (as score_footage.py makes it)."""
-    import cv2
-
+    """A mirrored or half-frame-rate copy of ``src`` (as score_footage.py makes it), made once."""
     if kind == "orig":
         return src
     dst = work / f"{kind}_{src.stem}.mp4"
-    if dst.exists():
-        return dst
-    cap = cv2.VideoCapture(str(src))
-    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
-    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    out = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps / 2 if kind == "half" else fps, (w, h))
-    i = 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if kind == "mirror":
-            out.write(cv2.flip(frame, 1))
-        elif i % 2 == 0:
-            out.write(frame)
-        i += 1
-    out.release()
-    return dst
+    return dst if dst.exists() else write_variant(src, dst, kind)
 
 
 def landmarks_path(root: Path, kind: str, row: dict) -> Path:

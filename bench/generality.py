@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import FOOTAGE, RESULTS, git_commit, save_results
 from footage import read_manifest
-from footage_replay import PREFIX, VARIANTS
+from footage_replay import VARIANTS, landmarks_path
 from posecoach.cli.batch import replay_recording
 from posecoach.core.exercise import Exercise, find_exercise
 
@@ -41,9 +41,7 @@ def clips_by_exercise(footage: Path) -> dict[str, list[dict]]:
 
 
 def variant_files(landmarks: Path, row: dict) -> list[Path]:
-    stem = row["file"].removesuffix(".mp4")
-    files = [landmarks / v / row["exercise_id"] / f"{PREFIX[v]}{stem}_landmarks.jsonl" for v in VARIANTS]
-    return [f for f in files if f.exists()]
+    return [f for f in (landmarks_path(landmarks, v, row) for v in VARIANTS) if f.exists()]
 
 
 def counts(ex: Exercise, files: list[Path]) -> list[int]:

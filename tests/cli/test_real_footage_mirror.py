@@ -3,7 +3,7 @@
 The team's shared footage is not part of the project (its licences are not ours) and is not
 needed by the suite: without it, or without the pose model, these tests skip.  Where both are
 present, a few short counted clips are analysed as they are, flipped left-right (the same
-person facing the other way, made with OpenCV as ``../shared/tools/score_footage.py`` makes it)
+person facing the other way; ``posecoach.testing.video``, as ``score_footage.py`` makes it)
 and at half their frame rate: every variant must count inside the hand count, and the mirror
 must count what the original counts.  The full table over every clip is
 ``bench/footage_replay.py`` (``bench/results/footage.md``).
@@ -19,6 +19,7 @@ import pytest
 from posecoach.cli.batch import AnalyzeOptions, analyze_video
 from posecoach.errors import ModelError
 from posecoach.io import pose_model as model_mod
+from posecoach.testing.video import write_variant
 
 pytestmark = [pytest.mark.slow, pytest.mark.model]
 
@@ -44,28 +45,6 @@ def footage() -> dict[str, dict]:
     return manifest()
 
 
-def variant(src: Path, dst: Path, kind: str) -> Path:
-    import cv2
-
-    cap = cv2.VideoCapture(str(src))
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    out = cv2.VideoWriter(str(dst), cv2.VideoWriter_fourcc(*"mp4v"), fps / 2 if kind == "half" else fps, (w, h))
-    i = 0
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        if kind == "mirror":
-            out.write(cv2.flip(frame, 1))
-        elif i % 2 == 0:
-            out.write(frame)
-        i += 1
-    cap.release()
-    out.release()
-    return dst
-
-
 @pytest.mark.parametrize("clip", CLIPS)
 def test_a_real_clip_its_mirror_and_half_its_frame_rate_count_the_same(footage, tmp_path, clip):
     row = footage[clip]
@@ -74,7 +53,7 @@ def test_a_real_clip_its_mirror_and_half_its_frame_rate_count_the_same(footage, 
     opts = AnalyzeOptions(exercise=row["exercise_id"])
     got = {"orig": analyze_video(src, opts)}
     for kind in ("mirror", "half"):
-        got[kind] = analyze_video(variant(src, tmp_path / f"{kind}.mp4", kind), opts)
+        got[kind] = analyze_video(write_variant(src, tmp_path / f"{kind}.mp4", kind), opts)
     counts = {k: v["reps"] for k, v in got.items()}
     assert all(lo <= n <= hi for n in counts.values()), (clip, counts, (lo, hi))
     assert counts["mirror"] == counts["orig"], counts

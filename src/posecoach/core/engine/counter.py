@@ -607,7 +607,7 @@ class ExerciseEngine:
         side_from = self.exercise.rep.side_from
         if side_from is None or self._cur is None:
             return
-        key = f"{side_from}:side" if f"{side_from}:side" in (frames[0] if frames else {}) else side_from
+        key = f"{side_from}:side" if self.exercise.angles[side_from].pick else side_from  # (FeatureSet.values)
         vals = [v[key] for v in frames if not math.isnan(v.get(key, math.nan))]
         if vals:
             self._cur.side = "left" if statistics.median(vals) > 0 else "right"
