@@ -43,6 +43,19 @@ on average it adds about 1 ms a frame at 30 frames/s (4%).  IMAGE mode about
 
 Always close the estimator (``with PoseEstimator() as est: ...``): an unclosed
 landmarker raises a TypeError at interpreter exit.
+
+Nothing is sent anywhere.  MediaPipe 1.x's native library (``libmediapipe.so``; checked on
+1.2.3) gives every landmarker Google's usage-logging client (``util/analytics``:
+``TasksStatsProtoLogger`` -> ``HttpLoggingClient`` -> libcurl POST to
+``https://play.googleapis.com/log``, the task name, running mode, OS, Python version and
+latencies) and has no option, flag or environment variable to turn it off: its factory
+always builds the HTTP client and the Python wrapper only passes a CA bundle for it.  Its
+libcurl takes the proxy from the environment at each post and sets none of its own, so
+:func:`block_usage_logging` points ``https_proxy``/``http_proxy`` at a scheme libcurl does
+not know (and drops ``no_proxy``, which could exempt the host): every post then fails inside
+libcurl before any name look-up or connection.  It runs in each process before its first
+landmarker (the CLI, the app's worker, Dask workers).  ``tests/cli/test_no_network.py``
+traces ``posecoach analyze`` with strace to prove it.
 """
 
 from __future__ import annotations
@@ -61,12 +74,30 @@ import numpy as np
 from posecoach.errors import ModelError
 from posecoach.core.landmarks import N_LANDMARKS
 from posecoach.core.people import choose_person, fits_posture
-from posecoach.io.pose_model import check_model, find_model
+from posecoach.io.pose_model import NO_NETWORK_PROXY, check_model, find_model
 from posecoach.core.types import Pose
 
-__all__ = ["PoseEstimator"]
+__all__ = ["PoseEstimator", "block_usage_logging"]
 
 _VISIBLE = 0.5
+
+_PROXY_VARS = ("https_proxy", "http_proxy")  # libcurl reads the lower-case ones first
+_NO_PROXY_VARS = ("no_proxy", "NO_PROXY")  # e.g. no_proxy=* would bypass the proxy
+
+
+def block_usage_logging() -> None:
+    """Make MediaPipe's native usage logging fail before it reaches the network (module docstring).
+
+    Idempotent; it only writes the environment when something differs, so calling it before
+    every landmarker costs nothing once done.  posecoach itself never uses the network (the
+    model is built by ``posecoach setup-model``, a process that makes no landmarker).
+    """
+    for name in _PROXY_VARS:
+        if os.environ.get(name) != NO_NETWORK_PROXY:
+            os.environ[name] = NO_NETWORK_PROXY
+    for name in _NO_PROXY_VARS:
+        if name in os.environ:
+            del os.environ[name]
 
 
 class PoseEstimator:
@@ -119,6 +150,7 @@ class PoseEstimator:
         self._chosen: Pose | None = None
         self._fit_ms = -10**9  # when a person in the posture was last returned
 
+        block_usage_logging()  # before the native library is loaded and any landmarker exists
         import mediapipe as mp  # lazy: only this adapter needs it
         from mediapipe.tasks.python import BaseOptions
         from mediapipe.tasks.python import vision

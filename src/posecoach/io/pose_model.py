@@ -75,6 +75,9 @@ _SOURCES: dict[str, tuple[str, int, str]] = {
         "e9a5c5cb17f736fafd4c2ec1da3b3d331d6edbe8a0d32395855aeb2cdfd64b9f",
     ),
 }
+#: The proxy ``io.estimator.block_usage_logging`` sets, in a scheme libcurl does not know, so that
+#: each of MediaPipe's usage-log posts fails at once; pip, which downloads the wheel, must not get it.
+NO_NETWORK_PROXY = "posecoach-offline://usage-logging-blocked"
 _FIX = "run `posecoach setup-model` (or drop an official pose_landmarker_full.task into models/)"
 
 
@@ -205,7 +208,8 @@ def _get_wheel(cache: Path) -> Path:
         "--platform", "manylinux2014_x86_64", "--disable-pip-version-check", "-q", "-d", str(cache),
     ]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        env = {k: v for k, v in os.environ.items() if v != NO_NETWORK_PROXY}
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise ModelError(
             f"could not run pip to download mediapipe=={WHEEL_VERSION} ({exc}); "
