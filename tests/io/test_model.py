@@ -285,6 +285,7 @@ def test_find_model_uses_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(ModelError, match="no pose model found in"):
         find_model()
     built = _zip(tmp_path / BUILT_NAME, zipfile.ZIP_STORED)
+    model_mod.write_manifest(built)  # as build_model does
     assert find_model() == built
     official = _zip(tmp_path / "pose_landmarker_full.task", zipfile.ZIP_STORED)
     assert find_model() == official  # an official bundle wins
@@ -374,3 +375,90 @@ def test_setup_model_main(wheel: Path, tmp_path: Path, capsys: pytest.CaptureFix
     assert setup_model_main(["--models-dir", str(tmp_path)]) == 0
     assert capsys.readouterr().out.strip() == f"built pose model: {tmp_path / BUILT_NAME}"
     check_model(tmp_path / BUILT_NAME)
+    record = json.loads(model_mod.manifest_path(tmp_path / BUILT_NAME).read_text())
+    assert record["sha256"] == hashlib.sha256((tmp_path / BUILT_NAME).read_bytes()).hexdigest()
+    assert record["sha256"] in model_mod.KNOWN_BUILT_SHA256  # the build is deterministic
+    _flip_bit(tmp_path / BUILT_NAME)  # a damaged bundle is refused, and rebuilt by setup-model
+    with pytest.raises(ModelError, match="is damaged"):
+        find_model(tmp_path)
+    assert setup_model_main(["--models-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.strip() == f"built pose model: {tmp_path / BUILT_NAME}"
+    assert find_model(tmp_path) == tmp_path / BUILT_NAME
+
+
+# --------------------------------------------------------------------------- checksum
+
+
+def _flip_bit(path: Path, at: float = 0.5) -> None:
+    """Flip one bit in the middle of a member's data: the zip stays readable, sizes unchanged."""
+    data = bytearray(path.read_bytes())
+    i = int(len(data) * at)
+    data[i] ^= 0x10
+    path.write_bytes(bytes(data))
+
+
+def test_bit_flipped_bundle_is_refused_in_one_line(tmp_path: Path) -> None:
+    bundle = _zip(tmp_path / BUILT_NAME, zipfile.ZIP_STORED)
+    model_mod.write_manifest(bundle)
+    assert find_model(tmp_path) == bundle
+    _flip_bit(bundle)
+    with zipfile.ZipFile(bundle) as zf:  # the structural checks cannot see it
+        assert {i.filename for i in zf.infolist()} == set(MEMBERS)
+    for call, arg in ((check_model, bundle), (find_model, tmp_path), (find_model, bundle)):
+        with pytest.raises(ModelError) as exc:
+            call(arg)
+        assert _one_line(exc) == (
+            f"model file {bundle} is damaged: it differs from the sha256 recorded when it was built; "
+            "run `posecoach setup-model` (or ./run.sh) to rebuild it"
+        )
+
+
+def test_checksum_is_computed_once_per_process_until_the_file_changes(tmp_path: Path, monkeypatch) -> None:
+    bundle = _zip(tmp_path / BUILT_NAME, zipfile.ZIP_STORED)
+    model_mod.write_manifest(bundle)
+    hashed = []
+    real = model_mod._sha256
+    monkeypatch.setattr(model_mod, "_sha256", lambda p: hashed.append(p) or real(p))
+    for _ in range(3):
+        check_model(bundle)
+    assert len(hashed) == 1
+    st = bundle.stat()
+    os.utime(bundle, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # touched: checked again
+    check_model(bundle)
+    assert len(hashed) == 2
+
+
+def test_missing_or_broken_checksum_record(tmp_path: Path) -> None:
+    built = _zip(tmp_path / BUILT_NAME, zipfile.ZIP_STORED)
+    with pytest.raises(ModelError) as exc:  # a built bundle with no record that is no known build
+        check_model(built)
+    assert _one_line(exc).startswith(f"model file {built} has no checksum record ({BUILT_NAME}.sha256.json)")
+    official = _zip(tmp_path / "pose_landmarker_full.task", zipfile.ZIP_STORED)
+    assert check_model(official) == official  # Google's bundles: structural checks only
+    model_mod.manifest_path(built).write_text("{not json")
+    with pytest.raises(ModelError) as exc:
+        check_model(built)
+    assert "checksum record" in _one_line(exc) and "is unreadable" in str(exc.value)
+    model_mod.manifest_path(official).write_text(json.dumps({"size": 1, "sha256": "0" * 64}))
+    with pytest.raises(ModelError) as exc:  # a record put beside an official bundle is honoured
+        check_model(official)
+    assert _one_line(exc).endswith("replace it with a good copy, or delete it and run `posecoach setup-model`")
+
+
+@pytest.mark.model
+def test_the_installed_model_is_verified_and_a_flipped_copy_refused(tmp_path: Path) -> None:
+    try:
+        installed = find_model()
+    except ModelError as e:
+        pytest.skip(f"no pose model: {e}")
+    if installed.name != BUILT_NAME:
+        pytest.skip("an official bundle is installed: it has no checksum of ours")
+    copy = tmp_path / BUILT_NAME
+    copy.write_bytes(installed.read_bytes())
+    record = model_mod.manifest_path(installed)
+    if record.is_file():
+        model_mod.manifest_path(copy).write_bytes(record.read_bytes())
+    assert check_model(copy) == copy  # with its record, or byte for byte a known build
+    _flip_bit(copy, at=0.7)
+    with pytest.raises(ModelError, match="posecoach setup-model"):
+        check_model(copy)

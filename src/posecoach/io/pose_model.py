@@ -13,6 +13,18 @@ Where the model comes from
    needs, so we add a ``NormalizationOptions(mean=0, std=255)`` entry (the input is
    RGB in [0, 1]).  See ``/work/shared/MODEL.md`` for how this was established.
 
+Integrity
+---------
+:func:`build_model` records the bundle's size and sha256 beside it, in
+``pose_landmarker_full_built.task.sha256.json`` (written atomically), and :func:`check_model`
+verifies them: a damaged (bit-flipped, truncated, replaced) model is refused with a one-line
+error saying to rebuild it.  The file is hashed once per process (about 20 ms), again only when
+its path, size or modification time change.  A built bundle without a record, made before
+records were written, is accepted only if it is byte for byte a known build (the build is
+deterministic: fixed inputs checked by sha256, fixed zip dates).  Official bundles dropped in
+by the user have no record of ours and get the structural checks only, unless a record is put
+beside them.
+
 The models folder is ``$POSECOACH_MODEL_DIR`` if set, else the repository's
 ``models/`` folder (``src/posecoach/../../models``), else ``./models``.
 
@@ -27,6 +39,7 @@ import argparse
 import errno
 import hashlib
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +52,7 @@ from posecoach.io.atomic import atomic_open
 
 __all__ = [
     "BUILT_NAME",
+    "MANIFEST_SUFFIX",
     "MEMBERS",
     "OFFICIAL_NAMES",
     "build_model",
@@ -46,7 +60,9 @@ __all__ = [
     "default_models_dir",
     "ensure_model",
     "find_model",
+    "manifest_path",
     "setup_model_main",
+    "write_manifest",
 ]
 
 #: Official bundles, in order of preference.
@@ -57,6 +73,13 @@ OFFICIAL_NAMES: tuple[str, ...] = (
 )
 #: The bundle :func:`build_model` writes.
 BUILT_NAME = "pose_landmarker_full_built.task"
+#: The record of a bundle's size and sha256, beside it: ``<bundle name><MANIFEST_SUFFIX>``.
+MANIFEST_SUFFIX = ".sha256.json"
+#: sha256 of the bundles :func:`build_model` makes (deterministic); a built bundle with no record
+#: is accepted only if it is one of these.  mediapipe 0.10.14 wheel, flatbuffers 25.12.19:
+KNOWN_BUILT_SHA256: frozenset[str] = frozenset({
+    "50d684f32c641a5caeb40be2a84a917bf6bf09801c251a392eb9f04cc5233ad5",
+})
 #: The two members every pose landmarker bundle must hold.
 MEMBERS: tuple[str, str] = ("pose_detector.tflite", "pose_landmarks_detector.tflite")
 
@@ -135,7 +158,82 @@ def check_model(path: str | os.PathLike[str]) -> Path:
     too_small = [m for m in MEMBERS if infos[m].file_size < 1024]
     if too_small:
         raise ModelError(_corrupt(path, f"{', '.join(too_small)} is truncated"))
+    _verify_checksum(path)
     return path
+
+
+# (path, size, mtime, the record's size and mtime) of the bundles whose checksum was verified
+_verified: set[tuple[object, ...]] = set()
+
+
+def _rebuild(path: Path) -> str:
+    if path.name == BUILT_NAME:
+        return "run `posecoach setup-model` (or ./run.sh) to rebuild it"
+    return "replace it with a good copy, or delete it and run `posecoach setup-model`"
+
+
+def manifest_path(bundle: str | os.PathLike[str]) -> Path:
+    """Where the size and sha256 of ``bundle`` are recorded."""
+    bundle = Path(bundle)
+    return bundle.with_name(bundle.name + MANIFEST_SUFFIX)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(bundle: str | os.PathLike[str]) -> Path:
+    """Record ``bundle``'s size and sha256 beside it (atomically); return the record's path."""
+    bundle = Path(bundle)
+    record = {"file": bundle.name, "size": bundle.stat().st_size, "sha256": _sha256(bundle)}
+    out = manifest_path(bundle)
+    with atomic_open(out, "w") as fh:
+        fh.write(json.dumps(record, indent=2) + "\n")
+    return out
+
+
+def _read_manifest(record: Path, bundle: Path) -> tuple[int, str]:
+    """The recorded (size, sha256) of ``bundle``; ModelError when the record is unreadable."""
+    try:
+        data = json.loads(record.read_text(encoding="utf-8"))
+        size, sha = data["size"], data["sha256"]
+        if not isinstance(size, int) or not isinstance(sha, str) or len(sha) != 64:
+            raise ValueError("bad size or sha256")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"the checksum record {record} of model file {bundle} is unreadable ({exc}); "
+                         f"{_rebuild(bundle)}") from None
+    return size, sha.lower()
+
+
+def _verify_checksum(path: Path) -> None:
+    """Refuse ``path`` when it differs from its recorded sha256 (see Integrity above); cached per process."""
+    st = path.stat()
+    record = manifest_path(path)
+    try:
+        rst = record.stat()
+        rkey: tuple[int, int] | None = (rst.st_size, rst.st_mtime_ns)
+    except FileNotFoundError:
+        rkey = None
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns, rkey)
+    if key in _verified:
+        return
+    if rkey is None and path.name != BUILT_NAME:
+        _verified.add(key)  # an official bundle: Google's, with no record of ours
+        return
+    if rkey is None:
+        if _sha256(path) not in KNOWN_BUILT_SHA256:
+            raise ModelError(f"model file {path} has no checksum record ({record.name}) and is not a known build; "
+                             f"{_rebuild(path)}")
+    else:
+        size, sha = _read_manifest(record, path)
+        if st.st_size != size or _sha256(path) != sha:
+            raise ModelError(f"model file {path} is damaged: it differs from the sha256 recorded when it was built; "
+                             f"{_rebuild(path)}")
+    _verified.add(key)
 
 
 def _corrupt(path: Path, why: str) -> str:
@@ -191,6 +289,11 @@ def build_model(
     out = models_dir / BUILT_NAME
     _write_bundle(out, {"pose_detector.tflite": members["pose_detector.tflite"],
                         "pose_landmarks_detector.tflite": landmarks})
+    try:
+        write_manifest(out)
+    except OSError as exc:
+        out.unlink(missing_ok=True)  # a bundle with no record would be refused: leave none
+        raise ModelError(_os_message(exc, f"cannot write the model's checksum beside {out}")) from None
     return check_model(out)
 
 
