@@ -29,6 +29,11 @@ def make_app():
     # which PySide6 cannot load: import it first, then drop the variable.
     import cv2  # noqa: F401
 
+    from posecoach.io.estimator import block_usage_logging
+
+    # Here, on the main thread before any worker exists: the worker's own call then finds the
+    # environment already set and writes nothing while other threads may read it.
+    block_usage_logging()
     os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
     from PySide6.QtWidgets import QApplication
 
