@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from posecoach.errors import ExerciseError
 from posecoach.paths import exercises_dir
-from posecoach.core.exercise.schema import Exercise
+from posecoach.core.exercise.safe_yaml import MAX_BYTES, RefusedYAML, load_yaml
+from posecoach.core.exercise.schema import Exercise, short_repr
 
 __all__ = ["exercise_files", "find_exercise", "list_exercises", "load_exercise"]
 
@@ -29,8 +30,17 @@ def _loc(loc: tuple) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
+            name = str(part)
+            if len(name) > 40 or not name.isprintable():
+                name = short_repr(part, 40)
+            out += ("." if out else "") + name
+    if not out:
+        return "(top level)"
+    return out if len(out) <= 80 else out[:77] + "..."
+
+
+_BOUNDS = {"finite_number", "greater_than", "greater_than_equal", "less_than", "less_than_equal",
+           "int_parsing_size", "too_long", "too_short"}
 
 
 def _describe(err: Mapping[str, Any]) -> str:
@@ -39,41 +49,36 @@ def _describe(err: Mapping[str, Any]) -> str:
         if msg.startswith(prefix):
             msg = msg[len(prefix):]
     kind = err.get("type", "")
-    got = err.get("input")
+    got = short_repr(err.get("input"))
     if kind == "extra_forbidden":
         return "unknown field (remove it or check its spelling)"
     if kind == "missing":
         return "required field is missing"
     if kind in {"float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"}:
         want = "a whole number" if kind.startswith("int") else "a number"
-        return f"expected {want}, got {got!r}"
-    if kind in {"literal_error", "enum"}:
-        return f"{msg[0].lower()}{msg[1:]}, got {got!r}"
+        return f"expected {want}, got {got}"
+    if kind in {"literal_error", "enum"} or kind in _BOUNDS:
+        return f"{msg[0].lower()}{msg[1:]}, got {got}"
     if kind in {"list_type", "dict_type", "string_type", "bool_type", "bool_parsing", "model_type"}:
-        return f"{msg[0].lower()}{msg[1:]}, got {type(got).__name__} {got!r}"
+        return f"{msg[0].lower()}{msg[1:]}, got {type(err.get('input')).__name__} {got}"
     return msg
 
 
 def _unknown_field_hint(err: Mapping[str, Any], model_fields: list[str]) -> str:
     name = str(err["loc"][-1]) if err["loc"] else ""
+    if len(name) > 40:  # no field name is that long (and difflib would take its time)
+        return ""
     close = difflib.get_close_matches(name, model_fields, n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def load_exercise(path: str | Path) -> Exercise:
-    """Parse and validate one exercise file; raise ``ExerciseError`` (one line) if invalid."""
+    """Parse and validate one exercise file; raise ``ExerciseError`` (one line) if invalid.
+
+    The file is read on a budget (``safe_yaml``: size, aliases, depth, number length, duplicate
+    keys) and no value in a message is longer than ``short_repr`` makes it."""
     path = Path(path)
-    if not path.is_file():
-        raise ExerciseError(f"{path}: no such exercise file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise ExerciseError(f"{path}: not a text file (expected UTF-8 YAML)") from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ExerciseError(f"{path}: invalid YAML: {where}{problem}") from None
+    data = _read_yaml(path)
     if not isinstance(data, dict):
         raise ExerciseError(
             f"{path}: expected a mapping of fields (id, name, angles, rep, ...), got {type(data).__name__}"
@@ -88,10 +93,42 @@ def load_exercise(path: str | Path) -> Exercise:
             hint = _unknown_field_hint(err, _fields_at(err["loc"][:-1]))
         # Cross-field checks (rep.angle, form_rules[i].id) sit at the top level and name their field.
         where = f"{_loc(err['loc'])}: " if err["loc"] else ""
-        raise ExerciseError(f"{path}: {where}{_describe(err)}{hint}{more}") from None
+        raise _error(path, f"{where}{_describe(err)}{hint}{more}") from None
     if ex.id != path.stem:
-        raise ExerciseError(f"{path}: id: expected '{path.stem}' (the file name), got '{ex.id}'")
+        raise ExerciseError(f"{path}: id: expected {short_repr(path.stem)} (the file name), got {short_repr(ex.id)}")
     return ex
+
+
+def _read_yaml(path: Path) -> Any:
+    """The file's YAML data (``safe_yaml.load_yaml``); ``ExerciseError`` (one line) if it cannot be read."""
+    if not path.is_file():
+        raise ExerciseError(f"{path}: no such exercise file")
+    try:
+        with path.open("rb") as f:
+            raw = f.read(MAX_BYTES + 1)  # never more, whatever the file claims its size is
+    except OSError as e:
+        raise ExerciseError(f"{path}: cannot be read ({e.strerror or e}): check its permissions") from None
+    if len(raw) > MAX_BYTES:
+        raise ExerciseError(f"{path}: larger than {MAX_BYTES // 1_000_000} MB: an exercise file is a page of "
+                            "settings; check it is the right file")
+    try:
+        return load_yaml(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ExerciseError(f"{path}: not a text file (expected UTF-8 YAML)") from None
+    except RefusedYAML as e:
+        line = f" (line {e.problem_mark.line + 1})" if e.problem_mark else ""
+        raise _error(path, f"{_loc(e.loc)}: {e.problem}{line}") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(e, "problem", None) or (str(e).splitlines() or [type(e).__name__])[0]
+        raise _error(path, f"invalid YAML: {where}{problem}") from None
+
+
+def _error(path: Path, text: str, limit: int = 400) -> ExerciseError:
+    """``path: text`` as one line, ``text`` cut to ``limit`` characters (each value in it is already short)."""
+    text = " ".join(text.splitlines())
+    return ExerciseError(f"{path}: {text if len(text) <= limit else text[: limit - 3] + '...'}")
 
 
 def _fields_at(loc: tuple) -> list[str]:

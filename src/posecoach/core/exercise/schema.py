@@ -5,8 +5,10 @@ view it needs, the angles it measures (by landmark name), how a rep is counted
 (main angle, thresholds with hysteresis, minimum duration), an optional hold,
 form rules (a condition on an angle or a rep metric in a phase of the rep,
 with a fault id, a cue and a priority), default dosage and instructions.
-Files are parsed with ``yaml.safe_load`` and validated here; nothing in them
-is ever executed.
+Files are parsed with ``safe_yaml.load_yaml`` (the standard YAML types only, within a
+size, depth and alias budget) and validated here; nothing in them is ever executed.  Every
+number is finite and bounded: angle-like values (``rest``, ``peak``, rule limits on an angle)
+within -360..360, durations within their own ranges (see each field).
 
 Angle conventions (see ``posecoach.core.features``):
 
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import reprlib
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -49,9 +52,34 @@ __all__ = [
     "RepCounting",
     "landmark_base_names",
     "resolve_point_name_error",
+    "short_repr",
 ]
 
 SCHEMA_VERSION = 1
+
+ANGLE_LIMIT = 360.0  # |rest|, |peak|, |a rule's limit on an angle|: degrees, or a ratio/offset (far smaller)
+TIME_LIMIT = 3600.0  # a rule's limit on a duration metric (seconds)
+
+# A finite value of the main feature (an angle, or a ratio/height/offset) or a threshold on it.
+_Value = Annotated[float, Field(ge=-ANGLE_LIMIT, le=ANGLE_LIMIT, allow_inf_nan=False)]
+# A rule's limit: an angle, or (metric rules) seconds; narrowed per kind in ``FormRule``.
+_Limit = Annotated[float, Field(ge=-TIME_LIMIT, le=TIME_LIMIT, allow_inf_nan=False)]
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 2, 4, 4, 4, 4
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 80
+
+
+def short_repr(value: object, limit: int = 80) -> str:
+    """``repr(value)`` for a message: at most ``limit`` characters, built without expanding a huge
+    value (a long list is cut after a few items, a long string in the middle)."""
+    try:
+        text = _REPR.repr(value)
+    except (ValueError, RecursionError):  # e.g. an int too long to print
+        text = f"<a {type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
 
 _BASE = sorted({n.split("_", 1)[1] for n in LANDMARK_NAMES if n.startswith(("left_", "right_"))})
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -60,7 +88,7 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 def _check_id(v: str, what: str) -> str:
     """``v`` if it is lower_snake_case, else a ValueError naming ``what`` ("exercise id", "fault id")."""
     if not _ID.match(v):
-        raise ValueError(f"{what} '{v}' must be lower_snake_case (a-z, 0-9, _)")
+        raise ValueError(f"{what} {short_repr(v)} must be lower_snake_case (a-z, 0-9, _)")
     return v
 
 
@@ -77,9 +105,9 @@ def resolve_point_name_error(name: str) -> str | None:
     valid = landmark_base_names()
     if name in valid:
         return None
-    close = difflib.get_close_matches(name, valid, n=1)
+    close = difflib.get_close_matches(name, valid, n=1) if len(name) <= 40 else []
     hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown landmark '{name}'{hint}"
+    return f"unknown landmark {short_repr(name)}{hint}"
 
 
 class _Strict(BaseModel):
@@ -172,20 +200,20 @@ class RepCounting(_Strict):
     """
 
     angle: str
-    rest: float
-    peak: float
-    hysteresis: Annotated[float, Field(ge=0, le=30)] = 4.0
-    min_duration_s: Annotated[float, Field(ge=0, le=30)] = 0.6
-    max_duration_s: Annotated[float, Field(gt=0, le=600)] = 30.0
+    rest: _Value
+    peak: _Value
+    hysteresis: Annotated[float, Field(ge=0, le=30, allow_inf_nan=False)] = 4.0
+    min_duration_s: Annotated[float, Field(ge=0, le=30, allow_inf_nan=False)] = 0.6
+    max_duration_s: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] = 30.0
     partial_cue: str | None = None
     relative: bool = False
-    baseline_s: Annotated[float, Field(gt=0, le=10)] = 1.5
+    baseline_s: Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)] = 1.5
     side_from: str | None = None
     start: Literal["rest", "either"] = "rest"
     adapt: bool = False
     adapt_reps: Annotated[int, Field(ge=1, le=10)] = 2
-    min_excursion: Annotated[float, Field(gt=0)] | None = None
-    peak_limit: float | None = None
+    min_excursion: Annotated[float, Field(gt=0, le=2 * ANGLE_LIMIT, allow_inf_nan=False)] | None = None
+    peak_limit: _Value | None = None
 
     @model_validator(mode="after")
     def _distinct(self) -> RepCounting:
@@ -217,7 +245,7 @@ class RepCounting(_Strict):
 class Hold(_Strict):
     """A hold at the top of each rep; time counts only while form is correct."""
 
-    seconds: Annotated[float, Field(gt=0, le=600)]
+    seconds: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)]
     cue_done: str = "Good, and relax"
 
 
@@ -241,9 +269,9 @@ class FormRule(_Strict):
     metric: Literal["duration_s", "up_s", "down_s", "hold_s", "peak"] | None = None
     phase: Literal["peak", "moving", "always"] = "peak"
     stat: Literal["min", "max", "median", "mean"] = "median"
-    below: float | None = None
-    above: float | None = None
-    persist_s: Annotated[float, Field(ge=0, le=10)] = 0.4
+    below: _Limit | None = None
+    above: _Limit | None = None
+    persist_s: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.4
     priority: Annotated[int, Field(ge=1, le=9)] = 5
     safety: bool = False
     explain: str = ""
@@ -261,6 +289,11 @@ class FormRule(_Strict):
             raise ValueError("give 'below' and/or 'above'")
         if self.metric is not None and self.phase == "always":
             raise ValueError("'metric' rules are judged per rep; use phase 'peak' or 'moving'")
+        lo, hi, what = ((-ANGLE_LIMIT, ANGLE_LIMIT, "an angle") if self.metric in (None, "peak")
+                        else (0.0, TIME_LIMIT, "seconds"))
+        for name, v in (("below", self.below), ("above", self.above)):
+            if v is not None and not lo <= v <= hi:
+                raise ValueError(f"'{name}' ({v:g}) must be within {lo:g}..{hi:g} ({what})")
         return self
 
     def violated(self, value: float) -> bool:
@@ -272,8 +305,8 @@ class FormRule(_Strict):
 class Dosage(_Strict):
     sets: Annotated[int, Field(ge=1, le=20)] = 1
     reps: Annotated[int, Field(ge=1, le=100)] = 5
-    hold_s: Annotated[float, Field(ge=0, le=600)] = 0.0
-    rest_s: Annotated[float, Field(ge=0, le=600)] = 60.0
+    hold_s: Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)] = 0.0
+    rest_s: Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)] = 60.0
     progression: str = ""
 
 
@@ -344,11 +377,13 @@ class Exercise(_Strict):
     def _references(self) -> Exercise:
         def check(name: str, where: str) -> None:
             if name not in self.angles:
-                close = difflib.get_close_matches(name, list(self.angles), n=1)
+                close = difflib.get_close_matches(name, list(self.angles), n=1) if len(name) <= 40 else []
                 hint = f"; did you mean '{close[0]}'?" if close else ""
+                defined = ", ".join(short_repr(a, 40) if len(a) > 40 else a for a in sorted(self.angles)[:12])
+                more = ", ..." if len(self.angles) > 12 else ""
                 raise ValueError(
-                    f"{where}: '{name}' is not one of the angles defined in 'angles' "
-                    f"({', '.join(sorted(self.angles))}){hint}"
+                    f"{where}: {short_repr(name)} is not one of the angles defined in 'angles' "
+                    f"({defined}{more}){hint}"
                 )
 
         check(self.rep.angle, "rep.angle")
@@ -366,6 +401,6 @@ class Exercise(_Strict):
             if rule.angle is not None:
                 check(rule.angle, f"form_rules[{i}].angle")
             if rule.id in seen:
-                raise ValueError(f"form_rules[{i}].id: fault id '{rule.id}' is used twice")
+                raise ValueError(f"form_rules[{i}].id: fault id {short_repr(rule.id)} is used twice")
             seen.add(rule.id)
         return self
