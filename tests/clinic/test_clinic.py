@@ -318,7 +318,7 @@ def test_cli_patients_and_programme(capsys):
     assert rc == 0 and "3 days a week" in out
     for bad, match in ((["--item", "squat:2by8"], "EXERCISE:SETSxREPS"),
                        (["--item", "no_such_exercise:2x8"], "unknown exercise"),
-                       (["--item", "squat:2x8", "--days", "9"], "1-7"),
+                       (["--item", "squat:2x8", "--days", "9"], "from 1 to 7"),
                        (["--item", "squat:2x8", "--since", "last week"], "YYYY-MM-DD")):
         rc, _, err = cli(capsys, "programme", "set", "-p", "Ann Smith", *bad)
         assert rc == 2 and match in err and err.strip().count("\n") == 0

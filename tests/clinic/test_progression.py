@@ -143,7 +143,7 @@ def test_programme_validation(tmp_path):
             ([{"exercise_id": "squat", "sets": 1.5}], {}, "sets must be"),
             ([{"exercise_id": "squat", "hold_s": -1}], {}, "hold_s"),
             ([ITEM, ITEM], {}, "twice"),
-            ([ITEM], {"days_per_week": 8}, "1-7"),
+            ([ITEM], {"days_per_week": 8}, "from 1 to 7"),
             ([ITEM], {"rule": {"max_reps": 0}}, "max_reps"),
         ):
             with pytest.raises(ValueError, match=match) as e:

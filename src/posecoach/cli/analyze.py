@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from posecoach.cli.numbers import number
 from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, error, warning
 from posecoach.errors import PosecoachError, UsageError
 
-__all__ = ["add_parsers", "print_table"]
+__all__ = ["MAX_WORKERS", "add_parsers", "print_table"]
+
+MAX_WORKERS = 64  # parallel video processes on one machine
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +20,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     a.add_argument("paths", nargs="+", help="video files or folders of videos")
     a.add_argument("--exercise", "-e", required=True, help="exercise id (see `posecoach exercises`) or a file")
     a.add_argument("--out", "-o", default="posecoach-results", help="output folder (default: %(default)s)")
-    a.add_argument("--workers", "-j", type=int, default=1, help="videos analysed in parallel processes")
+    a.add_argument("--workers", "-j", type=number("--workers", 1, MAX_WORKERS, whole=True), default=1,
+                   help="videos analysed in parallel processes")
     a.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     a.add_argument("--dask", metavar="ADDRESS", default=None,

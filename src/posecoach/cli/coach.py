@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-__all__ = ["add_parsers", "run_app"]
+from posecoach.cli.numbers import number
+
+__all__ = ["MAX_SPEED", "add_parsers", "run_app"]
+
+MAX_SPEED = 100.0  # times real time
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -15,7 +19,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     d = sub.add_parser("demo", help="replay a generated session (no camera needed) and show the coaching")
     d.add_argument("--exercise", "-e", default="glute_bridge")
-    d.add_argument("--speed", type=float, default=4.0, help="replay speed (1 = real time, 0 = as fast as possible)")
+    d.add_argument("--speed", type=number("--speed", 0, MAX_SPEED), default=4.0,
+                   help="replay speed (1 = real time, 0 = as fast as possible)")
     d.add_argument("--out", default=None, help="also write the session's JSON result here")
     d.set_defaults(run=_run_demo)
 
@@ -28,7 +33,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ap.add_argument("--source", default=None, help="camera index or video file: start coaching on it at once")
     ap.add_argument("--exercise", "-e", default=None, help="exercise id: start coaching it at once")
     ap.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
-    ap.add_argument("--speed", type=float, default=None, help="video playback rate (1 = real time)")
+    ap.add_argument("--speed", type=number("--speed", 0, MAX_SPEED, above_lo=True), default=None,
+                    help="video playback rate (1 = real time)")
     ap.add_argument("--demo", action="store_true", help="coach a generated stick-figure video (no camera needed)")
     ap.set_defaults(run=run_app)
 

@@ -57,7 +57,11 @@ def run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except PosecoachError as err:  # a numeric option out of its range (``cli.numbers``)
+        error(err)
+        return EXIT_USAGE
     handler = getattr(args, "run", None) or coach.run_app  # no command: the window
     return run(handler, args)
 

@@ -5,9 +5,19 @@ from __future__ import annotations
 import argparse
 from datetime import date, datetime
 
+from posecoach.cli.numbers import number, parse_number
 from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED
 from posecoach.clinic import Clinic
-from posecoach.clinic.records import Programme, ProgrammeItem
+from posecoach.clinic.records import (
+    ADD_REPS_MAX,
+    DAYS_MAX,
+    EVERY_MAX,
+    HOLD_MAX_S,
+    REPS_MAX,
+    SETS_MAX,
+    Programme,
+    ProgrammeItem,
+)
 from posecoach.errors import UsageError
 
 __all__ = ["add_parsers", "parse_item"]
@@ -26,10 +36,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     x.add_argument("--patient", "-p", required=True)
     x.add_argument("--item", "-i", action="append", required=True, metavar="ITEM",
                    help="EXERCISE:SETSxREPS[:HOLD_S]; repeat for each exercise")
-    x.add_argument("--days", type=int, default=5, help="days per week (default: %(default)s)")
-    x.add_argument("--add-reps", type=int, default=1, help="reps added at each step (default: %(default)s)")
-    x.add_argument("--every", type=int, default=3, help="sessions without more pain per step (default: %(default)s)")
-    x.add_argument("--max-reps", type=int, default=15, help="never more reps than this (default: %(default)s)")
+    x.add_argument("--days", type=number("--days", 1, DAYS_MAX, whole=True), default=5,
+                   help="days per week (default: %(default)s)")
+    x.add_argument("--add-reps", type=number("--add-reps", 0, ADD_REPS_MAX, whole=True), default=1,
+                   help="reps added at each step (default: %(default)s)")
+    x.add_argument("--every", type=number("--every", 1, EVERY_MAX, whole=True), default=3,
+                   help="sessions without more pain per step (default: %(default)s)")
+    x.add_argument("--max-reps", type=number("--max-reps", 1, REPS_MAX, whole=True), default=15,
+                   help="never more reps than this (default: %(default)s)")
     x.add_argument("--no-hold-back", action="store_true", help="progress even when pain rises")
     x.add_argument("--since", default=None, metavar="YYYY-MM-DD",
                    help="count sessions from this day for progression (default: from now)")
@@ -48,15 +62,20 @@ def parse_item(text: str) -> dict:
     from posecoach.core.exercise import find_exercise
 
     parts = text.split(":")
+    shown = repr(text if len(text) <= 60 else text[:57] + "...")
     try:
         if len(parts) not in (2, 3):
             raise ValueError
         sets, reps = parts[1].lower().split("x")
-        item = {"exercise_id": parts[0].strip(), "sets": int(sets), "reps": int(reps),
-                "hold_s": float(parts[2].rstrip("s")) if len(parts) == 3 and parts[2] else None}
     except ValueError:
-        raise UsageError(f"programme item {text!r}: write EXERCISE:SETSxREPS or EXERCISE:SETSxREPS:HOLD_S, "
+        raise UsageError(f"programme item {shown}: write EXERCISE:SETSxREPS or EXERCISE:SETSxREPS:HOLD_S, "
                          "e.g. glute_bridge:3x10:5") from None
+    hold = parts[2].strip().rstrip("s") if len(parts) == 3 and parts[2].strip() else None
+    item = {"exercise_id": parts[0].strip(),
+            "sets": int(parse_number(sets, f"programme item {shown}: sets", 1, SETS_MAX, whole=True)),
+            "reps": int(parse_number(reps, f"programme item {shown}: reps", 1, REPS_MAX, whole=True)),
+            "hold_s": None if hold is None else parse_number(hold, f"programme item {shown}: hold", 0, HOLD_MAX_S,
+                                                              unit=" s")}
     item["exercise_id"] = find_exercise(str(item["exercise_id"])).id  # one-line ExerciseError if unknown
     return item
 

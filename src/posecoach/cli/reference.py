@@ -6,15 +6,18 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from posecoach.cli.numbers import number
 from posecoach.cli.output import EXIT_OK
 from posecoach.clinic import Clinic
-from posecoach.clinic.records import Patient
+from posecoach.clinic.records import HOLD_MAX_S, ROM_SHARE_MAX, TEMPO_MAX_S, VALUE_LIMIT, Patient
 from posecoach.errors import PatientNotFound
 
 if TYPE_CHECKING:
     from posecoach.core.exercise import Exercise
 
-__all__ = ["add_parsers"]
+__all__ = ["RECORD_MAX_S", "add_parsers"]
+
+RECORD_MAX_S = 3600.0  # the longest camera recording of a reference
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -26,9 +29,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     x.add_argument("--patient", "-p", required=True, help="patient name (added if new)")
     x.add_argument("--notes", default="", help="free text kept with the reference")
     x.add_argument("--keep-video", action="store_true", help="also keep the video (default: only the landmarks)")
-    x.add_argument("--rom-share", type=float, default=0.8,
+    x.add_argument("--rom-share", type=number("--rom-share", 0, ROM_SHARE_MAX, above_lo=True), default=0.8,
                    help="peak target as a share of the reference's range of motion (default: %(default)s)")
-    x.add_argument("--seconds", type=float, default=None, help="with a camera: how long to record (default 30)")
+    x.add_argument("--seconds", type=number("--seconds", 0, RECORD_MAX_S, above_lo=True, unit=" s"), default=None,
+                   help="with a camera: how long to record (default 30)")
     x.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
     x.set_defaults(run=_record)
     x = fsub.add_parser("list", help="a patient's references")
@@ -44,10 +48,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         x.add_argument("--patient", "-p", required=True)
         x.add_argument("--exercise", "-e", required=True)
         if name == "set":
-            x.add_argument("--peak", type=float, default=None, help="main-angle value that counts as the top of a rep")
-            x.add_argument("--rest", type=float, default=None, help="main-angle value the rep must come back to")
-            x.add_argument("--hold", type=float, default=None, help="seconds to hold at the top")
-            x.add_argument("--tempo", type=float, default=None, help="seconds per rep")
+            x.add_argument("--peak", type=number("--peak", -VALUE_LIMIT, VALUE_LIMIT), default=None,
+                           help="main-angle value that counts as the top of a rep")
+            x.add_argument("--rest", type=number("--rest", -VALUE_LIMIT, VALUE_LIMIT), default=None,
+                           help="main-angle value the rep must come back to")
+            x.add_argument("--hold", type=number("--hold", 0, HOLD_MAX_S, unit=" s"), default=None,
+                           help="seconds to hold at the top")
+            x.add_argument("--tempo", type=number("--tempo", 0, TEMPO_MAX_S, unit=" s"), default=None,
+                           help="seconds per rep")
             x.add_argument("--note", default=None)
         x.set_defaults(run=_targets)
 

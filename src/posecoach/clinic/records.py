@@ -16,10 +16,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from posecoach.core.exercise.schema import ANGLE_LIMIT, short_repr
 from posecoach.errors import InvalidValue
 
 __all__ = [
+    "ADD_REPS_MAX",
+    "DAYS_MAX",
     "DEFAULT_RULE",
+    "EVERY_MAX",
+    "HOLD_MAX_S",
+    "REPS_MAX",
+    "ROM_SHARE_MAX",
+    "SETS_MAX",
+    "TEMPO_MAX_S",
+    "VALUE_LIMIT",
     "DeletedPatient",
     "Patient",
     "PatientSummary",
@@ -33,26 +43,57 @@ __all__ = [
 ]
 
 
-def whole_number(v: Any, name: str, *, zero: bool = False) -> int:
-    """``v`` as an int if it is a whole number >= 1 (>= 0 with ``zero``); ``InvalidValue`` otherwise."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v or v < (0 if zero else 1):
-        raise InvalidValue(f"{name} must be a whole number {'>= 0' if zero else '>= 1'}, got {v!r}")
+# The clinic's limits on what a therapist prescribes (the command line's options take the same ones;
+# beyond them a value is a typo, and at 2**63 it no longer fits the database).
+SETS_MAX = 20  # sets of one exercise in a session (as an exercise file's dosage)
+REPS_MAX = 100  # reps in a set, and a progression rule's max_reps
+HOLD_MAX_S = 600.0  # seconds held at the top of a rep (as an exercise file's hold)
+TEMPO_MAX_S = 600.0  # seconds per rep (an exercise file's longest rep)
+ADD_REPS_MAX = 20  # reps added at each progression step
+EVERY_MAX = 100  # sessions without more pain per progression step
+DAYS_MAX = 7  # days a week
+VALUE_LIMIT = ANGLE_LIMIT  # |rest|, |peak| targets: degrees, or an offset/ratio (far smaller)
+ROM_SHARE_MAX = 1.5  # the peak target as a share of the reference's range: (0, ROM_SHARE_MAX]
+
+
+def whole_number(v: Any, name: str, *, zero: bool = False, most: int | None = None) -> int:
+    """``v`` as an int if it is a whole number from 1 (0 with ``zero``) to ``most``; ``InvalidValue``
+    naming ``name`` and the allowed range otherwise."""
+    lo = 0 if zero else 1
+    if (isinstance(v, bool) or not isinstance(v, (int, float))
+            or (isinstance(v, float) and not math.isfinite(v)) or int(v) != v or v < lo
+            or (most is not None and v > most)):
+        allowed = f">= {lo}" if most is None else f"from {lo} to {most}"
+        raise InvalidValue(f"{name} must be a whole number {allowed}, got {short_repr(v)}")
     return int(v)
 
 
-def target_number(v: Any, name: str) -> float | None:
-    """A finite number or None; ``InvalidValue`` naming the target otherwise (targets, an item's hold)."""
+def target_number(v: Any, name: str, lo: float = -math.inf, hi: float = math.inf, *,
+                  above_lo: bool = False) -> float | None:
+    """A finite number from ``lo`` to ``hi`` (above ``lo`` with ``above_lo``), or None; ``InvalidValue``
+    naming the target and the allowed range otherwise (targets, an item's hold)."""
     if v is None:
         return None
     if isinstance(v, bool):
-        raise InvalidValue(f"target {name} must be a number or empty, got {v!r}")
+        raise InvalidValue(f"target {name} must be a number or empty, got {short_repr(v)}")
     try:
         f = float(v)
-    except (TypeError, ValueError):
-        raise InvalidValue(f"target {name} must be a number or empty, got {v!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidValue(f"target {name} must be a number or empty, got {short_repr(v)}") from None
     if not math.isfinite(f):
-        raise InvalidValue(f"target {name} must be a finite number, got {v!r}")
+        raise InvalidValue(f"target {name} must be a finite number, got {short_repr(v)}")
+    if f < lo or f > hi or (above_lo and f == lo):
+        raise InvalidValue(f"target {name} must be {_range(lo, hi, above_lo)}, got {short_repr(v)}")
     return f
+
+
+def _range(lo: float, hi: float, above_lo: bool = False) -> str:
+    """``lo``..``hi`` in words: "from 0 to 600", "above 0 and at most 1.5", ">= 0"."""
+    if math.isinf(hi):
+        return f"{'>' if above_lo else '>='} {lo:g}"
+    if above_lo:
+        return f"above {lo:g} and at most {hi:g}"
+    return f"from {lo:g} to {hi:g}" if not math.isinf(lo) else f"<= {hi:g}"
 
 
 class _Record:
@@ -120,9 +161,9 @@ class ProgressionRule(_Record):
                 )
             data.update(rule)
         return cls(
-            add_reps=whole_number(data["add_reps"], "rule add_reps", zero=True),
-            every_n_sessions=whole_number(data["every_n_sessions"], "rule every_n_sessions"),
-            max_reps=whole_number(data["max_reps"], "rule max_reps"),
+            add_reps=whole_number(data["add_reps"], "rule add_reps", zero=True, most=ADD_REPS_MAX),
+            every_n_sessions=whole_number(data["every_n_sessions"], "rule every_n_sessions", most=EVERY_MAX),
+            max_reps=whole_number(data["max_reps"], "rule max_reps", most=REPS_MAX),
             hold_back_if_pain_rises=bool(data["hold_back_if_pain_rises"]),
         )
 
@@ -145,14 +186,13 @@ class ProgrammeItem(_Record):
         if isinstance(item, ProgrammeItem):
             return item
         if not isinstance(item, Mapping) or not str(item.get("exercise_id") or "").strip():
-            raise InvalidValue(f"a programme item needs an exercise_id, got {item!r}")
+            raise InvalidValue(f"a programme item needs an exercise_id, got {short_repr(item)}")
         ex = str(item["exercise_id"]).strip()
         hold = item.get("hold_s")
-        hold_s = None if hold in (None, "") else target_number(hold, f"{ex}: hold_s")
-        if hold_s is not None and hold_s < 0:
-            raise InvalidValue(f"{ex}: hold_s must be >= 0, got {hold!r}")
-        return cls(exercise_id=ex, sets=whole_number(item.get("sets", 1), f"{ex}: sets"),
-                   reps=whole_number(item.get("reps", 10), f"{ex}: reps"), hold_s=hold_s)
+        hold_s = None if hold in (None, "") else target_number(hold, f"{ex}: hold_s", 0.0, HOLD_MAX_S)
+        return cls(exercise_id=ex,
+                   sets=whole_number(item.get("sets", 1), f"{ex}: sets", most=SETS_MAX),
+                   reps=whole_number(item.get("reps", 10), f"{ex}: reps", most=REPS_MAX), hold_s=hold_s)
 
 
 @dataclass(frozen=True)

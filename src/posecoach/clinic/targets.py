@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from posecoach.clinic.db.targets import check as check_targets
+from posecoach.clinic.records import ROM_SHARE_MAX
 from posecoach.core.engine import Targets
 from posecoach.core.exercise import Exercise
 from posecoach.errors import InvalidValue
@@ -93,8 +95,8 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
     {"rest","peak","hold_s","tempo_s","rom_share","reference_id": None,"note"} (+ "relative": True
     for exercises counted relative to the resting value).  InvalidValue (one line) when the reference
     has no rep or too small a range."""
-    if not 0 < rom_share <= 1.5:
-        raise InvalidValue(f"rom_share must be in (0, 1.5], got {rom_share}")
+    if not 0 < rom_share <= ROM_SHARE_MAX:  # also NaN
+        raise InvalidValue(f"rom_share must be above 0 and at most {ROM_SHARE_MAX:g}, got {rom_share}")
     rep = exercise.rep
     counted = counted_reps(reps)
     if not counted:
@@ -182,12 +184,14 @@ def _hold_beyond(t: np.ndarray, v: np.ndarray, reps: list[dict], peak_thr: float
 def targets_for(exercise: Exercise, targets: dict | None) -> Targets | None:
     """``engine.Targets`` from stored targets (None: the exercise's own thresholds).
 
-    InvalidValue (one line) if the thresholds point the wrong way for the exercise or are too close."""
+    InvalidValue (one line) if a number is not finite or out of its range (``db.targets.check``), or the
+    thresholds point the wrong way for the exercise or are too close."""
     if not targets:
         return None
-    rest = targets.get("rest")
-    peak = targets.get("peak")
-    hold = targets.get("hold_s")
+    checked = check_targets(targets)  # every number finite and within its range
+    rest = checked.get("rest")
+    peak = checked.get("peak")
+    hold = checked.get("hold_s")
     rep = exercise.rep
     r = rep.rest if rest is None else float(rest)
     p = rep.peak if peak is None else float(peak)

@@ -11,6 +11,7 @@ from typing import Any
 
 from posecoach.clinic.db.patients import patient_id
 from posecoach.clinic.records import (
+    DAYS_MAX,
     Programme,
     ProgrammeItem,
     ProgressionRule,
@@ -32,9 +33,7 @@ def put(store: Store, patient: int, items: Sequence[ProgrammeItem | Mapping[str,
     dup = [k for k, v in seen.items() if v > 1]
     if dup:
         raise InvalidValue(f"exercise {dup[0]} appears twice in the programme: give it once")
-    days = whole_number(days_per_week, "days_per_week")
-    if days > 7:
-        raise InvalidValue(f"days_per_week must be 1-7, got {days_per_week!r}")
+    days = whole_number(days_per_week, "days_per_week", most=DAYS_MAX)
     r = ProgressionRule.of(rule)
     blob = json.dumps([i.to_dict() for i in clean_items])
 
@@ -58,12 +57,16 @@ def current(store: Store, patient: int) -> Programme | None:
         ).fetchone()
         if r is None:
             return None
-        return Programme(
-            id=r["id"],
-            items=tuple(ProgrammeItem.of(i) for i in loads(r["items"], [])),
-            days_per_week=r["days_per_week"],
-            rule=ProgressionRule.of(loads(r["rule"], None)),
-            created_at=r["created_at"],
-        )
+        try:
+            return Programme(
+                id=r["id"],
+                items=tuple(ProgrammeItem.of(i) for i in loads(r["items"], [])),
+                days_per_week=whole_number(r["days_per_week"], "days_per_week", most=DAYS_MAX),
+                rule=ProgressionRule.of(loads(r["rule"], None)),
+                created_at=r["created_at"],
+            )
+        except InvalidValue as e:  # stored by a version that took any number
+            raise InvalidValue(f"the stored programme {r['id']} cannot be used ({e}): set the programme again "
+                               "(`posecoach programme set`)") from None
 
     return store.read(fn)

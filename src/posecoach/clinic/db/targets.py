@@ -6,30 +6,33 @@ import json
 import sqlite3
 
 from posecoach.clinic.db.patients import patient_id
-from posecoach.clinic.records import target_number
+from posecoach.clinic.records import HOLD_MAX_S, ROM_SHARE_MAX, TEMPO_MAX_S, VALUE_LIMIT, target_number
 from posecoach.clinic.store import Store, clean, loads, now
+from posecoach.core.exercise.schema import short_repr
 from posecoach.errors import InvalidValue
 
 __all__ = ["TARGET_KEYS", "check", "get", "get_all", "put", "target_number"]
 
 TARGET_KEYS = ("rest", "peak", "hold_s", "tempo_s", "rom_share", "reference_id", "note")
-_NUMERIC = ("rest", "peak", "hold_s", "tempo_s", "rom_share")
+# Each number's allowed range: (low, high, above low only); see ``records`` for the limits.
+_NUMERIC: dict[str, tuple[float, float, bool]] = {
+    "rest": (-VALUE_LIMIT, VALUE_LIMIT, False),
+    "peak": (-VALUE_LIMIT, VALUE_LIMIT, False),
+    "hold_s": (0.0, HOLD_MAX_S, False),
+    "tempo_s": (0.0, TEMPO_MAX_S, False),
+    "rom_share": (0.0, ROM_SHARE_MAX, True),
+}
 
 
 def check(targets: dict | None) -> dict:
-    """The targets as stored: numbers checked and made floats, ranges checked, ``note`` a string."""
+    """The targets as stored: numbers checked (finite, within their range) and made floats, ``note`` a string."""
     data = dict(targets or {})
-    for k in _NUMERIC:
+    for k, (lo, hi, above_lo) in _NUMERIC.items():
         if k in data:
-            data[k] = target_number(data[k], k)
-    for k in ("hold_s", "tempo_s"):
-        if data.get(k) is not None and data[k] < 0:
-            raise InvalidValue(f"target {k} must be >= 0, got {data[k]}")
-    if data.get("rom_share") is not None and not 0 < data["rom_share"] <= 1.5:
-        raise InvalidValue(f"target rom_share must be in (0, 1.5], got {data['rom_share']}")
+            data[k] = target_number(data[k], k, lo, hi, above_lo=above_lo)
     ref = data.get("reference_id")
-    if ref is not None and (isinstance(ref, bool) or not isinstance(ref, int)):
-        raise InvalidValue(f"target reference_id must be a reference id, got {ref!r}")
+    if ref is not None and (isinstance(ref, bool) or not isinstance(ref, int) or not 0 < ref < 2 ** 63):
+        raise InvalidValue(f"target reference_id must be a reference id, got {short_repr(ref)}")
     if "note" in data and data["note"] is not None:
         data["note"] = str(data["note"])
     return data
