@@ -166,3 +166,37 @@ def test_a_stored_programme_out_of_range_says_to_set_it_again(capsys, ann):
     rc, out, err = cli(capsys, "programme", "show", "-p", "Ann")
     assert rc == 2 and out == "" and err.count("\n") == 1
     assert "squat: reps must be a whole number from 1 to 100" in err and "set the programme again" in err
+
+
+# --------------------------------------------------------------------------- numbers that name things
+
+
+def test_camera_index():
+    from posecoach.errors import SourceError
+    from posecoach.io.sources import camera_index
+
+    assert camera_index(0) == 0 and camera_index(" 1 ") == 1 and camera_index("999") == 999
+    assert camera_index("clip.mp4") is None and camera_index("²") is None and camera_index(True) is None
+    for bad in ("1000", "9" * 5000, -1):
+        with pytest.raises(SourceError, match="camera numbers go from 0 to 999"):
+            camera_index(bad)
+
+
+@pytest.mark.parametrize("argv", [["start", "--source", "99999999999999999999999", "-e", "squat"],
+                                  ["reference", "record", "-p", "Ann", "-e", "squat", "-s", "9" * 5000]])
+def test_a_camera_number_no_camera_has_is_one_line(capsys, ann, argv):
+    # main: OpenCV's overflow error (or int()'s digit limit) as a traceback
+    rc, _, err = cli(capsys, *argv)
+    assert rc == 2 and err.count("\n") == 1
+    assert err.startswith("ERROR camera 99999999999999999...: camera numbers go from 0 to 999")
+
+
+@pytest.mark.parametrize("who", ["99999999999999999999999", "²", "9" * 5000])
+def test_a_patient_id_nobody_has_is_one_line(capsys, ann, who):
+    # main: OverflowError from SQLite, or ValueError from int('²'), as a traceback
+    rc, _, err = cli(capsys, "programme", "show", "-p", who)
+    assert rc == 2 and err.count("\n") == 1 and err.startswith("ERROR unknown patient ")
+    with Clinic() as c:
+        with pytest.raises(PosecoachError, match="unknown patient"):
+            c.patient(10 ** 30)
+        assert c.patient(str(ann)).id == ann  # an id written as digits still finds the patient

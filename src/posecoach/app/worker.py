@@ -93,10 +93,11 @@ def default_estimator_factory(model: str | None = None) -> Callable[[], Estimato
 
 def default_source_factory(spec: str | int, *, max_side: int | None = 960) -> Callable[[], Any]:
     def make():
-        from posecoach.io.sources import CameraSource, VideoFileSource, open_source
+        from posecoach.io.sources import CameraSource, VideoFileSource, camera_index, open_source
 
-        if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
-            return CameraSource(int(spec))
+        index = camera_index(spec)
+        if index is not None:
+            return CameraSource(index)
         src = open_source(spec)
         if isinstance(src, VideoFileSource):
             src.max_side = max_side

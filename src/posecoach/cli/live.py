@@ -122,11 +122,12 @@ def run_live(source: str, exercise_id: str, *, model: str | None = None, out: st
 
 def start(exercise_id: str = "glute_bridge", source: str = "0") -> int:
     """The main job: live coaching on the default camera, or the demo when there is none."""
-    from posecoach.io.sources import CameraSource
+    from posecoach.io.sources import CameraSource, camera_index
 
-    if source.isdigit():
+    index = camera_index(source)  # SourceError (one line) for a number no camera has
+    if index is not None:
         try:
-            CameraSource(int(source)).close()
+            CameraSource(index).close()
         except SourceError as e:
             print(f"{e}\nNo camera here, so here is the demo instead.\n")
             return run_demo(exercise_id)

@@ -9,15 +9,20 @@ from typing import TYPE_CHECKING, Any
 from posecoach.cli.numbers import number
 from posecoach.cli.output import EXIT_OK
 from posecoach.clinic import Clinic
-from posecoach.clinic.records import HOLD_MAX_S, ROM_SHARE_MAX, TEMPO_MAX_S, VALUE_LIMIT, Patient
+from posecoach.clinic.records import (
+    HOLD_MAX_S,
+    RECORD_MAX_S,
+    ROM_SHARE_MAX,
+    TEMPO_MAX_S,
+    VALUE_LIMIT,
+    Patient,
+)
 from posecoach.errors import PatientNotFound
 
 if TYPE_CHECKING:
     from posecoach.core.exercise import Exercise
 
-__all__ = ["RECORD_MAX_S", "add_parsers"]
-
-RECORD_MAX_S = 3600.0  # the longest camera recording of a reference
+__all__ = ["add_parsers"]
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_RULE",
     "EVERY_MAX",
     "HOLD_MAX_S",
+    "RECORD_MAX_S",
     "REPS_MAX",
     "ROM_SHARE_MAX",
     "SETS_MAX",
@@ -54,6 +55,7 @@ EVERY_MAX = 100  # sessions without more pain per progression step
 DAYS_MAX = 7  # days a week
 VALUE_LIMIT = ANGLE_LIMIT  # |rest|, |peak| targets: degrees, or an offset/ratio (far smaller)
 ROM_SHARE_MAX = 1.5  # the peak target as a share of the reference's range: (0, ROM_SHARE_MAX]
+RECORD_MAX_S = 3600.0  # the longest camera recording of a reference
 
 
 def whole_number(v: Any, name: str, *, zero: bool = False, most: int | None = None) -> int:

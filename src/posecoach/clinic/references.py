@@ -38,13 +38,14 @@ from posecoach.clinic.judge import (
     score_reps,
     session_rep_trajectories,
 )
-from posecoach.clinic.targets import REST_MARGIN, derive_targets, direction, targets_for
+from posecoach.clinic.records import RECORD_MAX_S
+from posecoach.clinic.targets import REST_MARGIN, check_rom_share, derive_targets, direction, targets_for
 from posecoach.core.engine import Targets
 from posecoach.core.exercise import Exercise, find_exercise
 from posecoach.core.pipeline import Estimator, Pipeline, RawFrame
 from posecoach.core.session import Session, SessionConfig
 from posecoach.core.types import Frame, Pose
-from posecoach.errors import PosecoachError, SourceError
+from posecoach.errors import InvalidValue, PosecoachError, SourceError
 
 if TYPE_CHECKING:
     from posecoach.io.sources import FrameSource
@@ -114,7 +115,9 @@ def reference_from_frames(exercise: Exercise, frames: list[Frame3], *,
 
 
 def _is_camera(source: str | int) -> bool:
-    return isinstance(source, int) or (isinstance(source, str) and source.strip().isdigit())
+    from posecoach.io.sources import camera_index
+
+    return camera_index(source) is not None
 
 
 def _capture(source: str | int, *, model: str | None, estimator_factory: Callable[[], Estimator] | None,
@@ -155,7 +158,7 @@ def _open_source(source: str | int) -> FrameSource:
     from posecoach.io.sources import CameraSource, VideoFileSource
 
     if _is_camera(source):
-        return CameraSource(int(source))
+        return CameraSource(int(str(source).strip()))
     if not Path(str(source)).is_file():
         raise SourceError(f"{source}: no such video file")
     return VideoFileSource(Path(str(source)), max_side=1280)
@@ -217,6 +220,10 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
     from posecoach.io.recording import write_recording
 
     exercise = find_exercise(exercise_id)
+    camera = _is_camera(source)  # SourceError (one line) for a number no camera has
+    check_rom_share(rom_share)  # before recording, not after
+    if seconds is not None and not 0 < seconds <= RECORD_MAX_S:  # also NaN
+        raise InvalidValue(f"a reference records above 0 and at most {RECORD_MAX_S:g} s, got {seconds}")
     own = clinic is None
     c = Clinic() if own else clinic
     try:
@@ -230,7 +237,7 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
         stem = f"{exercise.id}_{stamp}"
         video_file: Path | None = None
         if keep_video:
-            if _is_camera(source):
+            if camera:
                 video_file = folder / f"{stem}.mp4"
             else:
                 src_path = Path(str(source))
@@ -238,15 +245,15 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
         try:
             frames, meta = _capture(
                 source, model=model, estimator_factory=estimator_factory, seconds=seconds,
-                video_to=video_file if _is_camera(source) else None, log=log, stop=stop,
+                video_to=video_file if camera else None, log=log, stop=stop,
             )
             trace, reps, summary = reference_from_frames(exercise, frames)
             targets = derive_targets(exercise, trace, reps, rom_share=rom_share)  # before saving anything
         except BaseException:
-            if video_file is not None and _is_camera(source):
+            if video_file is not None and camera:
                 video_file.unlink(missing_ok=True)
             raise
-        if keep_video and video_file is not None and not _is_camera(source):
+        if keep_video and video_file is not None and not camera:
             try:
                 shutil.copy2(str(source), video_file)
             except OSError as e:

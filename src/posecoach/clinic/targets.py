@@ -39,7 +39,8 @@ from posecoach.core.engine import Targets
 from posecoach.core.exercise import Exercise
 from posecoach.errors import InvalidValue
 
-__all__ = ["REST_MARGIN", "counted_reps", "derive_targets", "direction", "targets_for", "trace_arrays", "value_unit"]
+__all__ = ["REST_MARGIN", "check_rom_share", "counted_reps", "derive_targets", "direction", "targets_for",
+           "trace_arrays", "value_unit"]
 
 REST_MARGIN = 0.2
 _REST_WINDOW_S = 1.0
@@ -95,8 +96,7 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
     {"rest","peak","hold_s","tempo_s","rom_share","reference_id": None,"note"} (+ "relative": True
     for exercises counted relative to the resting value).  InvalidValue (one line) when the reference
     has no rep or too small a range."""
-    if not 0 < rom_share <= ROM_SHARE_MAX:  # also NaN
-        raise InvalidValue(f"rom_share must be above 0 and at most {ROM_SHARE_MAX:g}, got {rom_share}")
+    check_rom_share(rom_share)
     rep = exercise.rep
     counted = counted_reps(reps)
     if not counted:
@@ -153,6 +153,12 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
     if rep.relative:
         out["relative"] = True
     return out
+
+
+def check_rom_share(rom_share: float) -> None:
+    """``InvalidValue`` unless 0 < ``rom_share`` <= ``ROM_SHARE_MAX`` (NaN included)."""
+    if not 0 < rom_share <= ROM_SHARE_MAX:
+        raise InvalidValue(f"rom_share must be above 0 and at most {ROM_SHARE_MAX:g}, got {rom_share}")
 
 
 def value_unit(exercise: Exercise) -> tuple[str, int]:

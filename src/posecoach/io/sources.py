@@ -18,6 +18,7 @@ from posecoach.errors import SourceError
 from posecoach.core.types import Frame
 
 __all__ = [
+    "CAMERA_INDEX_MAX",
     "DEFAULT_MAX_SIDE",
     "IMAGE_SUFFIXES",
     "MIN_SIDE",
@@ -26,6 +27,7 @@ __all__ = [
     "FrameSource",
     "ImageFolderSource",
     "VideoFileSource",
+    "camera_index",
     "collect_videos",
     "open_source",
 ]
@@ -185,11 +187,34 @@ class ImageFolderSource(FrameSource):
             yield Frame(img, i / self.fps, i)
 
 
+CAMERA_INDEX_MAX = 999
+
+
+def camera_index(spec: object) -> int | None:
+    """The camera number ``spec`` names (an int, or ASCII digits such as ``"1"``), or None when it
+    names a file or folder.  ``SourceError`` for a number no camera has (above ``CAMERA_INDEX_MAX``)."""
+    if isinstance(spec, bool):
+        return None
+    if isinstance(spec, int):
+        index = spec
+    elif isinstance(spec, str) and spec.strip().isascii() and spec.strip().isdigit():
+        text = spec.strip()
+        index = int(text) if len(text) <= 9 else CAMERA_INDEX_MAX + 1  # never parse thousands of digits
+    else:
+        return None
+    if not 0 <= index <= CAMERA_INDEX_MAX:
+        shown = str(spec).strip() if len(str(spec).strip()) <= 20 else str(spec).strip()[:17] + "..."
+        raise SourceError(f"camera {shown}: camera numbers go from 0 to {CAMERA_INDEX_MAX}; pick one with "
+                          "--source N, or play a video file instead")
+    return index
+
+
 class CameraSource(FrameSource):
     """A webcam by index.  Raises ``SourceError`` when it is missing; stops when unplugged."""
 
     def __init__(self, index: int = 0, *, width: int = 640, height: int = 480, read_timeout_s: float = 2.0) -> None:
-        self.index = index
+        self.index = int(index)
+        camera_index(self.index)  # SourceError beyond CAMERA_INDEX_MAX (OpenCV would overflow)
         self.name = f"camera {index}"
         self._cap = cv2.VideoCapture(index)
         if not self._cap.isOpened():
@@ -229,9 +254,10 @@ class CameraSource(FrameSource):
 
 def open_source(spec: str | int | Path, **kw: object) -> FrameSource:
     """``0``/``"1"`` -> camera; a folder -> images; anything else -> a video file."""
-    if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
-        return CameraSource(int(spec), **kw)  # type: ignore[arg-type]
-    p = Path(spec)
+    index = camera_index(spec)
+    if index is not None:
+        return CameraSource(index, **kw)  # type: ignore[arg-type]
+    p = Path(str(spec))
     if p.is_dir():
         return ImageFolderSource(p)
     return VideoFileSource(p, **kw)  # type: ignore[arg-type]

@@ -301,9 +301,15 @@ class MainWindow(QMainWindow):
         """Save the exercise, source and pain in the settings; the source's name for the history."""
         s = self.settings
         s.exercise_id = ex.id
-        if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
-            s.camera_index = int(source)
-            src_name = f"camera {int(source)}"
+        from posecoach.io.sources import camera_index
+
+        try:
+            index = camera_index(source)
+        except PosecoachError:  # a number no camera has: the worker reports it when it opens the source
+            index = None
+        if index is not None:
+            s.camera_index = index
+            src_name = f"camera {index}"
         else:
             s.video_path = str(source)
             src_name = str(source)

@@ -27,15 +27,17 @@ def find(c: sqlite3.Connection, name_or_id: str | int) -> sqlite3.Row:
     """The patient's row (an int is an id; a name may also be an id written as digits)."""
     r = None
     if isinstance(name_or_id, int) and not isinstance(name_or_id, bool):
-        r = c.execute("SELECT * FROM clinic_patients WHERE id = ?", (name_or_id,)).fetchone()
+        if 0 < name_or_id < 2 ** 63:  # an id SQLite can hold (a larger one is nobody's)
+            r = c.execute("SELECT * FROM clinic_patients WHERE id = ?", (name_or_id,)).fetchone()
     else:
         key = " ".join(str(name_or_id or "").split())
         r = c.execute("SELECT * FROM clinic_patients WHERE name = ?", (key,)).fetchone()
-        if r is None and key.isdigit():
+        if r is None and key.isascii() and key.isdigit() and len(key) <= 18:  # 18 digits < 2**63
             r = c.execute("SELECT * FROM clinic_patients WHERE id = ?", (int(key),)).fetchone()
     if r is None:
+        shown = str(name_or_id) if len(str(name_or_id)) <= 60 else str(name_or_id)[:57] + "..."
         raise PatientNotFound(
-            f"unknown patient {name_or_id}: see `posecoach patient list`, or add them with "
+            f"unknown patient {shown}: see `posecoach patient list`, or add them with "
             f"`posecoach patient add NAME`"
         )
     return r
@@ -51,7 +53,7 @@ def add(store: Store, name: str, notes: str = "") -> int:
     name = " ".join(str(name or "").split())
     if not name:
         raise InvalidValue("a patient needs a name")
-    if name.isdigit():
+    if name.isascii() and name.isdigit():
         raise InvalidValue(f"patient name {name!r} is only digits (read as an id): add a letter")
 
     def fn(c: sqlite3.Connection) -> int:
