@@ -203,7 +203,8 @@ def camera_index(spec: object) -> int | None:
     else:
         return None
     if not 0 <= index <= CAMERA_INDEX_MAX:
-        shown = str(spec).strip() if len(str(spec).strip()) <= 20 else str(spec).strip()[:17] + "..."
+        text = spec.strip() if isinstance(spec, str) else str(spec) if abs(spec) < 10 ** 20 else "10**20+"
+        shown = text if len(text) <= 20 else text[:17] + "..."
         raise SourceError(f"camera {shown}: camera numbers go from 0 to {CAMERA_INDEX_MAX}; pick one with "
                           "--source N, or play a video file instead")
     return index
