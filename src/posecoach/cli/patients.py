@@ -85,7 +85,11 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    with Clinic() as clinic:
-        keep = clinic.restore(Path(args.file))
-        print(f"restored {clinic.path} from {args.file}; the previous database is kept in {keep}")
+    """Also when the current database cannot be opened (damaged, empty): it is kept aside as it is."""
+    from posecoach.clinic.backup import restore_file
+    from posecoach.clinic.store import default_db_path
+
+    path = default_db_path()
+    keep = restore_file(path, Path(args.file))
+    print(f"restored {path} from {args.file}; the previous database is kept in {keep}")
     return EXIT_OK
