@@ -9,6 +9,7 @@ from pathlib import Path
 from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, warning
 from posecoach.clinic import Clinic
 from posecoach.errors import UsageError
+from posecoach.paths import home_dir
 
 __all__ = ["add_parsers"]
 
@@ -71,6 +72,10 @@ def _delete(args: argparse.Namespace) -> int:
           f"{c.references} references ({c.files} files), {c.targets} targets, {c.programmes} programmes")
     for f in c.files_left:
         warning(f"{f} could not be removed: delete it by hand")
+    for f in c.files_skipped:
+        warning(f"{f} was not removed: it is outside posecoach's reference folder "
+                f"{home_dir() / 'references' / str(c.id)} (posecoach deletes only its own files); "
+                "delete it by hand if it is this patient's")
     print("backups made before this still hold their data")
     return EXIT_SOME_FAILED if c.files_left else EXIT_OK
 
