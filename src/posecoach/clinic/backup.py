@@ -45,7 +45,7 @@ def health(con: sqlite3.Connection, pragma: str = "quick_check") -> str | None:
     """None when ``PRAGMA quick_check`` (or ``integrity_check``) passes, else its first finding, one line."""
     try:
         rows = con.execute(f"PRAGMA {pragma}(1)").fetchall()
-    except sqlite3.DatabaseError as e:
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as e:
         return " ".join(str(e).split()) or type(e).__name__
     first = str(rows[0][0]) if rows else "no answer"
     return None if first == "ok" else " ".join(first.replace("***", " ").split())[:160]
@@ -74,7 +74,7 @@ def _is_posecoach(path: Path) -> bool:
             return bool(con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID)
         finally:
             con.close()
-    except sqlite3.Error:
+    except (sqlite3.Error, UnicodeDecodeError):
         return False
 
 
@@ -184,7 +184,7 @@ def validate(src: Path) -> int:
             return int(version)
         finally:
             con.close()
-    except sqlite3.Error as e:
+    except (sqlite3.Error, UnicodeDecodeError) as e:
         raise OutputError(f"{bad} ({' '.join(str(e).split())}): choose another backup file") from None
 
 

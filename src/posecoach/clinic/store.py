@@ -131,15 +131,20 @@ def loads(s: str | None, default: Any) -> Any:
 # ------------------------------------------------------------------ errors
 
 
-def _is_damage(text: str) -> bool:
-    return "not a database" in text or "malformed" in text or "corrupt" in text
+#: what reading a damaged file can raise: SQLite's errors, and text (or an error message) that is not UTF-8
+DB_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+
+
+def _is_damage(e: BaseException) -> bool:
+    text = str(e).lower()
+    return isinstance(e, UnicodeDecodeError) or "not a database" in text or "malformed" in text or "corrupt" in text
 
 
 def db_message(path: Path, e: BaseException) -> str:
     """One line saying what went wrong with the database at ``path`` and what to do."""
     text = str(e).lower()
     where = f"session history {path}"
-    if _is_damage(text):
+    if _is_damage(e):
         return (
             f"{where} is damaged or not a posecoach database: restore your last backup with "
             "`posecoach db restore BACKUP` (the damaged file is kept aside), or move the file aside "
@@ -176,6 +181,10 @@ def check_ours(con: sqlite3.Connection, path: Path, version_known: int = SCHEMA_
         )
 
 
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
 # ------------------------------------------------------------------- store
 
 
@@ -205,7 +214,7 @@ class Store:
             if not self.path.exists():
                 self._create()
             self._open()
-        except sqlite3.Error as e:
+        except DB_ERRORS as e:
             self.close()
             raise OutputError(db_message(self.path, e)) from e
         except OSError as e:
@@ -240,10 +249,11 @@ class Store:
                 f"session history {self.path} is an empty (0-byte) file: if it held records, restore "
                 "your last backup with `posecoach db restore BACKUP`; if not, delete it and a new one is created"
             )
-        self._con = self._connect(self.path)
+        self._con = self._connect(self.path, tune=False)  # nothing written before the checks
         check_ours(self._con, self.path, self.version)
         self._damaged = backups.health(self._con)
         if self._damaged is None:
+            self._tune(self._con)
             self.migrate()
 
     @property
@@ -259,7 +269,7 @@ class Store:
             between()
             try:
                 self._open()
-            except sqlite3.Error as e:
+            except DB_ERRORS as e:
                 self.close()
                 raise OutputError(db_message(self.path, e)) from e
 
@@ -268,13 +278,20 @@ class Store:
             raise OutputError(backups.damaged_message(self.path, self._damaged, ": nothing more is written to it"))
 
     @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
+    def _connect(path: Path, *, tune: bool = True) -> sqlite3.Connection:
         con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
         con.row_factory = sqlite3.Row
+        con.text_factory = _text  # a damaged text value reads as text with U+FFFD, not a crash
         con.execute("PRAGMA foreign_keys = ON")
+        if tune:
+            Store._tune(con)
+        return con
+
+    @staticmethod
+    def _tune(con: sqlite3.Connection) -> None:
+        """WAL and full syncs (switching to WAL writes the file header: only once it is known ours)."""
         con.execute("PRAGMA journal_mode = WAL")
         con.execute("PRAGMA synchronous = FULL")
-        return con
 
     def migrate(self) -> None:
         """Bring the file up to ``self.version``, one transaction per migration."""
@@ -321,8 +338,8 @@ class Store:
                     raise
             except sqlite3.IntegrityError as e:
                 raise InvalidValue(f"session history: {e}") from e
-            except sqlite3.Error as e:
-                if _is_damage(str(e).lower()):
+            except DB_ERRORS as e:
+                if _is_damage(e):
                     self._damaged = " ".join(str(e).split())
                 raise OutputError(db_message(self.path, e)) from e
 
@@ -336,7 +353,7 @@ class Store:
         with self._lock:
             try:
                 return fn(self.connection)
-            except sqlite3.Error as e:
+            except DB_ERRORS as e:
                 raise OutputError(db_message(self.path, e)) from e
 
     @property
