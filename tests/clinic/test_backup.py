@@ -233,15 +233,36 @@ def test_restore_refuses_a_damaged_backup_with_a_message_about_the_backup(tmp_pa
     corrupt(tmp_path / "b.db")
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a database at all" * 100)
+    foreign = tmp_path / "foreign.db"
+    con = sqlite3.connect(foreign)
+    con.execute("CREATE TABLE invoices (x)")
+    con.commit()
+    con.close()
+    newer = tmp_path / "newer.db"
     with Clinic(db) as c:
-        for bad in (tmp_path / "b.db", junk):
+        c.backup(newer)
+    con = sqlite3.connect(newer)
+    con.execute("PRAGMA user_version = 99")
+    con.close()
+    with Clinic(db) as c:
+        for bad in (tmp_path / "b.db", junk, foreign, newer):
             with pytest.raises(OutputError) as e:
                 c.restore(bad)
             msg = one_line(e)
             assert "backup" in msg and str(bad) in msg
             assert "new one is then created" not in msg and "session history" not in msg
+            assert "choose another backup" in msg or "choose a posecoach backup" in msg or "update posecoach" in msg
         assert [p.name for p in c.patients()] == ["Ann"]
     assert list(tmp_path.glob("c.db.before-restore-*")) == []
+
+
+def test_restore_from_a_file_name_with_uri_characters(tmp_path):
+    with Clinic(tmp_path / "c.db") as c:
+        c.add_patient("Ann")
+        good = c.backup(tmp_path / "back?up #1%.db")
+        c.add_patient("Bob")
+        c.restore(good)
+        assert [p.name for p in c.patients()] == ["Ann"]
 
 
 # ----------------------------------------------------------------- empty file

@@ -69,7 +69,7 @@ def _is_posecoach(path: Path) -> bool:
     from posecoach.clinic.schema import APPLICATION_ID
 
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        con = _read_only(path)
         try:
             return bool(con.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID)
         finally:
@@ -160,32 +160,36 @@ def backup(store: Store, dest: Path) -> Path:
         return _write_new(dest, lambda tmp: _copy_into(tmp, con))
 
 
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection (a URI, so any file name works)."""
+    return sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+
+
 def validate(src: Path) -> int:
     """Check that ``src`` is an undamaged posecoach database this code can read; its schema version."""
-    from posecoach.clinic.store import check_ours
+    from posecoach.clinic.store import SCHEMA_VERSION, kind_of
 
     src = Path(src)
     if not src.is_file():
         raise OutputError(f"{src} does not exist: choose a posecoach backup file")
-    bad = f"{src} is not a usable posecoach backup"
     try:
-        con = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+        con = _read_only(src)
         try:
-            try:
-                check_ours(con, src)
-            except OutputError as e:
-                raise OutputError(f"{bad} ({e}): choose another backup file") from None
-            version = con.execute("PRAGMA user_version").fetchone()[0]
-            if version < 1:
-                raise OutputError(f"{bad} (it is empty or not a posecoach database): choose another backup file")
+            kind, version = kind_of(con)
+            if kind != "ours" or version < 1:
+                raise OutputError(f"{src} is not a posecoach backup ({kind} database): choose a posecoach backup file")
+            if version > SCHEMA_VERSION:
+                raise OutputError(f"backup {src} was written by a newer posecoach (schema {version}, this one "
+                                  f"knows {SCHEMA_VERSION}): update posecoach, then restore it")
             why = health(con, "integrity_check")
             if why:
                 raise OutputError(f"backup {src} is damaged ({why}): choose another backup file")
-            return int(version)
+            return version
         finally:
             con.close()
     except (sqlite3.Error, UnicodeDecodeError) as e:
-        raise OutputError(f"{bad} ({' '.join(str(e).split())}): choose another backup file") from None
+        raise OutputError(f"{src} is not a usable posecoach backup ({' '.join(str(e).split())}): "
+                          "choose another backup file") from None
 
 
 def _keep_names(path: Path) -> Iterator[Path]:
@@ -214,7 +218,7 @@ def _install_file(path: Path, src: Path) -> None:
     """Replace the file at ``path`` (closed) with a fresh copy of ``src``; its old WAL goes."""
     tmp = Path(tempfile.mkstemp(prefix=f".{path.name}.", suffix=".restore", dir=path.parent)[1])
     try:
-        s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+        s = _read_only(src)
         try:
             _copy_into(tmp, s)
         finally:
@@ -238,7 +242,7 @@ def restore(store: Store, src: Path) -> Path:
         first = next(_keep_names(store.path))
         keep = _write_new(first, lambda tmp: _copy_into(tmp, con), _keep_names(store.path))
         try:
-            s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+            s = _read_only(src)
             try:
                 s.backup(con)
             finally:

@@ -162,14 +162,22 @@ def db_message(path: Path, e: BaseException) -> str:
     return f"{where}: {first}"
 
 
-def check_ours(con: sqlite3.Connection, path: Path, version_known: int = SCHEMA_VERSION) -> None:
-    """``OutputError`` unless the file is empty or a posecoach database this code can read."""
+def kind_of(con: sqlite3.Connection) -> tuple[str, int]:
+    """("empty" | "ours" | "foreign", schema version) of the database behind ``con``."""
     app_id = con.execute("PRAGMA application_id").fetchone()[0]
-    version = con.execute("PRAGMA user_version").fetchone()[0]
+    version = int(con.execute("PRAGMA user_version").fetchone()[0])
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if app_id == 0 and version == 0 and not tables:
-        return  # new, empty database
+        return "empty", 0
     if app_id != APPLICATION_ID or (version >= 1 and not tables >= REQUIRED_TABLES):
+        return "foreign", version
+    return "ours", version
+
+
+def check_ours(con: sqlite3.Connection, path: Path, version_known: int = SCHEMA_VERSION) -> None:
+    """``OutputError`` unless the file is empty or a posecoach database this code can read."""
+    kind, version = kind_of(con)
+    if kind == "foreign":
         raise OutputError(
             f"{path} is not a posecoach session history: choose another file, or move it aside "
             "so a new history is created"
