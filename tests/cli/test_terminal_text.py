@@ -18,6 +18,7 @@ def test_printable_escapes_controls_and_bidi_overrides_only():
     shown = printable(EVIL)
     assert shown.isprintable() and "\\x1b[2J" in shown and "\\u202e" in shown and "\\x9b" in shown
     assert printable("a\nb\tc\x7f") == "a\\x0ab\\x09c\\x7f"
+    assert printable(b"clip-\xff.mp4".decode("utf-8", "surrogateescape")) == "clip-\\xff.mp4"  # printable at all
 
 
 @pytest.mark.parametrize("argv", [

@@ -29,14 +29,18 @@ _BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\
 
 def printable(text: object) -> str:
     """``str(text)`` with every control character (C0, DEL, C1: escape, newline, carriage return...)
-    and bidi override escaped as ``\\xNN`` / ``\\uNNNN``: safe to print on a terminal, on one line."""
+    and bidi override escaped as ``\\xNN`` / ``\\uNNNN``, and the raw bytes of a non-UTF-8 file name
+    (lone surrogates, which ``print`` cannot encode) as ``\\xNN``: safe to print, on one line."""
     s = str(text)
     if s.isprintable():
         return s
     out = []
     for ch in s:
-        if unicodedata.category(ch) == "Cc" or ch in _BIDI:
-            out.append(f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:  # a byte of a file name that is not UTF-8 (it cannot be printed)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI:
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
         else:
             out.append(ch)
     return "".join(out)
