@@ -144,6 +144,7 @@ def _fake_capture(monkeypatch):
     return frames
 
 
+@pytest.mark.slow
 def test_a_reference_the_database_refuses_leaves_no_file(tmp_path, monkeypatch):
     _fake_capture(monkeypatch)
     with Clinic() as c:
@@ -167,6 +168,7 @@ class _Frozen(datetime):
         return datetime(2026, 3, 1, 10, 0, 0, tzinfo=tz)
 
 
+@pytest.mark.slow
 def test_two_references_within_one_second_keep_both_landmark_files(monkeypatch):
     frames = _fake_capture(monkeypatch)
     monkeypatch.setattr(references_module, "datetime", _Frozen)

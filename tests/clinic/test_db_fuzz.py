@@ -10,6 +10,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -81,6 +82,7 @@ def test_truncated_databases(kind, share):
     _open_and_use(raw[: int(len(raw) * share)])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(st.sampled_from(["ours", "foreign", "newer"]),
        st.lists(st.tuples(st.integers(0, 10**6), st.binary(min_size=1, max_size=16)), min_size=1, max_size=6))
