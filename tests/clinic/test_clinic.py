@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -182,7 +183,8 @@ def test_delete_removes_everything_of_that_patient_only(tmp_path):
 
         counts = c.delete_patient("ann").to_dict()
         assert counts == {"id": a, "patient": "Ann", "sessions": 2, "reps": 6, "events": 2, "references": 2,
-                          "targets": 1, "programmes": 1, "files": 2, "files_left": []}
+                          "targets": 1, "programmes": 1, "files": 2, "files_left": [],
+                          "files_skipped": [str(outside)]}
         assert not files[a].exists() and files[b].exists() and outside.read_bytes() == b"keep"
         assert [p.name for p in c.patients()] == ["Bob"]
         assert (c.progress(b), c.references(b), c.targets(b, "squat"), c.programme(b)) == before_b
@@ -232,6 +234,56 @@ def test_migrates_a_v2_history_made_by_the_current_code(tmp_path, monkeypatch):
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert "patient_id" in {r[1] for r in con.execute("PRAGMA table_info(sessions)")}
     con.close()
+
+
+def test_delete_never_removes_a_file_outside_the_patients_reference_folder(tmp_path, capsys):
+    """A restored or tampered database may list any path: only the patient's own folder under
+    POSECOACH_HOME/references is ever deleted; the rest is skipped with a warning."""
+    with Clinic() as c:
+        pid = c.add_patient("Ann")
+        other = c.add_patient("Bob")
+    victims = []
+    for i, where in enumerate((tmp_path / "elsewhere" / "references" / str(pid),  # looks like ours
+                               Clinic.reference_dir(other))):  # another patient's file
+        where.mkdir(parents=True, exist_ok=True)
+        victims.append(where / f"precious{i}.txt")
+        victims[-1].write_text("keep")
+    mine = Clinic.reference_dir(pid)
+    mine.mkdir(parents=True)
+    (mine / "ref_landmarks.jsonl").write_text("{}\n")
+    link = mine / "link.jsonl"  # a symlink leading out of the folder
+    link.symlink_to(victims[0])
+    relative = Path("references") / str(pid) / ".." / ".." / ".." / victims[0].relative_to(tmp_path)
+    with Clinic() as c:
+        con = c.store.connection
+        for lm, video in ((str(victims[0]), str(victims[1])), (str(link), str(mine / "ref_landmarks.jsonl")),
+                          (str(home_dir() / relative), None)):
+            con.execute("INSERT INTO clinic_references (patient_id, exercise_id, landmarks_file, video_file, "
+                        "recorded_at) VALUES (?, 'squat', ?, ?, 'x')", (pid, lm, video))
+    rc, out, err = cli(capsys, "patient", "delete", "Ann", "--yes")
+    assert rc == 0 and "deleted Ann" in out
+    assert all(v.read_text() == "keep" for v in victims)
+    assert not mine.exists()  # the patient's own folder is gone (the symlink with it, not its target)
+    warned = [line for line in err.splitlines() if line.startswith("warning")]
+    assert any(str(victims[0]) in line for line in warned) and any(str(victims[1]) in line for line in warned)
+    assert all("not removed" in line for line in warned)
+
+
+def test_delete_leaves_a_symlinked_reference_folder_alone(tmp_path):
+    with Clinic() as c:
+        pid = c.add_patient("Ann")
+    target = tmp_path / "somewhere"
+    target.mkdir()
+    (target / "data.txt").write_text("keep")
+    Clinic.reference_dir(pid).parent.mkdir(parents=True, exist_ok=True)
+    Clinic.reference_dir(pid).symlink_to(target, target_is_directory=True)
+    with Clinic() as c:
+        c.store.connection.execute(
+            "INSERT INTO clinic_references (patient_id, exercise_id, landmarks_file, recorded_at) "
+            "VALUES (?, 'squat', ?, 'x')", (pid, str(Clinic.reference_dir(pid) / "data.txt")))
+        d = c.delete_patient(pid)
+    assert (target / "data.txt").read_text() == "keep"
+    assert str(Clinic.reference_dir(pid)) in d.files_skipped
 
 
 # ------------------------------------------------------- kill mid-write

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from posecoach.cli.numbers import number
-from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, error, warning
+from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, error, say, warning
 from posecoach.errors import PosecoachError, UsageError
 
 __all__ = ["MAX_WORKERS", "add_parsers", "print_table"]
@@ -120,7 +120,7 @@ def print_table(results: list[dict]) -> None:
         rows.append((name, str(r["reps"]), f"{r['duration_s']:.1f}", f"{pct:.0f}", faults))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        print("  ".join(c.ljust(w) if i in (0, 4) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        say("  ".join(c.ljust(w) if i in (0, 4) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
 
 
 def _print_patient_results(results: list[dict]) -> None:
@@ -130,5 +130,5 @@ def _print_patient_results(results: list[dict]) -> None:
         sims = ", ".join("-" if d.get("similarity") is None else f"{d['similarity']:.0f} ({d['differs_most']})"
                          for d in r.get("rep_details", []))
         med = r.get("similarity_median")
-        print(f"{Path(r['source']).name}: {r.get('patient')}, session {r.get('session_id')} stored; similarity to "
+        say(f"{Path(r['source']).name}: {r.get('patient')}, session {r.get('session_id')} stored; similarity to "
               f"the reference {'-' if med is None else f'{med:.0f}'} (median){': ' + sims if sims else ''}")

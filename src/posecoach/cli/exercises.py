@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, error
+from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, error, say
 from posecoach.errors import PosecoachError, UsageError
 
 __all__ = ["add_parsers"]
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         width = max((len(x.id) for x in good), default=10)
         for x in good:
-            print(f"{x.id:<{width}}  {x.summary}")
+            say(f"{x.id:<{width}}  {x.summary}")
     for err in bad:
         error(err)
     return EXIT_SOME_FAILED if bad else EXIT_OK
@@ -54,7 +54,7 @@ def _validate(files: list[str]) -> int:
     for f in files:
         try:
             ex = load_exercise(f)
-            print(f"ok  {f}: {ex.id} ({len(ex.angles)} angles, {len(ex.form_rules)} form rules)")
+            say(f"ok  {f}: {ex.id} ({len(ex.angles)} angles, {len(ex.form_rules)} form rules)")
         except PosecoachError as err:
             error(err)
             bad += 1

@@ -6,9 +6,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, warning
+from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, printable, say, warning
 from posecoach.clinic import Clinic
 from posecoach.errors import UsageError
+from posecoach.paths import home_dir
 
 __all__ = ["add_parsers"]
 
@@ -40,7 +41,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 def _add(args: argparse.Namespace) -> int:
     with Clinic() as clinic:
         pid = clinic.add_patient(args.name, notes=args.notes)
-        print(f"added patient {clinic.patient(pid).name} (id {pid})")
+        say(f"added patient {clinic.patient(pid).name} (id {pid})")
     return EXIT_OK
 
 
@@ -48,13 +49,13 @@ def _list(args: argparse.Namespace) -> int:
     with Clinic() as clinic:
         rows = clinic.patients()
     if not rows:
-        print("no patients yet: add one with `posecoach patient add NAME`")
+        say("no patients yet: add one with `posecoach patient add NAME`")
         return EXIT_OK
-    width = max(len(r.name) for r in rows)
+    width = max(len(printable(r.name)) for r in rows)
     for r in rows:
         last = f", last {r.last_session}" if r.last_session else ""
         notes = f"  {r.notes}" if r.notes else ""
-        print(f"{r.id:>4}  {r.name:<{width}}  {r.sessions} sessions{last}{notes}")
+        say(f"{r.id:>4}  {printable(r.name):<{width}}  {r.sessions} sessions{last}{notes}")
     return EXIT_OK
 
 
@@ -67,25 +68,33 @@ def _delete(args: argparse.Namespace) -> int:
             raise UsageError(f"this deletes {p.name} with {n} sessions, {refs} references, targets and programmes, "
                              f"for good: add --yes")
         c = clinic.delete_patient(p.id)
-    print(f"deleted {c.patient}: {c.sessions} sessions ({c.reps} reps, {c.events} events), "
+    say(f"deleted {c.patient}: {c.sessions} sessions ({c.reps} reps, {c.events} events), "
           f"{c.references} references ({c.files} files), {c.targets} targets, {c.programmes} programmes")
     for f in c.files_left:
         warning(f"{f} could not be removed: delete it by hand")
-    print("backups made before this still hold their data")
+    for f in c.files_skipped:
+        warning(f"{f} was not removed: it is outside posecoach's reference folder "
+                f"{home_dir() / 'references' / str(c.id)} (posecoach deletes only its own files); "
+                "delete it by hand if it is this patient's")
+    say("backups made before this still hold their data")
     return EXIT_SOME_FAILED if c.files_left else EXIT_OK
 
 
 def _backup(args: argparse.Namespace) -> int:
     with Clinic() as clinic:
         out = clinic.backup(Path(args.file))
-        print(f"backed up {clinic.path} to {out}")
-        print("the backup holds patients' data: keep it somewhere safe (reference landmark files under "
+        say(f"backed up {clinic.path} to {out}")
+        say("the backup holds patients' data: keep it somewhere safe (reference landmark files under "
               f"{clinic.path.parent / 'references'} are not inside it)")
     return EXIT_OK
 
 
 def _restore(args: argparse.Namespace) -> int:
-    with Clinic() as clinic:
-        keep = clinic.restore(Path(args.file))
-        print(f"restored {clinic.path} from {args.file}; the previous database is kept in {keep}")
+    """Also when the current database cannot be opened (damaged, empty): it is kept aside as it is."""
+    from posecoach.clinic.backup import restore_file
+    from posecoach.clinic.store import default_db_path
+
+    path = default_db_path()
+    keep = restore_file(path, Path(args.file))
+    say(f"restored {path} from {args.file}; the previous database is kept in {keep}")
     return EXIT_OK

@@ -6,7 +6,7 @@ import argparse
 from datetime import date, datetime
 
 from posecoach.cli.numbers import number, parse_number
-from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED
+from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, say
 from posecoach.clinic import Clinic
 from posecoach.clinic.records import (
     ADD_REPS_MAX,
@@ -95,14 +95,14 @@ def _hold(item: ProgrammeItem) -> str:
 
 def _print_programme(prog: Programme | None, name: str) -> None:
     if prog is None:
-        print(f"{name} has no programme: set one with `posecoach programme set --patient {name!r} --item EX:3x10`")
+        say(f"{name} has no programme: set one with `posecoach programme set --patient {name!r} --item EX:3x10`")
         return
     r = prog.rule
-    print(f"{name}: {prog.days_per_week} days a week, set {prog.created_at[:16].replace('T', ' ')}")
+    say(f"{name}: {prog.days_per_week} days a week, set {prog.created_at[:16].replace('T', ' ')}")
     for i in prog.items:
-        print(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)}")
+        say(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)}")
     back = "held back when pain rises" if r.hold_back_if_pain_rises else "pain not considered"
-    print(f"  progression: +{r.add_reps} reps every {r.every_n_sessions} sessions without more pain, "
+    say(f"  progression: +{r.add_reps} reps every {r.every_n_sessions} sessions without more pain, "
           f"up to {r.max_reps}; {back}")
 
 
@@ -134,8 +134,8 @@ def _today(args: argparse.Namespace) -> int:
     if not plan:
         _print_programme(None, p.name)
         return EXIT_SOME_FAILED
-    print(f"{p.name}, {day.isoformat()}:")
+    say(f"{p.name}, {day.isoformat()}:")
     for i in plan:
         done = f"  (done {i.done_today}x today)" if i.done_today else ""
-        print(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)} -- {i.progression}{done}")
+        say(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)} -- {i.progression}{done}")
     return EXIT_OK

@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from posecoach.cli.numbers import number
-from posecoach.cli.output import EXIT_OK
+from posecoach.cli.output import EXIT_OK, say
 from posecoach.clinic import Clinic
 from posecoach.clinic.records import (
     HOLD_MAX_S,
@@ -74,16 +74,16 @@ def print_targets(exercise: Exercise, t: dict | None, name: str) -> None:
     rep = exercise.rep
     unit = " (offsets from the resting value)" if rep.relative else ""
     if t is None:
-        print(f"{name} has no targets for {exercise.id}: the exercise's own apply{unit}: "
+        say(f"{name} has no targets for {exercise.id}: the exercise's own apply{unit}: "
               f"rest {rep.rest:g}, peak {rep.peak:g} ({rep.angle})")
         return
-    print(f"{name}, {exercise.id} ({rep.angle}{unit}): rest {_fmt(t.get('rest'))}, peak {_fmt(t.get('peak'))}, "
+    say(f"{name}, {exercise.id} ({rep.angle}{unit}): rest {_fmt(t.get('rest'))}, peak {_fmt(t.get('peak'))}, "
           f"hold {_fmt(t.get('hold_s'), ' s')}, tempo {_fmt(t.get('tempo_s'), ' s')}/rep"
           f"  [exercise: rest {rep.rest:g}, peak {rep.peak:g}]")
     extra = [f"reference {t['reference_id']}" if t.get("reference_id") is not None else "",
              f"rom share {t['rom_share']:g}" if t.get("rom_share") is not None else "", t.get("note") or ""]
     if any(extra):
-        print("  " + "; ".join(e for e in extra if e))
+        say("  " + "; ".join(e for e in extra if e))
 
 
 def _patient_or_new(clinic: Clinic, name: str) -> Patient:
@@ -92,7 +92,7 @@ def _patient_or_new(clinic: Clinic, name: str) -> Patient:
     except PatientNotFound:
         pid = clinic.add_patient(name)
         p = clinic.patient(pid)
-        print(f"added patient {p.name} (id {pid})")
+        say(f"added patient {p.name} (id {pid})")
         return p
 
 
@@ -105,12 +105,12 @@ def _record(args: argparse.Namespace) -> int:
         p = _patient_or_new(clinic, args.patient)
         res = record_reference(args.source, ex.id, p.id, notes=args.notes, keep_video=args.keep_video,
                                clinic=clinic, model=args.model, rom_share=args.rom_share,
-                               seconds=args.seconds, log=print)
+                               seconds=args.seconds, log=say)
     sm = res["summary"]
-    print(f"reference {res['reference_id']} for {p.name}: {ex.id}, {len(res['reps'])} reps "
+    say(f"reference {res['reference_id']} for {p.name}: {ex.id}, {len(res['reps'])} reps "
           f"(segmented by {sm.get('segmented_by', 'exercise thresholds')}), landmarks in {res['landmarks_file']}")
     print_targets(ex, res["targets"], p.name)
-    print(f"review or adjust them: posecoach targets set --patient {p.name!r} --exercise {ex.id} "
+    say(f"review or adjust them: posecoach targets set --patient {p.name!r} --exercise {ex.id} "
           "--peak X --rest Y --hold S")
     return EXIT_OK
 
@@ -120,12 +120,12 @@ def _list(args: argparse.Namespace) -> int:
         p = clinic.patient(args.patient)
         refs = clinic.references(p.id, args.exercise)
     if not refs:
-        print(f"{p.name} has no references: record one with `posecoach reference record`")
+        say(f"{p.name} has no references: record one with `posecoach reference record`")
         return EXIT_OK
     for r in refs:
         kept = ", video kept" if r.video_file else ""
         notes = f"  {r.notes}" if r.notes else ""
-        print(f"{r.id:>4}  {r.recorded_at[:16].replace('T', ' ')}  {r.exercise_id}  "
+        say(f"{r.id:>4}  {r.recorded_at[:16].replace('T', ' ')}  {r.exercise_id}  "
               f"{len(r.reps)} reps  from {r.source}{kept}{notes}")
     return EXIT_OK
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from posecoach.cli.output import EXIT_OK
+from posecoach.cli.output import EXIT_OK, say
 
 __all__ = ["add_parsers"]
 
@@ -23,6 +23,6 @@ def run(args: argparse.Namespace) -> int:
 
     with Clinic() as clinic:
         path, n = export_report(clinic, args.patient, args.out, exercise=args.exercise)
-    print(f"wrote {path} ({n} sessions) and {path.parent / 'progress.csv'}, {path.parent / 'sessions.csv'}")
-    print("the report holds the patient's data: share it only with the patient and their care team")
+    say(f"wrote {path} ({n} sessions) and {path.parent / 'progress.csv'}, {path.parent / 'sessions.csv'}")
+    say("the report holds the patient's data: share it only with the patient and their care team")
     return EXIT_OK

@@ -40,6 +40,9 @@ __all__ = [
     "STOPPED",
     "History",
     "default_db_path",
+    "finish",
+    "insert_event",
+    "insert_rep",
     "insert_session",
     "session_row",
 ]
@@ -105,6 +108,34 @@ def _rep_row(session_id: int, rep: dict, set_index: int) -> tuple:
     )
 
 
+def insert_rep(con: sqlite3.Connection, session_id: int, rep: dict, *, set_index: int) -> None:
+    """The one ``INSERT INTO reps`` (``RepRecord.to_dict()``), inside the caller's transaction."""
+    con.execute(
+        "INSERT INTO reps (session_id, set_index, rep_index, start_s, end_s, peak_angle, hold_s, "
+        "faults, counted, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _rep_row(session_id, rep, set_index),
+    )
+
+
+def insert_event(con: sqlite3.Connection, session_id: int, t: float, kind: str, text: str) -> None:
+    con.execute("INSERT INTO events (session_id, t, kind, text) VALUES (?, ?, ?, ?)",
+                (int(session_id), float(t), str(kind), str(text)))
+
+
+def finish(con: sqlite3.Connection, session_id: int, *, summary: dict, pain_after: int | None, stopped: str) -> None:
+    """The one ``UPDATE`` that ends a session (``InvalidValue``/``SessionNotFound`` on bad input)."""
+    if stopped not in STOPPED:
+        raise InvalidValue(f"stopped must be one of {', '.join(STOPPED)}, got {stopped!r}")
+    score = pain(pain_after, "pain_after")
+    blob = json.dumps(clean(summary), default=str)
+    cur = con.execute(
+        "UPDATE sessions SET ended_at = ?, summary = ?, pain_after = ?, stopped = ? WHERE id = ?",
+        (now(), blob, score, stopped, int(session_id)),
+    )
+    if cur.rowcount != 1:
+        raise SessionNotFound(f"session history: no session {session_id}")
+
+
 # ----------------------------------------------------------------- history
 
 
@@ -155,34 +186,17 @@ class History:
 
     def add_rep(self, session_id: int, rep: dict, *, set_index: int) -> None:
         """Record one rep (``RepRecord.to_dict()``); committed before this returns."""
-        row = _rep_row(session_id, rep, set_index)
-        self.store.write(
-            lambda c: c.execute(
-                "INSERT INTO reps (session_id, set_index, rep_index, start_s, end_s, peak_angle, hold_s, "
-                "faults, counted, data, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
-        )
+        _rep_row(session_id, rep, set_index)  # bad values raise before the transaction
+        self.store.write(lambda c: insert_rep(c, session_id, rep, set_index=set_index))
 
     def add_event(self, session_id: int, t: float, kind: str, text: str) -> None:
-        row = (int(session_id), float(t), str(kind), str(text))
-        self.store.write(lambda c: c.execute("INSERT INTO events (session_id, t, kind, text) VALUES (?, ?, ?, ?)", row))
+        self.store.write(lambda c: insert_event(c, session_id, t, kind, text))
 
     def finish_session(self, session_id: int, *, summary: dict, pain_after: int | None, stopped: str) -> None:
         if stopped not in STOPPED:
             raise InvalidValue(f"stopped must be one of {', '.join(STOPPED)}, got {stopped!r}")
-        score = pain(pain_after, "pain_after")
-        blob = json.dumps(clean(summary), default=str)
-
-        def fn(c: sqlite3.Connection) -> None:
-            cur = c.execute(
-                "UPDATE sessions SET ended_at = ?, summary = ?, pain_after = ?, stopped = ? WHERE id = ?",
-                (now(), blob, score, stopped, int(session_id)),
-            )
-            if cur.rowcount != 1:
-                raise SessionNotFound(f"session history: no session {session_id}")
-
-        self.store.write(fn)
+        pain(pain_after, "pain_after")
+        self.store.write(lambda c: finish(c, session_id, summary=summary, pain_after=pain_after, stopped=stopped))
 
     # -------------------------------------------------------------- reads
 

@@ -158,12 +158,9 @@ class PatientJudge:
         result["warnings"] = list(result.get("warnings", [])) + self.warnings
 
     def store(self, clinic: Any, result: dict) -> int:
-        """Store the judged session for the patient: the session, its reps (with similarity), finished."""
-        sid = int(clinic.start_session(self.patient.id, self.exercise.id, source=str(result.get("source", ""))))
-        for d in result.get("rep_details", []):
-            clinic.history.add_rep(sid, d, set_index=1)
-        for c in result.get("cues", []):
-            clinic.history.add_event(sid, float(c.get("t", 0.0)), "cue", str(c.get("text", "")))
+        """Store the judged session for the patient: the session, its reps (with similarity), finished,
+        in one transaction (a kill leaves the whole session or none of it)."""
+        events = [(float(c.get("t", 0.0)), "cue", str(c.get("text", ""))) for c in result.get("cues", [])]
         summary = {k: v for k, v in result.items() if k not in ("rep_details", "cues")}
-        clinic.history.finish_session(sid, summary=summary, pain_after=None, stopped="completed")
-        return sid
+        return int(clinic.save_session(self.patient.id, self.exercise.id, source=str(result.get("source", "")),
+                                       reps=result.get("rep_details", []), events=events, summary=summary))

@@ -103,11 +103,13 @@ class Clinic:
 
     def add_reference(self, patient_id: int, exercise_id: str, *, source: str, notes: str = "",
                       landmarks_file: str | None, video_file: str | None, trace: Sequence[tuple[float, float | None]],
-                      reps: list[dict], summary: dict, recorded_at: datetime | None = None) -> int:
-        """Store a reference recording; ``trace`` is (t, main angle) per frame."""
+                      reps: list[dict], summary: dict, recorded_at: datetime | None = None,
+                      targets: dict | None = None) -> int:
+        """Store a reference recording; ``trace`` is (t, main angle) per frame.  ``targets``: derived
+        from it, stored in the same transaction pointing at it (``reference_id``)."""
         return _references.add(self.store, patient_id, exercise_id, source=source, notes=notes,
                                landmarks_file=landmarks_file, video_file=video_file, trace=trace, reps=reps,
-                               summary=summary, recorded_at=recorded_at)
+                               summary=summary, recorded_at=recorded_at, targets=targets)
 
     def reference(self, reference_id: int) -> Reference:
         """One reference; ``ReferenceNotFound`` if unknown."""
@@ -175,6 +177,14 @@ class Clinic:
         Reps, events and the end go through ``self.history`` as usual."""
         return _progress.start(self.store, patient_id, exercise_id, source=source, pain_before=pain_before,
                                planned_sets=planned_sets, planned_reps=planned_reps, started_at=started_at)
+
+    def save_session(self, patient_id: int | None, exercise_id: str, *, source: str, reps: Sequence[dict],
+                     events: Sequence[tuple[float, str, str]], summary: dict, stopped: str = "completed",
+                     **kw: Any) -> int:
+        """A whole finished session (reps, events ``(t, kind, text)``, summary) in ONE transaction:
+        a crash leaves all of it or none (``posecoach.clinic.db.progress.save``).  Its id."""
+        return _progress.save(self.store, patient_id, exercise_id, source=source, reps=reps, events=events,
+                              summary=summary, stopped=stopped, **kw)
 
     def sessions(self, patient_id: int, exercise_id: str | None = None) -> list[dict]:
         """The patient's sessions oldest first, as ``History.sessions`` rows (finished or not) plus

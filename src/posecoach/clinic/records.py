@@ -227,8 +227,9 @@ class PlannedItem(ProgrammeItem):
 
 @dataclass(frozen=True)
 class DeletedPatient(_Record):
-    """What ``delete_patient`` removed: counts per table, reference files removed, and the paths
-    that could not be removed (``files_left``)."""
+    """What ``delete_patient`` removed: counts per table, reference files removed, the paths
+    that could not be removed (``files_left``) and those it did not touch because they are outside
+    the patient's reference folder (``files_skipped``)."""
 
     id: int
     patient: str
@@ -240,3 +241,4 @@ class DeletedPatient(_Record):
     programmes: int
     files: int
     files_left: list[str] = field(default_factory=list)
+    files_skipped: list[str] = field(default_factory=list)

@@ -202,6 +202,35 @@ class _VideoCopy:
             self._writer.release()
 
 
+def _free_stem(folder: Path, stem: str, video_ext: str | None) -> str:
+    """``stem``, or ``stem-2``... when a reference of that exercise was already recorded within the
+    same second: never the name of an existing file (another reference's landmarks)."""
+    for n in range(1, 1000):
+        name = stem if n == 1 else f"{stem}-{n}"
+        files = [folder / f"{name}_landmarks.jsonl"] + ([folder / f"{name}{video_ext}"] if video_ext else [])
+        if not any(f.exists() or f.is_symlink() for f in files):
+            return name
+    raise PosecoachError(f"{folder}: too many references from this second; try again")
+
+
+def _save_files(source: str | int, video_file: Path | None, landmarks: Path, frames: list[RawFrame],
+                meta: dict) -> None:
+    """A file source's copy (``video_file``, when kept) and the landmarks, each written whole."""
+    from posecoach.io.atomic import atomic_open
+    from posecoach.io.recording import write_recording
+
+    if video_file is not None and not _is_camera(source):
+        try:
+            with open(str(source), "rb") as f, atomic_open(video_file, "wb") as out:
+                shutil.copyfileobj(f, out)
+        except OSError as e:
+            raise PosecoachError(f"{video_file}: cannot keep a copy of the video ({e.strerror or e})") from None
+    try:
+        write_recording(landmarks, frames, meta)
+    except OSError as e:
+        raise PosecoachError(f"{landmarks}: cannot save the landmarks ({e.strerror or e})") from None
+
+
 def record_reference(source: str | int, exercise_id: str, patient: str | int, *, notes: str = "",
                      keep_video: bool = False, clinic: Any = None, model: str | None = None,
                      rom_share: float = 0.8, seconds: float | None = None,
@@ -217,7 +246,6 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
     every frame, True ends the recording early (a Stop button); ``log``: progress lines.
     Nothing is stored (and no file is left) when no targets can be derived from the recording."""
     from posecoach.clinic.patients import Clinic
-    from posecoach.io.recording import write_recording
 
     exercise = find_exercise(exercise_id)
     camera = _is_camera(source)  # SourceError (one line) for a number no camera has
@@ -233,15 +261,9 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise PosecoachError(f"{folder}: cannot create the reference folder ({e.strerror or e})") from None
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-        stem = f"{exercise.id}_{stamp}"
-        video_file: Path | None = None
-        if keep_video:
-            if camera:
-                video_file = folder / f"{stem}.mp4"
-            else:
-                src_path = Path(str(source))
-                video_file = folder / f"{stem}{src_path.suffix or '.mp4'}"
+        video_ext = (".mp4" if camera else Path(str(source)).suffix or ".mp4") if keep_video else None
+        stem = _free_stem(folder, f"{exercise.id}_{datetime.now():%Y%m%dT%H%M%S}", video_ext)
+        video_file = None if video_ext is None else folder / f"{stem}{video_ext}"
         try:
             frames, meta = _capture(
                 source, model=model, estimator_factory=estimator_factory, seconds=seconds,
@@ -253,23 +275,22 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
             if video_file is not None and camera:
                 video_file.unlink(missing_ok=True)
             raise
-        if keep_video and video_file is not None and not camera:
-            try:
-                shutil.copy2(str(source), video_file)
-            except OSError as e:
-                raise PosecoachError(f"{video_file}: cannot keep a copy of the video ({e.strerror or e})") from None
+        summary = {k: v for k, v in summary.items() if k != "rep_details"}
         landmarks = folder / f"{stem}_landmarks.jsonl"
         try:
-            write_recording(landmarks, frames, {**meta, "exercise": exercise.id, "patient_id": p.id})
-        except OSError as e:
-            raise PosecoachError(f"{landmarks}: cannot save the landmarks ({e.strerror or e})") from None
-        summary = {k: v for k, v in summary.items() if k != "rep_details"}
-        rid = c.add_reference(
-            p.id, exercise.id, source=str(source), notes=notes, landmarks_file=str(landmarks),
-            video_file=None if video_file is None else str(video_file), trace=trace, reps=reps, summary=summary,
-        )
+            _save_files(source, video_file, landmarks, frames, {**meta, "exercise": exercise.id, "patient_id": p.id})
+            # the files are whole before the database names them; reference and targets in one transaction
+            rid = c.add_reference(
+                p.id, exercise.id, source=str(source), notes=notes, landmarks_file=str(landmarks),
+                video_file=None if video_file is None else str(video_file), trace=trace, reps=reps,
+                summary=summary, targets=targets,
+            )
+        except BaseException:
+            for f in (landmarks, video_file):
+                if f is not None:
+                    f.unlink(missing_ok=True)
+            raise
         targets["reference_id"] = rid
-        c.set_targets(p.id, exercise.id, targets)
         return {
             "reference_id": rid, "targets": targets, "reps": reps, "summary": summary,
             "landmarks_file": str(landmarks), "video_file": None if video_file is None else str(video_file),

@@ -11,6 +11,12 @@ committed when it returns, rolled back when it raises), ``Store.read(fn)`` and t
 context manager ``Store.transaction()``.  Every ``sqlite3`` error becomes an ``OutputError`` whose
 one-line message says what to do; a broken constraint (no such session...) an ``InvalidValue``.
 
+Opening never silently replaces or empties a file: a new database is built in a temporary file and
+given its name only if none exists; an existing 0-byte file is refused (it may be what is left of a
+history); a damaged database (``PRAGMA quick_check`` fails on opening, or SQLite reports it
+malformed later) can still be read, but every write is refused with the way to restore a backup.
+Backups and restores are ``posecoach.clinic.backup``.
+
 The value helpers the history and clinic modules share live here too: ``now``, ``iso``, ``clean``
 (JSON-safe), ``num`` (a finite number or None), ``pain`` (0-10 or None) and ``loads``.
 """
@@ -19,7 +25,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +35,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from posecoach.clinic import backup as backups
 from posecoach.clinic.schema import (
     APPLICATION_ID,
     MIGRATIONS,
@@ -34,6 +43,7 @@ from posecoach.clinic.schema import (
     SCHEMA_VERSION,
 )
 from posecoach.errors import InvalidValue, OutputError
+from posecoach.io.atomic import publish_new
 from posecoach.paths import home_dir
 
 __all__ = [
@@ -121,14 +131,24 @@ def loads(s: str | None, default: Any) -> Any:
 # ------------------------------------------------------------------ errors
 
 
+#: what reading a damaged file can raise: SQLite's errors, and text (or an error message) that is not UTF-8
+DB_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+
+
+def _is_damage(e: BaseException) -> bool:
+    text = str(e).lower()
+    return isinstance(e, UnicodeDecodeError) or "not a database" in text or "malformed" in text or "corrupt" in text
+
+
 def db_message(path: Path, e: BaseException) -> str:
     """One line saying what went wrong with the database at ``path`` and what to do."""
     text = str(e).lower()
     where = f"session history {path}"
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
+    if _is_damage(e):
         return (
-            f"{where} is damaged or not a posecoach database: move the file aside "
-            "(a new one is then created) or restore a backup"
+            f"{where} is damaged or not a posecoach database: restore your last backup with "
+            "`posecoach db restore BACKUP` (the damaged file is kept aside), or move the file aside "
+            "to start a new, empty history"
         )
     if "disk is full" in text or "disk full" in text or "no space" in text:
         return f"{where}: the disk is full; free some space and try again (recorded reps are kept)"
@@ -142,14 +162,22 @@ def db_message(path: Path, e: BaseException) -> str:
     return f"{where}: {first}"
 
 
-def check_ours(con: sqlite3.Connection, path: Path, version_known: int = SCHEMA_VERSION) -> None:
-    """``OutputError`` unless the file is empty or a posecoach database this code can read."""
+def kind_of(con: sqlite3.Connection) -> tuple[str, int]:
+    """("empty" | "ours" | "foreign", schema version) of the database behind ``con``."""
     app_id = con.execute("PRAGMA application_id").fetchone()[0]
-    version = con.execute("PRAGMA user_version").fetchone()[0]
+    version = int(con.execute("PRAGMA user_version").fetchone()[0])
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if app_id == 0 and version == 0 and not tables:
-        return  # new, empty database
+        return "empty", 0
     if app_id != APPLICATION_ID or (version >= 1 and not tables >= REQUIRED_TABLES):
+        return "foreign", version
+    return "ours", version
+
+
+def check_ours(con: sqlite3.Connection, path: Path, version_known: int = SCHEMA_VERSION) -> None:
+    """``OutputError`` unless the file is empty or a posecoach database this code can read."""
+    kind, version = kind_of(con)
+    if kind == "foreign":
         raise OutputError(
             f"{path} is not a posecoach session history: choose another file, or move it aside "
             "so a new history is created"
@@ -159,6 +187,10 @@ def check_ours(con: sqlite3.Connection, path: Path, version_known: int = SCHEMA_
             f"session history {path} was written by a newer posecoach (schema {version}, this one "
             f"knows {version_known}): update posecoach"
         )
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
 
 
 # ------------------------------------------------------------------- store
@@ -178,6 +210,7 @@ class Store:
         self.version = SCHEMA_VERSION if version is None else int(version)
         self._lock = threading.RLock()
         self._con: sqlite3.Connection | None = None
+        self._damaged: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
@@ -186,24 +219,87 @@ class Store:
                 "check permissions or set POSECOACH_HOME"
             ) from e
         try:
-            self._con = self._connect(self.path)
-            check_ours(self._con, self.path, self.version)
-            self.migrate()
-        except sqlite3.Error as e:
+            if not self.path.exists():
+                self._create()
+            self._open()
+        except DB_ERRORS as e:
             self.close()
             raise OutputError(db_message(self.path, e)) from e
+        except OSError as e:
+            self.close()
+            raise OutputError(f"session history {self.path} cannot be opened ({e.strerror or e}): "
+                              "check the folder's permissions or set POSECOACH_HOME") from e
         except OutputError:
             self.close()
             raise
 
+    def _create(self) -> None:
+        """A new database built in a temporary file beside ``path`` and given that name only if it is
+        still free (a crash leaves no half-made history, another process's new one is kept)."""
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".new", dir=self.path.parent)
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            self._con = self._connect(tmp)
+            self.migrate()
+            self._con.execute("PRAGMA journal_mode = DELETE")  # one file, nothing left in a WAL
+            self.close()
+            publish_new(tmp, self.path)
+        finally:
+            self.close()
+            for f in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+                f.unlink(missing_ok=True)
+
+    def _open(self) -> None:
+        """Connect to the existing file, check it is ours and whole, migrate it if it is."""
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            raise OutputError(
+                f"session history {self.path} is an empty (0-byte) file: if it held records, restore "
+                "your last backup with `posecoach db restore BACKUP`; if not, delete it and a new one is created"
+            )
+        self._con = self._connect(self.path, tune=False)  # nothing written before the checks
+        check_ours(self._con, self.path, self.version)
+        self._damaged = backups.health(self._con)
+        if self._damaged is None:
+            self._tune(self._con)
+            self.migrate()
+
+    @property
+    def damaged(self) -> str | None:
+        """None, or why the database is damaged (then every write is refused)."""
+        return self._damaged
+
+    def reopen(self, between: Callable[[], object]) -> None:
+        """Close the connection, run ``between()`` (a restore replacing the file), open it again."""
+        with self._lock:
+            self.close()
+            self._damaged = None
+            between()
+            try:
+                self._open()
+            except DB_ERRORS as e:
+                self.close()
+                raise OutputError(db_message(self.path, e)) from e
+
+    def _refuse_if_damaged(self) -> None:
+        if self._damaged is not None:
+            raise OutputError(backups.damaged_message(self.path, self._damaged, ": nothing more is written to it"))
+
     @staticmethod
-    def _connect(path: Path) -> sqlite3.Connection:
+    def _connect(path: Path, *, tune: bool = True) -> sqlite3.Connection:
         con = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=5.0)
         con.row_factory = sqlite3.Row
+        con.text_factory = _text  # a damaged text value reads as text with U+FFFD, not a crash
         con.execute("PRAGMA foreign_keys = ON")
+        if tune:
+            Store._tune(con)
+        return con
+
+    @staticmethod
+    def _tune(con: sqlite3.Connection) -> None:
+        """WAL and full syncs (switching to WAL writes the file header: only once it is known ours)."""
         con.execute("PRAGMA journal_mode = WAL")
         con.execute("PRAGMA synchronous = FULL")
-        return con
 
     def migrate(self) -> None:
         """Bring the file up to ``self.version``, one transaction per migration."""
@@ -238,6 +334,7 @@ class Store:
         """``with store.transaction() as con: ...``: committed at the end, rolled back on any error."""
         with self._lock:
             con = self.connection
+            self._refuse_if_damaged()
             try:
                 con.execute("BEGIN IMMEDIATE")
                 try:
@@ -249,7 +346,9 @@ class Store:
                     raise
             except sqlite3.IntegrityError as e:
                 raise InvalidValue(f"session history: {e}") from e
-            except sqlite3.Error as e:
+            except DB_ERRORS as e:
+                if _is_damage(e):
+                    self._damaged = " ".join(str(e).split())
                 raise OutputError(db_message(self.path, e)) from e
 
     def write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -262,7 +361,7 @@ class Store:
         with self._lock:
             try:
                 return fn(self.connection)
-            except sqlite3.Error as e:
+            except DB_ERRORS as e:
                 raise OutputError(db_message(self.path, e)) from e
 
     @property
@@ -287,69 +386,16 @@ class Store:
     # ------------------------------------------------------ backup/restore
 
     def backup(self, dest: Path) -> Path:
-        """A consistent copy (SQLite backup API) at ``dest``; a folder gets
-        ``posecoach-YYYYmmdd-HHMMSS.db`` inside.  Returns the file written."""
-        dest = Path(dest)
-        if dest.is_dir():
-            dest = dest / f"posecoach-{datetime.now():%Y%m%d-%H%M%S}.db"
-        tmp = dest.with_name(dest.name + ".part")
-        try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp.unlink(missing_ok=True)
-            out = sqlite3.connect(str(tmp))
-            try:
-                with self._lock:
-                    self.connection.backup(out)
-                out.execute("PRAGMA journal_mode = DELETE")
-            finally:
-                out.close()
-            tmp.replace(dest)
-        except OSError as e:
-            tmp.unlink(missing_ok=True)
-            raise OutputError(f"backup {dest} cannot be written ({e.strerror or e}): choose another place") from e
-        except sqlite3.Error as e:
-            tmp.unlink(missing_ok=True)
-            raise OutputError(db_message(dest, e).replace("session history", "backup")) from e
-        return dest
+        """A consistent, checked copy at ``dest`` (``posecoach.clinic.backup.backup``: never
+        overwrites; a folder gets a new ``posecoach-YYYYmmdd-HHMMSS[-n].db`` inside).  The file written."""
+        return backups.backup(self, dest)
 
     @staticmethod
     def validate(src: Path) -> int:
-        """Check that ``src`` is a readable posecoach database; return its schema version."""
-        src = Path(src)
-        if not src.is_file():
-            raise OutputError(f"{src} does not exist: choose a posecoach backup file")
-        try:
-            con = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
-            try:
-                check_ours(con, src)
-                version = con.execute("PRAGMA user_version").fetchone()[0]
-                if version < 1:
-                    raise OutputError(f"{src} is not a posecoach session history: choose a posecoach backup file")
-                ok = con.execute("PRAGMA quick_check").fetchone()[0]
-                if ok != "ok":
-                    raise OutputError(f"{src} is damaged ({ok}): choose another backup")
-                return int(version)
-            finally:
-                con.close()
-        except sqlite3.Error as e:
-            raise OutputError(db_message(src, e).replace("session history ", "")) from e
+        """Check that ``src`` is an undamaged posecoach database this code reads; its schema version."""
+        return backups.validate(src)
 
     def restore(self, src: Path) -> Path:
-        """Replace the database with the backup ``src`` (validated first, then migrated).  The
-        current one is kept next to it as ``posecoach.db.before-restore-<time>``; that copy's path
-        is returned."""
-        self.validate(src)
-        keep = self.path.with_name(f"{self.path.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S}")
-        self.backup(keep)
-        with self._lock:
-            try:
-                s = sqlite3.connect(f"file:{Path(src)}?mode=ro", uri=True)
-                try:
-                    s.backup(self.connection)
-                finally:
-                    s.close()
-                self.connection.execute("PRAGMA journal_mode = WAL")
-                self.migrate()
-            except sqlite3.Error as e:
-                raise OutputError(db_message(self.path, e) + f" (the previous history is in {keep})") from e
-        return keep
+        """Replace the database with the backup ``src`` (validated first, then migrated).  The current
+        one is kept next to it as ``posecoach.db.before-restore-<time>[-n]``; that copy's path is returned."""
+        return backups.restore(self, src)

@@ -3,6 +3,8 @@
 A crash, a full disk or a kill mid-write leaves either the old file or the new one, never half of
 one, and no temporary file behind.  Every file posecoach writes (results, reports, settings, the
 pose model) goes through ``atomic_open``; ``write_output`` adds the one-line error a user sees.
+``publish_new`` gives a finished temporary file its name only if no file has that name yet (backups
+of the database, which must never overwrite anything).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import IO, Any
 
 from posecoach.errors import OutputError
 
-__all__ = ["atomic_open", "os_error_message", "write_output"]
+__all__ = ["atomic_open", "os_error_message", "publish_new", "write_output"]
 
 
 def _umask() -> int:
@@ -74,3 +76,47 @@ def write_output(path: str | os.PathLike[str], text: str) -> None:
             f.write(text)
     except OSError as e:
         raise OutputError(os_error_message(path, e)) from None
+
+
+#: errors of ``os.link`` on file systems without hard links (FAT, some network shares)
+_NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS, errno.EXDEV}
+
+
+def publish_new(tmp: str | os.PathLike[str], dest: str | os.PathLike[str]) -> bool:
+    """Give the finished file ``tmp`` (in ``dest``'s folder) the name ``dest``, only if nothing has
+    that name: True (``tmp`` is then gone), or False (``dest`` exists and is untouched; ``tmp`` is kept).
+
+    A hard link makes the name appear whole in one step and fails if it exists (no check-then-write
+    race).  Without hard links the name is first reserved with an exclusive create, then our own
+    empty placeholder is replaced.  Other ``OSError`` propagate."""
+    tmp, dest = Path(tmp), Path(dest)
+    try:
+        os.link(tmp, dest)
+    except FileExistsError:
+        return False
+    except OSError as e:
+        if e.errno not in _NO_LINKS:
+            raise
+        try:
+            os.close(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            return False
+        os.replace(tmp, dest)
+    else:
+        tmp.unlink()
+    _fsync_dir(dest.parent)
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a new name in ``folder`` durable (best effort: not every system can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -112,7 +112,8 @@ def _delete_rows(c: sqlite3.Connection, name_or_id: str | int) -> tuple[dict, li
 
 def delete(store: Store, name_or_id: str | int) -> DeletedPatient:
     """Delete the patient and everything of theirs: sessions (with their reps and events),
-    references and their files under ``reference_dir``, targets and programmes.  One transaction,
+    references and their files under ``reference_dir`` (never a file elsewhere: those are listed in
+    ``files_skipped``), targets and programmes.  One transaction,
     with SQLite's secure_delete (the freed pages are zeroed) and a WAL checkpoint afterwards, so the
     rows do not linger in the file."""
     with store.locked() as con:
@@ -128,33 +129,45 @@ def delete(store: Store, name_or_id: str | int) -> DeletedPatient:
                 con.execute("PRAGMA secure_delete = OFF")
             except sqlite3.Error:
                 pass
-    removed, left = _remove_files(counts["id"], files)
-    return DeletedPatient(**counts, files=removed, files_left=left)
+    removed, left, skipped = _remove_files(counts["id"], files)
+    return DeletedPatient(**counts, files=removed, files_left=left, files_skipped=skipped)
 
 
-def _remove_files(pid: int, files: list[str]) -> tuple[int, list[str]]:
-    """Remove the patient's reference folder, and referenced files inside a ``references/<pid>/``
-    folder elsewhere; files outside such a folder (the therapist's own video passed as a source)
-    are left alone."""
-    removed, left = 0, []
+def _inside(path: Path, folder: Path) -> bool:
+    """``path`` resolved (symlinks, ``..``) lies in ``folder`` resolved."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
+
+
+def _remove_files(pid: int, files: list[str]) -> tuple[int, list[str], list[str]]:
+    """Remove the patient's reference folder (``reference_dir``) with the files the database lists in
+    it: (files removed, paths that could not be removed, paths skipped).  Only ever inside
+    ``home_dir()/references/<pid>`` resolved: a listed file elsewhere (a tampered or restored
+    database, a symlink leading out) is skipped, never deleted."""
+    removed, left, skipped = 0, [], []
     folder = reference_dir(pid)
+    own = folder.is_dir() and not folder.is_symlink() and _inside(folder, home_dir() / "references")
     for f in files:
-        p = Path(f)
-        if not p.is_absolute():
-            p = home_dir() / p
-        if not (p.parent.name == str(pid) and p.parent.parent.name == "references" and p.parent != folder):
+        p = Path(f) if Path(f).is_absolute() else home_dir() / f
+        if not (own and not p.is_symlink() and _inside(p, folder)):
+            if p.exists() or p.is_symlink():
+                skipped.append(str(p))
             continue
         try:
-            if p.exists():
+            if p.is_file():
                 p.unlink()
                 removed += 1
         except OSError:
             left.append(str(p))
-    if folder.exists():
-        n = sum(1 for x in folder.rglob("*") if x.is_file())
-        shutil.rmtree(folder, ignore_errors=True)
+    if folder.is_symlink() or (folder.exists() and not own):
+        skipped.append(str(folder))
+    elif folder.exists():
+        n = sum(1 for x in folder.rglob("*") if x.is_file() and not x.is_symlink())
+        shutil.rmtree(folder, ignore_errors=True)  # does not follow symlinks inside
         if folder.exists():
             left.append(str(folder))
         else:
             removed += n
-    return removed, left
+    return removed, left, skipped

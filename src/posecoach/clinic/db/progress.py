@@ -8,14 +8,15 @@ from __future__ import annotations
 import sqlite3
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
 from posecoach.clinic.db.patients import patient_id
-from posecoach.clinic.history import insert_session, session_row
+from posecoach.clinic.history import finish, insert_event, insert_rep, insert_session, session_row
 from posecoach.clinic.store import Store, loads, pain
 from posecoach.errors import SessionNotFound
 
-__all__ = ["progress", "session_patient", "sessions", "start"]
+__all__ = ["progress", "save", "session_patient", "sessions", "start"]
 
 
 def start(store: Store, patient: int | None, exercise_id: str, *, source: str = "", pain_before: int | None = None,
@@ -27,6 +28,29 @@ def start(store: Store, patient: int | None, exercise_id: str, *, source: str = 
         pid = None if patient is None else patient_id(c, patient)
         return insert_session(c, exercise_id, source=source, pain_before=pain_before, planned_sets=planned_sets,
                               planned_reps=planned_reps, started_at=started_at, patient_id=pid)
+
+    return store.write(fn)
+
+
+def save(store: Store, patient: int | None, exercise_id: str, *, source: str, reps: Sequence[dict],
+         events: Sequence[tuple[float, str, str]], summary: dict, stopped: str, pain_before: int | None = None,
+         pain_after: int | None = None, planned_sets: int = 0, planned_reps: int = 0, set_index: int = 1,
+         started_at: datetime | None = None) -> int:
+    """A whole, finished session (a batch analysis): the session, its reps and events and its end
+    in ONE transaction, so a crash or a kill leaves either all of it or nothing.  Its id."""
+    pain(pain_before, "pain_before")
+    pain(pain_after, "pain_after")
+
+    def fn(c: sqlite3.Connection) -> int:
+        pid = None if patient is None else patient_id(c, patient)
+        sid = insert_session(c, exercise_id, source=source, pain_before=pain_before, planned_sets=planned_sets,
+                             planned_reps=planned_reps, started_at=started_at, patient_id=pid)
+        for rep in reps:
+            insert_rep(c, sid, rep, set_index=set_index)
+        for t, kind, text in events:
+            insert_event(c, sid, t, kind, text)
+        finish(c, sid, summary=summary, pain_after=pain_after, stopped=stopped)
+        return sid
 
     return store.write(fn)
 

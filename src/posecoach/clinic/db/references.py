@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from posecoach.clinic.db import targets as _targets
 from posecoach.clinic.db.patients import patient_id
 from posecoach.clinic.records import Reference, target_number
 from posecoach.clinic.store import Store, clean, iso, loads
@@ -31,8 +32,10 @@ def _trace_point(t: Any, a: Any) -> list:
 
 def add(store: Store, patient: int, exercise_id: str, *, source: str, notes: str, landmarks_file: str | None,
         video_file: str | None, trace: Sequence[tuple[float, float | None]], reps: list[dict], summary: dict,
-        recorded_at: datetime | None = None) -> int:
-    """Store a reference recording; ``trace`` is (t, main angle) per frame."""
+        recorded_at: datetime | None = None, targets: dict | None = None) -> int:
+    """Store a reference recording; ``trace`` is (t, main angle) per frame.  ``targets``: the
+    patient's targets derived from it, stored with ``reference_id`` = the new reference in the SAME
+    transaction (a crash leaves the reference with its targets, or neither)."""
     exercise_id = str(exercise_id or "").strip()
     if not exercise_id:
         raise InvalidValue("a reference needs an exercise id")
@@ -45,6 +48,8 @@ def add(store: Store, patient: int, exercise_id: str, *, source: str, notes: str
         iso(recorded_at),
     )
 
+    data = None if targets is None else _targets.check({**targets, "reference_id": 0})
+
     def fn(c: sqlite3.Connection) -> int:
         patient_id(c, patient)
         cur = c.execute(
@@ -52,7 +57,10 @@ def add(store: Store, patient: int, exercise_id: str, *, source: str, notes: str
             "trace, reps, summary, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             row,
         )
-        return int(cur.lastrowid or 0)
+        rid = int(cur.lastrowid or 0)
+        if data is not None:
+            _targets.upsert(c, patient, exercise_id, {**data, "reference_id": rid})
+        return rid
 
     return store.write(fn)
 

@@ -11,7 +11,7 @@ from posecoach.clinic.store import Store, clean, loads, now
 from posecoach.core.exercise.schema import short_repr
 from posecoach.errors import InvalidValue
 
-__all__ = ["TARGET_KEYS", "check", "get", "get_all", "put", "target_number"]
+__all__ = ["TARGET_KEYS", "check", "get", "get_all", "put", "target_number", "upsert"]
 
 TARGET_KEYS = ("rest", "peak", "hold_s", "tempo_s", "rom_share", "reference_id", "note")
 # Each number's allowed range: (low, high, above low only); see ``records`` for the limits.
@@ -40,27 +40,32 @@ def check(targets: dict | None) -> dict:
 
 def put(store: Store, patient: int, exercise_id: str, targets: dict) -> None:
     """Store (replace) the patient's targets for an exercise (see ``Clinic.set_targets``)."""
+    exercise_id = _exercise_id(exercise_id)
+    data = check(targets)
+    store.write(lambda c: upsert(c, patient, exercise_id, data))
+
+
+def _exercise_id(exercise_id: str) -> str:
     exercise_id = str(exercise_id or "").strip()
     if not exercise_id:
         raise InvalidValue("targets need an exercise id")
-    data = check(targets)
+    return exercise_id
+
+
+def upsert(c: sqlite3.Connection, patient: int, exercise_id: str, data: dict) -> None:
+    """Store checked targets (``check``) inside the caller's transaction."""
+    pid = patient_id(c, patient)
     ref = data.get("reference_id")
-    blob = json.dumps(clean(data))
-
-    def fn(c: sqlite3.Connection) -> None:
-        pid = patient_id(c, patient)
-        if ref is not None:
-            owner = c.execute("SELECT patient_id FROM clinic_references WHERE id = ?", (ref,)).fetchone()
-            if owner is None or owner[0] != pid:
-                raise InvalidValue(f"reference {ref} is not one of this patient's references")
-        c.execute(
-            "INSERT INTO clinic_targets (patient_id, exercise_id, data, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (patient_id, exercise_id) DO UPDATE SET data = excluded.data, "
-            "updated_at = excluded.updated_at",
-            (pid, exercise_id, blob, now()),
-        )
-
-    store.write(fn)
+    if ref is not None:
+        owner = c.execute("SELECT patient_id FROM clinic_references WHERE id = ?", (ref,)).fetchone()
+        if owner is None or owner[0] != pid:
+            raise InvalidValue(f"reference {ref} is not one of this patient's references")
+    c.execute(
+        "INSERT INTO clinic_targets (patient_id, exercise_id, data, updated_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (patient_id, exercise_id) DO UPDATE SET data = excluded.data, "
+        "updated_at = excluded.updated_at",
+        (pid, _exercise_id(exercise_id), json.dumps(clean(data)), now()),
+    )
 
 
 def get(store: Store, patient: int, exercise_id: str) -> dict | None:
