@@ -40,8 +40,8 @@ KILLER = textwrap.dedent(
 
     connect = Store._connect
 
-    def traced(path):
-        con = connect(path)
+    def traced(path, **kw):
+        con = connect(path, **kw)
         con.set_trace_callback(lambda sql: step() if sql.lstrip().upper().startswith(pattern) else None)
         return con
 

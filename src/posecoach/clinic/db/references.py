@@ -48,7 +48,8 @@ def add(store: Store, patient: int, exercise_id: str, *, source: str, notes: str
         iso(recorded_at),
     )
 
-    data = None if targets is None else _targets.check({**targets, "reference_id": 0})
+    # checked before the transaction; the reference id is set inside it, once the row exists
+    data = None if targets is None else _targets.check({k: v for k, v in targets.items() if k != "reference_id"})
 
     def fn(c: sqlite3.Connection) -> int:
         patient_id(c, patient)
