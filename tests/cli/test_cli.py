@@ -195,7 +195,7 @@ def test_full_disk_through_the_cli(tmp_path, monkeypatch, capsys, no_model_neede
     out = tmp_path / "out"
     assert main(["analyze", str(video), "--exercise", "squat", "--out", str(out), "-q"]) == 2
     captured = capsys.readouterr()
-    assert captured.err == f"ERROR {out / 'a.json'}: the disk is full; free some space and run again\n"
+    assert captured.err == f"ERROR {out / 'a.mp4.json'}: the disk is full; free some space and run again\n"
 
 
 # --------------------------------------------------------------------------- analyze with the model
@@ -217,15 +217,15 @@ def test_batch_with_corrupt_and_empty_videos(tmp_path, capsys, pose_model):
     assert lines[0].startswith(f"ERROR {corrupt}: ") and lines[1].startswith(f"ERROR {empty}: ")
     assert any(ln.startswith("warning good.mp4: no person") for ln in err_lines(captured))
 
-    for name in ("good.json", "good_reps.csv", "corrupt.json", "empty.json", "summary.csv", "report.md"):
+    for name in ("good.mp4.json", "good.mp4_reps.csv", "corrupt.mp4.json", "empty.mp4.json", "summary.csv", "report.md"):
         assert (out / name).is_file(), name
-    res = json.loads((out / "good.json").read_text())
+    res = json.loads((out / "good.mp4.json").read_text())
     assert res["reps"] == 0 and res["frames"] == 12 and res["frames_with_pose"] == 0
     assert res["duration_s"] == pytest.approx(1.2, abs=0.01)
     assert any("no person" in w for w in res["warnings"])
-    assert "error" in json.loads((out / "corrupt.json").read_text())
-    assert json.loads((out / "empty.json").read_text())["error"].startswith(f"{empty}: ")
-    with open(out / "good_reps.csv", newline="") as f:
+    assert "error" in json.loads((out / "corrupt.mp4.json").read_text())
+    assert json.loads((out / "empty.mp4.json").read_text())["error"].startswith(f"{empty}: ")
+    with open(out / "good.mp4_reps.csv", newline="") as f:
         assert next(csv.reader(f)) == analyze.REP_CSV_FIELDS
     with open(out / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -242,4 +242,4 @@ def test_full_disk_during_a_real_batch(tmp_path, monkeypatch, capsys, pose_model
     out = tmp_path / "out"
     assert main(["analyze", str(good), "--exercise", "squat", "--out", str(out), "-q"]) == 2
     lines = assert_clean_errors(capsys.readouterr())
-    assert lines == [f"ERROR {out / 'good.json'}: the disk is full; free some space and run again"]
+    assert lines == [f"ERROR {out / 'good.mp4.json'}: the disk is full; free some space and run again"]

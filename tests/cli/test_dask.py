@@ -27,8 +27,8 @@ def test_batch_runs_on_a_cluster_and_keeps_going_past_a_bad_video(tmp_path, pose
     assert [Path(r["source"]).name for r in results] == ["good.mp4", "bad.mp4"]
     assert results[0]["frames"] == 12 and results[0]["reps"] == 0
     assert "error" in results[1] and "cannot open as a video" in results[1]["error"]
-    assert json.loads((out / "good.json").read_text())["frames"] == 12
-    assert (out / "good_reps.csv").exists() and (out / "summary.csv").exists()
+    assert json.loads((out / "good.mp4.json").read_text())["frames"] == 12
+    assert (out / "good.mp4_reps.csv").exists() and (out / "summary.csv").exists()
 
 
 def test_unreachable_scheduler_is_one_line(tmp_path, capsys, no_model_needed):  # noqa: F811

@@ -179,16 +179,16 @@ def test_cli_reference_then_analyze_with_patient(tmp_path, capsys, fake_model):
     fake_model.seq = later.poses
     out_dir = tmp_path / "out"
     assert main(["analyze", str(tmp_path / "later.mp4"), "-e", "squat", "-q", "-o", str(out_dir)]) == 0
-    assert json.loads((out_dir / "later.json").read_text())["reps"] == 0
+    assert json.loads((out_dir / "later.mp4.json").read_text())["reps"] == 0
     capsys.readouterr()
     assert main(["analyze", str(tmp_path / "later.mp4"), "-e", "squat", "-q", "-o", str(out_dir),
                  "--patient", "Bob Smith"]) == 0
     assert "similarity to the reference" in capsys.readouterr().out
-    res = json.loads((out_dir / "later.json").read_text())
+    res = json.loads((out_dir / "later.mp4.json").read_text())
     assert res["reps"] == 4 and res["patient"] == "Bob Smith" and res["targets"]["reference_id"] is not None
     for d in res["rep_details"]:
         assert 0 <= d["similarity"] <= 100 and d["differs_most"] in ("rise", "top", "return")
-    assert (out_dir / "later_reps.csv").read_text().splitlines()[0].endswith("similarity,differs_most")
+    assert (out_dir / "later.mp4_reps.csv").read_text().splitlines()[0].endswith("similarity,differs_most")
     with Clinic() as c:
         p = c.patient("Bob Smith")
         rows = c.progress(p.id, "squat")
@@ -199,7 +199,7 @@ def test_cli_reference_then_analyze_with_patient(tmp_path, capsys, fake_model):
     # The same video as the reference scores ~100; a shallower patient lower.
     fake_model.seq = ref.poses
     assert main(["analyze", str(tmp_path / "ref.mp4"), "-e", "squat", "-q", "-o", str(out_dir), "-p", "Bob Smith"]) == 0
-    same = json.loads((out_dir / "ref.json").read_text())
+    same = json.loads((out_dir / "ref.mp4.json").read_text())
     assert same["reps"] == 3 and min(d["similarity"] for d in same["rep_details"]) > 95
     assert max(d["similarity"] for d in res["rep_details"]) < min(d["similarity"] for d in same["rep_details"])
 
@@ -238,7 +238,7 @@ def test_analyze_unknown_patient_is_one_line(tmp_path, capsys, fake_model):
     with Clinic() as c:
         c.add_patient("Zed")
     assert main(argv[:2] + argv[3:] + ["-p", "Zed"]) == 0
-    res = json.loads((tmp_path / "o" / "v.json").read_text())
+    res = json.loads((tmp_path / "o" / "v.mp4.json").read_text())
     assert res["reps"] == 1 and res["rep_details"][0]["similarity"] is None and res["targets"] is None
     assert any("no targets for Zed" in w for w in res["warnings"])
 
