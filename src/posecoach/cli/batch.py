@@ -295,7 +295,7 @@ def _safe_analyze(
     except MemoryError:
         return _failed(path, opts, f"{path}: out of memory; analyse fewer videos at once")
     except Exception as e:  # whatever else fails in one video (MediaPipe, OpenCV...) fails only that one
-        detail = " ".join(str(e).split())[:300]
+        detail = " ".join(str(e).split())[:200]
         return _failed(path, opts, f"{path}: the analysis failed ({type(e).__name__}: {detail}); "
                                    "the other videos go on; check the model with `posecoach setup-model` "
                                    "and report this line if it happens again")
