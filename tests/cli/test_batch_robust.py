@@ -345,3 +345,19 @@ def test_a_closed_stdout_ends_quietly(tmp_path):
         os.close(w)
     assert run.stderr == b""
     assert run.returncode == 141
+
+
+def test_report_out_pointing_at_a_file_is_one_line(tmp_path, capsys):
+    """``posecoach report Ann --out FILE`` ended in a FileExistsError traceback."""
+    from posecoach.clinic import Clinic
+
+    with Clinic() as c:
+        c.add_patient("Ann")
+    afile = tmp_path / "afile"
+    afile.write_text("keep me")
+    assert main(["report", "Ann", "--out", str(afile)]) == 2
+    lines = assert_clean_errors(capsys.readouterr())
+    assert lines == [f"ERROR {afile} is a file, not a folder; pass a folder with --out (it is created if missing)"]
+    assert afile.read_text() == "keep me"
+    assert main(["report", "Nobody", "--out", str(tmp_path / "r")]) == 2
+    assert not (tmp_path / "r").exists()

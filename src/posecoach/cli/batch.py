@@ -280,6 +280,11 @@ def _worker(path: str, opts: AnalyzeOptions, record_to: Path | None) -> dict:  #
     return _safe_analyze(path, opts, report, record_to)
 
 
+def _one_line(e: BaseException) -> str:
+    """An exception as ``Type: message`` on one line (MediaPipe's messages span several)."""
+    return f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+
+
 def _failed(path: str | Path, opts: AnalyzeOptions, message: str) -> dict:
     """The result of a video that could not be analysed: its one-line error, kept in the batch."""
     return {"source": str(path), "exercise": opts.exercise, "error": message}
@@ -295,8 +300,7 @@ def _safe_analyze(
     except MemoryError:
         return _failed(path, opts, f"{path}: out of memory; analyse fewer videos at once")
     except Exception as e:  # whatever else fails in one video (MediaPipe, OpenCV...) fails only that one
-        detail = " ".join(str(e).split())[:200]
-        return _failed(path, opts, f"{path}: the analysis failed ({type(e).__name__}: {detail}); "
+        return _failed(path, opts, f"{path}: the analysis failed ({_one_line(e)}); "
                                    "the other videos go on; check the model with `posecoach setup-model` "
                                    "and report this line if it happens again")
 
@@ -407,7 +411,7 @@ def _run_on_dask(paths, opts, names, out_dir, address, bar, done) -> None:
             try:
                 res = fut.result()
             except Exception as e:  # a lost worker must not sink the batch
-                res = _failed(paths[i], opts, f"{paths[i]}: analysis failed on the cluster ({type(e).__name__}: {e})")
+                res = _failed(paths[i], opts, f"{paths[i]}: analysis failed on the cluster ({_one_line(e)})")
             bar.update(res.get("frames", 0))
             done(i, res)
     finally:
@@ -431,7 +435,7 @@ def _run_in_processes(paths, opts, record, workers, bar, done) -> None:
                 try:
                     res = f.result()
                 except Exception as e:  # a crashed worker must not sink the batch
-                    res = _failed(paths[i], opts, f"{paths[i]}: analysis crashed ({type(e).__name__}: {e})")
+                    res = _failed(paths[i], opts, f"{paths[i]}: analysis crashed ({_one_line(e)})")
                 done(i, res)
             if not ready:
                 time.sleep(0.05)
