@@ -330,10 +330,11 @@ _MAX_NAME_BYTES = 180  # + "_landmarks.jsonl" and the atomic writer's temporary 
 
 
 def output_names(paths: list[Path], strip: str = "") -> list[str]:
-    """One output name per input, never the same for two inputs, the same for an input whatever
-    else is in the batch beside it in its folder: the path relative to the common folder of the
-    inputs, separators written ``%2F`` (``d1/a.mp4`` -> ``d1%2Fa.mp4``), ``%`` and unportable
-    characters ``%XX``.  ``strip`` (``_landmarks.jsonl`` for replays) is cut off the end; a name
+    """One output name per input, never the same for two inputs, and not depending on the order
+    of the inputs: the path relative to the common folder of the inputs, separators written
+    ``%2F`` (``d1/a.mp4`` -> ``d1%2Fa.mp4``), ``%`` and unportable characters ``%XX`` (so the
+    mapping is injective: no two paths give the same name, whatever their characters).
+    ``strip`` (``_landmarks.jsonl`` for replays) is cut off the end; a name
     without it ends in ``%`` instead, which no stripped name can (every other ``%`` starts an escape).
     A name too long for a file system keeps its start and gets ``%~`` and a hash of the whole."""
     import hashlib
