@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from posecoach.cli.numbers import number
-from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, error, say, warning
+from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, error, output_folder, readable, say, warning
 from posecoach.errors import PosecoachError, UsageError
 
 __all__ = ["MAX_WORKERS", "add_parsers", "print_table"]
@@ -51,6 +51,24 @@ def _check_patient(args: argparse.Namespace) -> None:
             clinic.patient(args.patient)
 
 
+def _inputs(specs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The videos to analyse, and ``(input, problem)`` for each argument that gave none (a missing
+    file, an empty folder...), so that it is listed in the summary as well as printed."""
+    from posecoach.io.sources import collect_videos
+
+    videos: list[Path] = []
+    seen: set[Path] = set()
+    problems: list[tuple[str, str]] = []
+    for spec in specs:
+        found, probs = collect_videos([spec])
+        problems += [(spec, msg) for msg in probs]
+        for v in found:
+            if v.resolve() not in seen:
+                seen.add(v.resolve())
+                videos.append(v)
+    return videos, problems
+
+
 def _show(res: dict) -> None:
     if "error" in res:
         error(res["error"])
@@ -63,44 +81,45 @@ def run_analyze(args: argparse.Namespace) -> int:
     from posecoach.cli.batch import AnalyzeOptions, run_batch
     from posecoach.core.exercise import find_exercise
     from posecoach.io.pose_model import find_model
-    from posecoach.io.sources import collect_videos
 
     find_exercise(args.exercise)
     find_model(args.model)
-    videos, problems = collect_videos(args.paths)
-    for msg in problems:
-        error(msg)
+    videos, problems = _inputs(args.paths)
+    for _, msg in problems:
+        error(readable(msg))
     if not videos:
         raise UsageError("no video to analyse; pass video files or folders that contain some")
     out = Path(args.out)
     _check_patient(args)
+    output_folder(out)  # before the first video: a bad --out is one line, at once
     opts = AnalyzeOptions(exercise=args.exercise, model=args.model, save_landmarks=args.save_landmarks,
                           patient=args.patient)
     results = run_batch(videos, opts, out, workers=max(1, args.workers), show_progress=not args.quiet,
-                        on_result=_show, dask=args.dask)
+                        on_result=_show, dask=args.dask, skipped=problems)
     print_table(results)
     if args.patient:
         _print_patient_results(results)
-    print(f"results in {out}/ (per video JSON and reps CSV, summary.csv, report.md)")
-    failed = sum("error" in r for r in results) + len(problems)
-    return EXIT_SOME_FAILED if failed else EXIT_OK
+    print(f"results in {readable(str(out))}/ (per video JSON and reps CSV, summary.csv, report.md)")
+    return EXIT_SOME_FAILED if any("error" in r for r in results) else EXIT_OK
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from posecoach.cli.batch import _summary_files, replay_recording, write_result
+    from posecoach.cli.batch import _summary_files, final_result, output_names, replay_recording, write_result
     from posecoach.core.exercise import find_exercise
 
     ex = find_exercise(args.exercise)
-    out = Path(args.out)
+    out = output_folder(args.out)
     results = []
-    for f in args.recordings:
+    names = output_names([Path(f) for f in args.recordings], strip="_landmarks.jsonl")
+    for f, name in zip(args.recordings, names):
         try:
             res = replay_recording(f, ex)
         except PosecoachError as err:
-            error(err)
             res = {"source": str(f), "exercise": ex.id, "error": str(err)}
-        stem = Path(f).name.removesuffix(".jsonl").removesuffix("_landmarks")
-        write_result(res, out, stem)
+        res = final_result(res, ex.id)
+        if "error" in res:
+            error(res["error"])
+        write_result(res, out, name)
         results.append(res)
     _summary_files(results, out, ex.id)
     print_table(results)
@@ -109,9 +128,10 @@ def run_replay(args: argparse.Namespace) -> int:
 
 def print_table(results: list[dict]) -> None:
     """One line per video: reps, seconds, share of frames with a pose, faults."""
+    from posecoach.cli.batch import short_names
+
     rows = [("video", "reps", "secs", "pose%", "faults")]
-    for r in results:
-        name = Path(r["source"]).name
+    for r, name in zip(results, short_names(results)):
         if "error" in r:
             rows.append((name, "-", "-", "-", "failed"))
             continue

@@ -1,10 +1,13 @@
 """Batch analysis of recorded videos: the shell that drives the pipeline over files.
 
 For each video: frames -> ``PoseEstimator`` -> ``Session`` -> a result dict,
-written as ``<stem>.json`` and ``<stem>_reps.csv``; for the batch a
-``summary.csv`` and a readable ``report.md``.  A video that fails gets a
-one-line error in its JSON and in the report; the others are still analysed.
-Videos run in parallel worker processes with ``workers > 1``.
+written as ``<name>.json`` and ``<name>_reps.csv``; for the batch a
+``summary.csv`` and a readable ``report.md``.  ``<name>`` is the video's path
+relative to the common folder of the inputs (``d1/a.mp4`` -> ``d1%2Fa.mp4``,
+``output_names``), so two videos never share a result file.  A video that
+fails, for whatever reason, gets a one-line error in its JSON and in the
+summary and report; the others are still analysed.  Videos run in parallel
+worker processes with ``workers > 1``.
 """
 
 from __future__ import annotations
@@ -14,19 +17,23 @@ import json
 import multiprocessing as mp
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from posecoach.errors import OutputError, PosecoachError, SourceError
+from posecoach.cli.output import output_folder, readable
+from posecoach.errors import PosecoachError, SourceError
 from posecoach.io.atomic import write_output
 from posecoach.core.exercise import Exercise, find_exercise
 from posecoach.core.pipeline import Estimator, Pipeline, RawFrame
 from posecoach.core.session import Session, SessionConfig
 
-__all__ = ["REP_CSV_FIELDS", "AnalyzeOptions", "analyze_video", "run_batch", "write_result"]
+__all__ = [
+    "REP_CSV_FIELDS", "AnalyzeOptions", "analyze_video", "final_result", "output_names", "run_batch", "short_names",
+    "write_result",
+]
 
 REP_CSV_FIELDS = [
     "index", "start_s", "end_s", "duration_s", "peak_angle", "peak_s", "up_s", "down_s", "hold_s", "side", "faults",
@@ -76,17 +83,17 @@ def analyze_video(
         pipeline = Pipeline(make_estimator(), SceneCutDetector(), record=recorded, progress=progress)
         for step in pipeline.steps(src, session):
             size = step.frame.size_wh
-        fps = src.fps
+        fps, expected = src.fps, src.n_frames
     if session.frames == 0:
         raise SourceError(f"{path}: no frame could be decoded (corrupt or empty video)")
     if record_to is not None and recorded is not None:
         from posecoach.io.recording import write_recording
 
-        try:
-            write_recording(record_to, recorded, {"source": str(path), "fps": fps, "size": list(size or ())})
-        except OSError as e:
-            raise OutputError(f"{record_to}: cannot save the landmarks ({e.strerror or e})") from None
+        write_recording(record_to, recorded, {"source": readable(str(path)), "fps": fps, "size": list(size or ())})
     result = {"source": str(path), **session.summary()}
+    cut_short = _cut_short(session.frames, expected)
+    if cut_short:
+        result["warnings"] = [*result["warnings"], cut_short]
     result["fps"] = round(fps, 3)
     result["size"] = list(size) if size else None
     result["processing_s"] = round(time.perf_counter() - t0, 3)
@@ -95,6 +102,16 @@ def analyze_video(
     if judge is not None:
         _judge_for_patient(judge, result, session)
     return result
+
+
+def _cut_short(read: int, expected: int | None) -> str | None:
+    """A warning when fewer frames could be read than the container says it holds (a file cut off
+    in a copy or an upload): the decoder just stops there, silently."""
+    if not expected or expected - read < max(2, 0.02 * expected):
+        return None
+    missing = expected - read
+    return (f"the video seems cut short: {missing} of its {expected} frames ({100 * missing / expected:.0f}%) "
+            "could not be read; copy or export it again")
 
 
 def _pose_estimator(opts: AnalyzeOptions, posture: str = "any") -> Estimator:
@@ -142,7 +159,8 @@ def replay_recording(path: str | Path, exercise: Exercise) -> dict:
         session.process(t, pose, cut)
     if session.frames == 0:
         raise SourceError(f"{path}: the recording holds no frames")
-    return {"source": str(path), "recorded_from": meta.get("source"), **session.summary()}
+    source = meta.get("source")
+    return {"source": str(path), "recorded_from": source if isinstance(source, str) else None, **session.summary()}
 
 
 # -- output -------------------------------------------------------------------------------------
@@ -162,9 +180,23 @@ def _reps_csv(result: dict) -> str:
     return buf.getvalue()
 
 
+def final_result(result: dict, exercise: str) -> dict:
+    """``result`` as it is written and shown: every string printable (``readable``), and only
+    finite numbers (JSON has no NaN); a result that still holds one is an error entry instead."""
+    result = readable(result)
+    try:
+        json.dumps(result, allow_nan=False)
+    except ValueError:
+        return {"source": result.get("source"), "exercise": result.get("exercise", exercise),
+                "error": f"{result.get('source')}: the analysis gave a value that is not a number; "
+                         "report this with the video"}
+    return result
+
+
 def write_result(result: dict, out_dir: Path, stem: str) -> list[Path]:
+    """``<stem>.json`` (and ``<stem>_reps.csv`` unless it failed); pass the result through ``final_result``."""
     json_path = out_dir / f"{stem}.json"
-    write_output(json_path, json.dumps(result, indent=2) + "\n")
+    write_output(json_path, json.dumps(result, indent=2, allow_nan=False) + "\n")
     paths = [json_path]
     if "error" not in result:
         csv_path = out_dir / f"{stem}_reps.csv"
@@ -190,20 +222,20 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
 
     lines = [f"# posecoach analysis: {exercise}", "", f"{len(results)} video(s).", ""]
     lines += ["| video | reps | duration (s) | pose found | faults | notes |", "|---|---:|---:|---:|---|---|"]
-    for r in results:
-        name = Path(r["source"]).name
+    for r, short in zip(results, short_names(results)):
+        name = _md(short)
         if "error" in r:
-            lines.append(f"| {name} | - | - | - | - | ERROR: {r['error']} |")
+            lines.append(f"| {name} | - | - | - | - | ERROR: {_md(r['error'])} |")
             continue
         pct = 100 * r["frames_with_pose"] / max(r["frames"], 1)
         faults = ", ".join(f"{k} x{v}" for k, v in r["faults"].items()) or "none"
         lines.append(
             f"| {name} | {r['reps']} | {r['duration_s']:.1f} | {pct:.0f}% | {faults} | {'; '.join(r['warnings'])} |"
         )
-    for r in results:
+    for r, short in zip(results, short_names(results)):
         if "error" in r or not r["rep_details"]:
             continue
-        lines += ["", f"## {Path(r['source']).name}", "",
+        lines += ["", f"## {_md(short)}", "",
                   "| rep | start (s) | end (s) | peak angle | hold (s) | faults |", "|---:|---:|---:|---:|---:|---|"]
         for d in r["rep_details"]:
             lines.append(
@@ -213,6 +245,22 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
         if r["cues"]:
             lines += ["", "Cues: " + "; ".join(f"{c['t']:.1f}s \"{c['text']}\"" for c in r["cues"])]
     write_output(out_dir / "report.md", "\n".join(lines) + "\n")
+
+
+def short_names(results: list[dict]) -> list[str]:
+    """How the report and the table name each result: its path relative to the common folder of
+    all, so that ``d1/a.mp4`` and ``d2/a.mp4`` are told apart (a lone video: its file name)."""
+    full = [os.path.abspath(str(r.get("source") or "?")) for r in results]
+    try:
+        common = os.path.commonpath([os.path.dirname(f) for f in full]) if full else ""
+    except ValueError:
+        common = ""
+    return [os.path.relpath(f, common) if common else f for f in full]
+
+
+def _md(text: str) -> str:
+    """Text in a Markdown table cell: a ``|`` in a file name must not end the cell."""
+    return text.replace("|", "\\|")
 
 
 # -- batch --------------------------------------------------------------------------------------
@@ -232,6 +280,11 @@ def _worker(path: str, opts: AnalyzeOptions, record_to: Path | None) -> dict:  #
     return _safe_analyze(path, opts, report, record_to)
 
 
+def _one_line(e: BaseException) -> str:
+    """An exception as ``Type: message`` on one line (MediaPipe's messages span several)."""
+    return f"{type(e).__name__}: {' '.join(str(e).split())[:200]}"
+
+
 def _failed(path: str | Path, opts: AnalyzeOptions, message: str) -> dict:
     """The result of a video that could not be analysed: its one-line error, kept in the batch."""
     return {"source": str(path), "exercise": opts.exercise, "error": message}
@@ -246,26 +299,101 @@ def _safe_analyze(
         return _failed(path, opts, str(e))
     except MemoryError:
         return _failed(path, opts, f"{path}: out of memory; analyse fewer videos at once")
+    except Exception as e:  # whatever else fails in one video (MediaPipe, OpenCV...) fails only that one
+        return _failed(path, opts, f"{path}: the analysis failed ({_one_line(e)}); "
+                                   "the other videos go on; check the model with `posecoach setup-model` "
+                                   "and report this line if it happens again")
 
 
-def _stems(paths: list[Path]) -> list[str]:
-    """Output names: the video stem, made unique when two folders hold the same name."""
-    seen: dict[str, int] = {}
+_ESCAPED = set('%/\\:*?"<>|')  # besides control characters and bytes that are not UTF-8
+
+
+def _encode_part(part: str) -> str:
+    """One path component as a portable file name, injectively: ``%`` and what a file name
+    cannot hold everywhere become ``%XX``; a byte that is not UTF-8 (``surrogateescape``) ``%XX``;
+    any other lone surrogate ``%uXXXX``."""
     out = []
-    for p in paths:
-        s = p.stem
-        n = seen.get(s, 0)
-        seen[s] = n + 1
-        out.append(s if n == 0 else f"{s}_{n + 1}")
-    return out
+    for ch in part:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append(f"%{o - 0xDC00:02X}")
+        elif 0xD800 <= o <= 0xDFFF:
+            out.append(f"%u{o:04X}")
+        elif ch in _ESCAPED or o < 0x20 or o == 0x7F:
+            out.append(f"%{o:02X}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_MAX_NAME_BYTES = 180  # + "_landmarks.jsonl" and the atomic writer's temporary name stay under 255
+
+
+def output_names(paths: list[Path], strip: str = "") -> list[str]:
+    """One output name per input, never the same for two inputs of a run: the input's stem
+    (``clip.mp4`` -> ``clip``; for a replay, the file name without ``strip``) where no other input
+    of the run has that stem and it needs no escaping, as always (people and scripts look for
+    ``<stem>.json``); otherwise its ``_path_name`` (``d1/a.mp4`` -> ``d1%2Fa.mp4``).  A stem is
+    kept only if it equals no other name given: every path name is distinct from every other,
+    so at worst every input gets its path name."""
+    paths = [Path(p) for p in paths]
+    long = _path_names(paths, strip)
+    stems = [(p.name[: -len(strip)] if strip and p.name.endswith(strip) else p.stem) for p in paths]
+    plain = [bool(s) and _encode_part(s) == s and len(s.encode("utf-8")) <= _MAX_NAME_BYTES for s in stems]
+    while True:
+        names = [s if ok else n for s, ok, n in zip(stems, plain, long, strict=True)]
+        counts: dict[str, int] = {}
+        for n in names:
+            counts[n] = counts.get(n, 0) + 1
+        clash = [i for i, n in enumerate(names) if plain[i] and counts[n] > 1]
+        if not clash:
+            return names
+        for i in clash:
+            plain[i] = False
+
+
+def _path_names(paths: list[Path], strip: str = "") -> list[str]:
+    """One output name per input, never the same for two inputs, and not depending on the order
+    of the inputs: the path relative to the common folder of the inputs, separators written
+    ``%2F`` (``d1/a.mp4`` -> ``d1%2Fa.mp4``), ``%`` and unportable characters ``%XX`` (so the
+    mapping is injective: no two paths give the same name, whatever their characters).
+    ``strip`` (``_landmarks.jsonl`` for replays) is cut off the end; a name
+    without it ends in ``%`` instead, which no stripped name can (every other ``%`` starts an escape).
+    A name too long for a file system keeps its start and gets ``%~`` and a hash of the whole."""
+    import hashlib
+
+    full = [os.path.abspath(p) for p in paths]
+    try:
+        common = os.path.commonpath([os.path.dirname(f) for f in full]) if full else ""
+    except ValueError:  # Windows: inputs on different drives
+        common = ""
+    names = []
+    for f in full:
+        rel = os.path.relpath(f, common) if common else f
+        parts = [p for p in rel.replace(os.sep, "/").split("/") if p]
+        name = "%2F".join(_encode_part(p) for p in parts)
+        if strip:
+            enc = _encode_part(strip)
+            name = name[: -len(enc)] if name.endswith(enc) and len(name) > len(enc) else name + "%"
+        if len(name.encode("utf-8")) > _MAX_NAME_BYTES:
+            digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+            name = name.encode("utf-8")[: _MAX_NAME_BYTES - 20].decode("utf-8", "ignore") + "%~" + digest
+        names.append(name)
+    return names
 
 
 def _total_frames(paths: list[Path]) -> int | None:
     import cv2
 
+    from posecoach.io.sources import opencv_name
+
     total = 0
     for p in paths:
-        cap = cv2.VideoCapture(str(p))
+        try:
+            with opencv_name(p) as name:
+                cap = cv2.VideoCapture(name)
+        except SourceError:
+            continue  # the video's own analysis reports it
         n = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0) if cap.isOpened() else 0
         cap.release()
         total += max(n, 0)
@@ -292,7 +420,7 @@ def _dask_client(address: str):
         ) from None
 
 
-def _run_on_dask(paths, opts, stems, out_dir, address, bar, done) -> None:
+def _run_on_dask(paths, opts, names, out_dir, address, bar, done) -> None:
     """The same per-video job on a Dask cluster; outputs are written here, as results arrive."""
     from distributed import as_completed as dask_completed
 
@@ -300,18 +428,43 @@ def _run_on_dask(paths, opts, stems, out_dir, address, bar, done) -> None:
     try:
         futs = {}
         for i, p in enumerate(paths):
-            record = out_dir / f"{stems[i]}_landmarks.jsonl" if opts.save_landmarks else None
+            record = out_dir / f"{names[i]}_landmarks.jsonl" if opts.save_landmarks else None
             futs[client.submit(_safe_analyze, str(p), opts, None, record, pure=False)] = i
         for fut in dask_completed(list(futs)):
             i = futs[fut]
             try:
                 res = fut.result()
             except Exception as e:  # a lost worker must not sink the batch
-                res = _failed(paths[i], opts, f"{paths[i]}: analysis failed on the cluster ({type(e).__name__}: {e})")
+                res = _failed(paths[i], opts, f"{paths[i]}: analysis failed on the cluster ({_one_line(e)})")
             bar.update(res.get("frames", 0))
             done(i, res)
     finally:
         client.close()
+
+
+def _run_in_processes(paths, opts, record, workers, bar, done) -> None:
+    """Videos in ``workers`` spawned processes; outputs are written here, as results arrive."""
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q,)) as pool:
+        futs = {pool.submit(_worker, str(p), opts, record(i)): i for i, p in enumerate(paths)}
+        pending = set(futs)
+        while pending:
+            while not q.empty():
+                bar.update(q.get_nowait())
+            ready = [f for f in pending if f.done()]
+            for f in ready:
+                pending.discard(f)
+                i = futs[f]
+                try:
+                    res = f.result()
+                except Exception as e:  # a crashed worker must not sink the batch
+                    res = _failed(paths[i], opts, f"{paths[i]}: analysis crashed ({_one_line(e)})")
+                done(i, res)
+            if not ready:
+                time.sleep(0.05)
+        while not q.empty():
+            bar.update(q.get_nowait())
 
 
 def run_batch(
@@ -323,8 +476,11 @@ def run_batch(
     show_progress: bool = True,
     on_result: Callable[[dict], None] | None = None,
     dask: str | None = None,
+    skipped: Sequence[tuple[str, str]] = (),
 ) -> list[dict]:
-    """Analyse ``paths`` (already expanded) and write every output. Returns results in input order.
+    """Analyse ``paths`` (already expanded) and write every output. Returns results in input order,
+    then one error entry per ``skipped`` input (``(input, message)``: a missing file...), which
+    summary.csv and report.md list too.
 
     ``workers > 1`` runs videos in parallel processes here; ``dask`` (a scheduler address, or
     ``local``) runs them on a Dask cluster instead, whose workers need posecoach and the model
@@ -333,51 +489,32 @@ def run_batch(
     from tqdm import tqdm
 
     find_exercise(opts.exercise)  # fail early, once, on an unknown or invalid exercise
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stems = _stems(paths)
+    output_folder(out_dir)
+    names = output_names(paths)
     bar = tqdm(total=_total_frames(paths), unit="frame", disable=not show_progress, dynamic_ncols=True, leave=True)
     results: dict[int, dict] = {}
 
     def record(i: int) -> Path | None:
-        return out_dir / f"{stems[i]}_landmarks.jsonl" if opts.save_landmarks else None
+        return out_dir / f"{names[i]}_landmarks.jsonl" if opts.save_landmarks else None
 
     def done(i: int, res: dict) -> None:
-        results[i] = res
-        write_result(res, out_dir, stems[i])
+        res = results[i] = final_result(res, opts.exercise)
+        write_result(res, out_dir, names[i])
         if on_result is not None:
             on_result(res)
 
     try:
         if dask:
-            _run_on_dask(paths, opts, stems, out_dir, dask, bar, done)
+            _run_on_dask(paths, opts, names, out_dir, dask, bar, done)
         elif workers <= 1 or len(paths) <= 1:
             for i, p in enumerate(paths):
-                bar.set_postfix_str(p.name)
+                bar.set_postfix_str(readable(p.name))
                 done(i, _safe_analyze(str(p), opts, bar.update, record(i)))
         else:
-            ctx = mp.get_context("spawn")
-            q = ctx.Queue()
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q,)) as pool:
-                futs = {pool.submit(_worker, str(p), opts, record(i)): i for i, p in enumerate(paths)}
-                pending = set(futs)
-                while pending:
-                    while not q.empty():
-                        bar.update(q.get_nowait())
-                    finished = [f for f in pending if f.done()]
-                    for f in finished:
-                        pending.discard(f)
-                        i = futs[f]
-                        try:
-                            res = f.result()
-                        except Exception as e:  # a crashed worker must not sink the batch
-                            res = _failed(paths[i], opts, f"{paths[i]}: analysis crashed ({type(e).__name__}: {e})")
-                        done(i, res)
-                    if not finished:
-                        time.sleep(0.05)
-                while not q.empty():
-                    bar.update(q.get_nowait())
+            _run_in_processes(paths, opts, record, workers, bar, done)
     finally:
         bar.close()
     ordered = [results[i] for i in range(len(paths))]
+    ordered += [final_result(_failed(src, opts, msg), opts.exercise) for src, msg in skipped]
     _summary_files(ordered, out_dir, opts.exercise)
     return ordered

@@ -8,7 +8,8 @@ its handler (``set_defaults(run=...)``): ``analyze`` (analyze, replay),
 (patient, db), ``programme``, ``reference`` (reference, targets), ``report``.
 
 Exit codes: 0 ok, 1 some input failed (others were still processed), 2 usage
-or set-up error, 130 interrupted.
+or set-up error, 130 interrupted, 141 the reader of the output went away
+(``posecoach exercises | head``: quietly, as for any command line tool).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from posecoach.cli import (
     reference,
     report,
 )
-from posecoach.cli.output import EXIT_INTERRUPTED, EXIT_USAGE, error
+from posecoach.cli.output import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, error
 from posecoach.errors import PosecoachError
 
 __all__ = ["build_parser", "entry_point", "main", "run"]
@@ -45,15 +46,33 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run a command's handler: the one place a ``PosecoachError`` becomes ``ERROR ...`` and exit 2."""
+    """Run a command's handler: the one place a ``PosecoachError`` becomes ``ERROR ...`` and exit 2,
+    and a closed standard output (``| head``) a quiet exit 141."""
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # inside the try: a pipe closed early shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     except PosecoachError as err:
         error(err)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _drop_stdout() -> None:
+    """Point standard output at the null device, so that Python's final flush of what is still
+    buffered for the closed pipe does not fail again (the pattern of the ``signal`` docs)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (tests capture it): nothing is flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,15 +12,25 @@ left as it was typed; only what is printed is made safe.
 
 from __future__ import annotations
 
+import errno
 import sys
+import tempfile
 import unicodedata
+from pathlib import Path
+from typing import Any
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_USAGE", "error", "printable", "say", "warning"]
+from posecoach.errors import OutputError
+
+__all__ = [
+    "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_SOME_FAILED", "EXIT_USAGE", "error",
+    "output_folder", "printable", "readable", "say", "warning",
+]
 
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1  # some input failed, the others were still processed
 EXIT_USAGE = 2  # usage or set-up error: nothing (more) was done
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader of our output went away (``| head``)
 
 
 #: format characters that reorder or hide the text around them (bidi embeddings, overrides, isolates)
@@ -58,3 +68,44 @@ def error(message: object) -> None:
 
 def warning(message: object) -> None:
     print(f"warning {printable(message)}", file=sys.stderr)
+
+
+def readable(value: Any) -> Any:
+    """``value`` (a string, or a dict/list holding strings) with every string made ``printable``:
+    text that prints and saves anywhere (a non-UTF-8 file name's raw bytes, which cannot be
+    written to a UTF-8 file, become ``\\xff``; a newline in a file name ``\\x0a``)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {readable(k): readable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [readable(v) for v in value]
+    return value
+
+
+def output_folder(path: str | Path, option: str = "--out") -> Path:
+    """Create the output folder ``path`` if needed and check that files can be written in it;
+    ``OutputError`` with one line that says what to do (before any work is done)."""
+    path = Path(path)
+    shown = readable(str(path))
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{shown} is a file, not a folder; pass a folder with {option} (it is created if missing)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as e:
+        raise OutputError(f"{shown}: {_folder_problem(e)}; pass another folder with {option}") from None
+    return path
+
+
+def _folder_problem(e: OSError) -> str:
+    if e.errno in (errno.EEXIST, errno.ENOTDIR):
+        return "part of this path is a file, not a folder"
+    if e.errno == errno.EROFS:
+        return "the file system is read-only"
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "no permission to write here"
+    if e.errno == errno.ENOSPC:
+        return "the disk is full"
+    return f"cannot create or write this folder ({e.strerror or e})"

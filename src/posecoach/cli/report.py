@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from posecoach.cli.output import EXIT_OK, say
+from posecoach.cli.output import EXIT_OK, output_folder, say
 
 __all__ = ["add_parsers"]
 
@@ -22,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
     from posecoach.clinic.report import export_report
 
     with Clinic() as clinic:
+        clinic.patient(args.patient)  # an unknown patient first: no folder is made for nobody
+        output_folder(args.out)
         path, n = export_report(clinic, args.patient, args.out, exercise=args.exercise)
     say(f"wrote {path} ({n} sessions) and {path.parent / 'progress.csv'}, {path.parent / 'sessions.csv'}")
     say("the report holds the patient's data: share it only with the patient and their care team")

@@ -100,6 +100,14 @@ def block_usage_logging() -> None:
             del os.environ[name]
 
 
+def _abandon(landmarker: object) -> None:
+    """Make a MediaPipe landmarker whose ``close()`` failed inert.  After a graph error its close
+    raises the error again and leaves its handle set, and the second close (its ``__del__``, at
+    any later garbage collection) then blocks for ever in the native call: the whole batch hung."""
+    if hasattr(landmarker, "_handle"):
+        landmarker._handle = None
+
+
 class PoseEstimator:
     """Pose landmarks for one frame at a time, on the CPU (a ``posecoach.core.pipeline.Estimator``).
 
@@ -198,12 +206,15 @@ class PoseEstimator:
     # -- lifetime -------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the landmarker(s); safe to call twice."""
+        """Release the landmarker(s); safe to call twice, and after MediaPipe failed."""
         for name in ("_landmarker", "_counter"):
             landmarker = getattr(self, name)
             setattr(self, name, None)
             if landmarker is not None:
-                landmarker.close()
+                try:
+                    landmarker.close()
+                except Exception:  # its graph failed (the frame's error is already raised): abandon it
+                    _abandon(landmarker)
 
     def __enter__(self) -> PoseEstimator:
         return self

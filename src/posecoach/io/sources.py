@@ -7,8 +7,12 @@ unopenable source raises ``SourceError`` with a one-line message.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -30,6 +34,7 @@ __all__ = [
     "camera_index",
     "collect_videos",
     "open_source",
+    "opencv_name",
 ]
 
 #: The pose model finds no one, or a wrong pose, in smaller pictures.  Measured on skimage's
@@ -48,6 +53,40 @@ _ROTATIONS = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+@contextmanager
+def opencv_name(path: str | Path) -> Iterator[str]:
+    """A name under which OpenCV can open ``path``: the path itself when it is valid UTF-8, else
+    a link with an ASCII name in a private temporary folder (removed on exit).
+
+    OpenCV kills the whole process (a segfault, not an exception) on a file name that is not
+    valid UTF-8, which a POSIX file system allows (Python hands such names over with
+    ``surrogateescape``)."""
+    name = os.fspath(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        yield name
+        return
+    folder = tempfile.mkdtemp(prefix="posecoach-")
+    suffix = Path(name).suffix
+    link = os.path.join(folder, "video" + (suffix if suffix.isascii() else ""))
+    try:
+        try:
+            os.symlink(os.path.abspath(name), link)
+        except OSError:
+            try:
+                os.link(name, link)
+            except OSError as e:
+                shown = os.fsencode(name).decode("utf-8", "backslashreplace")
+                raise SourceError(f"{shown}: the file name is not valid UTF-8 and cannot be linked to "
+                                  f"({e.strerror or e}); rename the file") from None
+        yield link
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class FrameSource:
@@ -88,7 +127,8 @@ class VideoFileSource(FrameSource):
             raise SourceError(f"{self.path}: is a folder; pass the video files inside it")
         if self.path.stat().st_size == 0:
             raise SourceError(f"{self.path}: the file is empty; record or copy the video again")
-        self._cap = cv2.VideoCapture(str(self.path))
+        with opencv_name(self.path) as name:  # opened now: the link may go once it is
+            self._cap = cv2.VideoCapture(name)
         if not self._cap.isOpened():
             raise SourceError(
                 f"{self.path}: cannot open as a video (corrupt, or an unsupported format); "
