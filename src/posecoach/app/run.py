@@ -19,6 +19,7 @@ live state (the session's traces grow on the worker thread).
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,13 @@ from posecoach.core.session import FrameResult, Session
 from posecoach.core.sets import SetMilestone, SetPlan, SetTracker
 
 __all__ = ["CoachView", "CoachingRun", "HistoryWriter", "patient_targets"]
+
+#: A live session keeps this much of its angle trace (s) for scoring the rep that just ended, and
+#: this many of the cues said: per-frame data must not grow with the length of the session.
+TRACE_KEEP_S = 300.0
+CUES_KEPT = 200
+#: the trace a rep's similarity is scored on starts this long before the rep (rest around it)
+SCORE_LEAD_S = 5.0
 
 @dataclass(frozen=True)
 class CoachView:
@@ -162,8 +170,8 @@ class CoachingRun:
 
             self.judge = PatientJudge.load(clinic, self.patient_id, exercise)
             engine_targets, self.targets = patient_targets(exercise, self.judge, plan_hold_s)
-        self.policy = CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud)
-        self.session = Session(exercise, targets=engine_targets, cue_policy=self.policy)
+        self.policy = CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud, said_keep=CUES_KEPT)
+        self.session = Session(exercise, targets=engine_targets, cue_policy=self.policy, trace_keep_s=TRACE_KEEP_S)
         self.tracker = SetTracker(plan)
         self.similarities: list[float] = []
         self.has_hold = has_hold(exercise)
@@ -199,20 +207,23 @@ class CoachingRun:
             if ev.kind == "rep" and ev.rep is not None:
                 d = ev.rep.to_dict()
                 d["number"] = result.reps
-                self.writer.add_rep(d, self.tracker.set_of_rep(max(result.reps, 1)), score=self._scorer())
+                self.writer.add_rep(d, self.tracker.set_of_rep(max(result.reps, 1)), score=self._scorer(d))
             elif ev.kind == "fault" and ev.rule is not None:
                 self.writer.add_event(ev.t, "fault", f"{ev.rule.id}: {ev.rule.cue}")
             elif ev.kind == "partial":
                 self.writer.add_event(ev.t, "partial", ev.detail or "partial rep")
 
-    def _scorer(self) -> Callable[[dict], None] | None:
+    def _scorer(self, rep: dict) -> Callable[[dict], None] | None:
         """Scores a rep that just ended against the patient's reference (similarity 0-100, in
-        place), on a copy of the trace so far; None without a reference.  Called on the writer
-        thread: the dynamic time warping never holds up the frame loop."""
+        place), on a copy of the trace since just before the rep; None without a reference.
+        Called on the writer thread: the dynamic time warping never holds up the frame loop."""
         template = getattr(self.judge, "template", None)
         if template is None:
             return None
-        trace_t, trace_v = list(self.session.trace_t), list(self.session.trace_main)
+        tt, tv = self.session.trace_t, self.session.trace_main
+        start = rep.get("start_s")
+        i = bisect.bisect_left(tt, float(start) - SCORE_LEAD_S) if start is not None else 0
+        trace_t, trace_v = tt[i:], tv[i:]
 
         def score(d: dict) -> None:
             try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -208,7 +209,8 @@ class PipelineWorker(QThread):
         self.skipped_late = 0
         self.reason = ""
         self.message = ""
-        self.cues_emitted: list[tuple[float, Cue]] = []  # (monotonic time, cue) handed to the speaker
+        # (monotonic time, cue) handed to the speaker: the newest few hundred (a session of any length)
+        self.cues_emitted: deque[tuple[float, Cue]] = deque(maxlen=500)
 
     # -- control (any thread) -------------------------------------------------
     def stop(self) -> None:

@@ -245,9 +245,10 @@ class Speaker:
         self.stale_s = float(stale_s)
         self.realtime = realtime
         self.on_start = on_start
-        self.last_started: list[tuple[float, str]] = []
+        # the newest cues started / synthesised (bounded: a session of any length)
+        self.last_started: deque[tuple[float, str]] = deque(maxlen=200)
         # wav backend: when each clip was synthesised (playback could begin)
-        self.last_ready: list[tuple[float, str]] = []
+        self.last_ready: deque[tuple[float, str]] = deque(maxlen=200)
         self.dropped: dict[str, int] = {"muted": 0, "stale": 0, "off": 0}
         self._wav_dir_arg = Path(wav_dir) if wav_dir is not None else None
         self._own_tmp: Path | None = None

@@ -9,6 +9,7 @@ driven by a ``PipelineWorker`` on its own thread; the window shows the ``CoachVi
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,8 @@ from posecoach.app._qt.setup_page import SetupPage
 from posecoach.app._qt.summary_page import SummaryPage
 
 __all__ = ["STYLE", "MainWindow"]
+
+CUES_SHOWN_KEPT = 200  # the cues shown lately (``cue_history``), not all of a long session
 
 STYLE = """
 QWidget { font-size: 11pt; }
@@ -161,7 +164,7 @@ class MainWindow(QMainWindow):
         self.end_reason = ""
         self.end_message = ""
         self.last_summary: dict | None = None
-        self.cue_history: list[str] = []
+        self.cue_history: deque[str] = deque(maxlen=CUES_SHOWN_KEPT)
         self.last_guidance = ""
         self.speech_status = ""
         self.pain_dialog: PainDialog | None = None
@@ -293,7 +296,7 @@ class MainWindow(QMainWindow):
         self.pain_before, self.pain_after = pain_before, None
         self.stop_reason, self.end_reason, self.end_message = None, "", ""
         self.last_summary = None
-        self.cue_history = []
+        self.cue_history = deque(maxlen=CUES_SHOWN_KEPT)
         self.last_guidance = ""
         self._problem_told = ""
 
