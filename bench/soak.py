@@ -273,13 +273,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default=None, help="the pose model file (default: the models folder's)")
     ap.add_argument("--out", type=Path, default=_common.RESULTS / "soak.md")
     ap.add_argument("--note", default="")
+    ap.add_argument("--commit", default=None, help="the commit measured (default: this checkout's HEAD)")
     args = ap.parse_args(argv)
     from posecoach.app.main import make_app
 
     app = make_app()
     model_make, estimator_text = model_factory(args.model)
     meta = {"minutes": args.minutes, "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M"),
-            "commit": _common.git_commit(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
+            "commit": args.commit or _common.git_commit(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
             f"Python {platform.python_version()}", "estimator": estimator_text, "note": args.note}
     with tempfile.TemporaryDirectory(prefix="posecoach-soak-") as tmp:
         clip, seq = make_clip(Path(tmp))
