@@ -27,7 +27,7 @@ make_app()  # drops OpenCV's QT_QPA_PLATFORM_PLUGIN_PATH before pytest-qt makes 
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app_helpers import (  # noqa: E402
-    FailingBackend, FakeCamera, RecordingBackend, blank_video, bridge_clip,
+    FPS, FailingBackend, FakeCamera, IndexedCamera, IndexReplay, RecordingBackend, blank_video, bridge_clip,
     no_thread_left,  # noqa: F401 - autouse fixture
     window_maker,
 )
@@ -37,6 +37,7 @@ from posecoach.app.coaching import (  # noqa: E402
 )
 from posecoach.core.exercise import find_exercise  # noqa: E402
 from posecoach.clinic.history import History  # noqa: E402
+from posecoach.errors import SourceError  # noqa: E402
 from posecoach.app.settings import Settings, load_settings  # noqa: E402
 from posecoach.io.speech import Speaker  # noqa: E402
 
@@ -67,7 +68,8 @@ def make_window(qtbot, tmp_path):
             speaker.start()
         return MainWindow(
             settings_path=tmp_path / "settings.json", speaker=speaker,
-            estimator_factory=clip.estimator_factory(cost_s) if clip is not None else None,
+            estimator_factory=kw.pop("estimator_factory", None) or (
+                clip.estimator_factory(cost_s) if clip is not None else None),
             source_factory=source_factory, speed=speed, lossless=lossless, **kw,
         )
 
@@ -275,23 +277,62 @@ def test_missing_camera_gives_a_message(make_window, qtbot, clip):
     assert history_session(w.session_id)["stopped"] == "error"
 
 
-def test_camera_unplugged_mid_session_keeps_what_was_done(make_window, qtbot, clip):
+def test_camera_unplugged_for_good_ends_the_session_with_what_was_done(make_window, qtbot, clip):
     cams: list[FakeCamera] = []
 
     def source_factory(spec):
         def make():
+            if cams:  # never plugged back in
+                raise SourceError("camera 0: no camera found")
             cams.append(FakeCamera(clip, seconds=9.0))  # rep 1 and 2 done, then unplugged
             return cams[-1]
         return make
 
-    w = make_window(clip, source_factory=source_factory)
+    w = make_window(clip, source_factory=source_factory, camera_retry_s=0.05, camera_wait_s=0.6)
     w.start_session(0, "glute_bridge", 2)
+    qtbot.waitUntil(lambda: w.source_paused, timeout=10000)
+    assert "Camera lost" in w.coach.notice_label.text()
     wait_summary(qtbot, w)
     assert w.stopped == "camera_lost"
     assert "camera stopped sending pictures" in w.summary.message.text()
     row = history_session(w.session_id)
     assert row["stopped"] == "camera_lost" and len(row["reps"]) >= 1
     assert cams[0].closed
+
+
+@pytest.mark.slow
+def test_camera_unplugged_and_back_goes_on_with_the_same_session(tmp_path, make_window, qtbot):
+    # three bridges; the camera is unplugged after the first, missing for a few tries, then back
+    three = bridge_clip(tmp_path / "three.mp4", [180.0, 180.0, 180.0])
+    cut = round(4.5 * FPS)  # after rep 1 (rest 1 s, 2 s up/down, 1 s hold) and some rest
+    tries: list[str] = []
+
+    def source_factory(spec):
+        def make():
+            tries.append(str(spec))
+            if len(tries) == 1:
+                return IndexedCamera(three.poses, 0, cut)
+            if len(tries) < 5:
+                raise SourceError("camera 0: no camera found")
+            return IndexedCamera(three.poses, cut, len(three.poses))
+        return make
+
+    w = make_window(None, source_factory=source_factory, estimator_factory=lambda: IndexReplay(three.poses),
+                    camera_retry_s=0.05)
+    w.start_session(0, "glute_bridge", 2)
+    qtbot.waitUntil(lambda: w.source_paused or w.worker is None, timeout=10000)
+    assert w.source_paused, (w.end_reason, w.end_message, w.view.reps)
+    assert w.coach.notice_label.text() == "Camera lost — plug it back in; your reps are kept"
+    assert w.view.reps == 1 and w.worker is not None  # the session waits, with its rep
+    qtbot.waitUntil(lambda: not w.source_paused, timeout=10000)
+    assert w.coach.notice_label.text() == ""
+    qtbot.waitUntil(lambda: w.view.reps == 3, timeout=10000)  # the same session counts on
+    w.stop()
+    wait_summary(qtbot, w)
+    assert tries == ["0"] * 5  # the same device, opened again until it was back
+    row = history_session(w.session_id)
+    assert row["stopped"] == "user" and len(row["reps"]) == 3
+    assert len(History().sessions()) == 1
 
 
 def test_slow_inference_takes_the_newest_frame_without_growing_lag(make_window, qtbot, clip):

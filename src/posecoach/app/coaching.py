@@ -42,6 +42,9 @@ SAFETY_ADVICE = (
 #: why a session ended (the History's ``stopped`` field)
 STOP_REASONS = ("completed", "user", "pain", "camera_lost", "error")
 
+#: shown while a camera that was unplugged is waited for (the session goes on when it is back)
+CAMERA_LOST_NOTICE = "Camera lost — plug it back in; your reps are kept"
+
 #: mean grey level (0-255) below which the room is too dark for the pose model
 DARK_MEAN = 45.0
 

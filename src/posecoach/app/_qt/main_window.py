@@ -73,6 +73,8 @@ class MainWindow(QMainWindow):
     tests replay synthetic poses), ``source_factory(spec) -> callable`` and
     ``speed`` (video playback rate; 1 = real time) and ``lossless`` (judge every frame of a video,
     slowing it down when inference cannot keep up, instead of dropping frames as live coaching does).
+    ``camera_retry_s`` / ``camera_wait_s``: a camera lost mid-session is opened again that often, for
+    that long, while the session waits with its reps (then it ends as ``camera_lost``).
     """
 
     def __init__(
@@ -90,8 +92,11 @@ class MainWindow(QMainWindow):
         clinic: Any = None,
         record_reference: Callable[..., dict] | None = None,
         record_kwargs: dict | None = None,
+        camera_retry_s: float = 1.0,
+        camera_wait_s: float = 600.0,
     ) -> None:
         super().__init__()
+        self.camera_retry_s, self.camera_wait_s = camera_retry_s, camera_wait_s
         self.setWindowTitle("posecoach: your back exercise coach")
         self.setStyleSheet(STYLE)
         self._settings_path = settings_path
@@ -166,6 +171,7 @@ class MainWindow(QMainWindow):
         self.last_summary: dict | None = None
         self.cue_history: deque[str] = deque(maxlen=CUES_SHOWN_KEPT)
         self.last_guidance = ""
+        self.source_paused = False  # the camera was lost and is waited for
         self.speech_status = ""
         self.pain_dialog: PainDialog | None = None
         self._running = False
@@ -298,6 +304,7 @@ class MainWindow(QMainWindow):
         self.last_summary = None
         self.cue_history = deque(maxlen=CUES_SHOWN_KEPT)
         self.last_guidance = ""
+        self.source_paused = False
         self._problem_told = ""
 
     def _remember_choices(self, source: Any, ex: Exercise, pain_before: int | None) -> str:
@@ -337,10 +344,12 @@ class MainWindow(QMainWindow):
         self.worker = PipelineWorker(
             run.exercise, self._source_factory(source), estimator_factory=self._estimator_factory,
             speaker=self.speaker, speed=self.speed, lossless=self.lossless, session=run.session,
-            on_result=run.on_result,
+            on_result=run.on_result, camera_retry_s=self.camera_retry_s, camera_wait_s=self.camera_wait_s,
         )
         self.worker.frame_ready.connect(self._on_frame)
         self.worker.source_failed.connect(self._on_source_failed)
+        self.worker.source_paused.connect(self._on_source_paused)
+        self.worker.source_resumed.connect(self._on_source_resumed)
         self.worker.ended.connect(self._on_ended)
         self.worker.finished.connect(self._finalize)
         self._running = True
@@ -457,6 +466,21 @@ class MainWindow(QMainWindow):
         self.coach.video.banner = message
         self.coach.video.update()
         self.setup.show_error(message)
+
+    def _on_source_paused(self, message: str) -> None:
+        """The camera was lost: say so over the picture; the session waits for it."""
+        self.source_paused = True
+        self.coach.set_notice(message)
+        self.coach.video.banner = message
+        self.coach.video.update()
+        self.statusBar().showMessage(message)
+
+    def _on_source_resumed(self) -> None:
+        self.source_paused = False
+        self.coach.set_notice("")
+        self.coach.video.banner = ""
+        self.coach.video.update()
+        self.statusBar().showMessage("The camera is back: coaching goes on.", 5000)
 
     def _on_ended(self, reason: str, message: str) -> None:
         self.end_reason, self.end_message = reason, message
