@@ -407,3 +407,18 @@ def test_real_model_on_a_blank_video_asks_the_person_to_step_in(make_window, qtb
     qtbot.waitUntil(lambda: w.last_guidance == "Step into the camera's view", timeout=15000)
     wait_summary(qtbot, w, timeout=15000)
     assert w.last_summary["frames_with_pose"] == 0
+
+
+def test_at_start_the_window_offers_to_close_a_session_the_app_never_finished(make_window, qtbot, clip):
+    with History() as h:  # the app was killed during this session: its row is still open
+        sid = h.start_session("glute_bridge", source="camera 0", pain_before=None, planned_sets=2, planned_reps=8)
+        for i in (1, 2):
+            h.add_rep(sid, {"index": i, "start_s": 3.0 * i, "end_s": 3.0 * i + 2}, set_index=1)
+    w = make_window(clip)
+    qtbot.waitUntil(lambda: w.recovery_box is not None and w.recovery_box.isVisible(), timeout=5000)
+    assert "glute bridge session" in w.recovery_box.text() and "2 reps recorded" in w.recovery_box.text()
+    w.recovery_box.button(w.recovery_box.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: w.recovery_box is None, timeout=5000)
+    assert w.statusBar().currentMessage() == "The unfinished session is closed: 2 reps kept in the history."
+    row = history_session(sid)
+    assert row["ended_at"] is not None and len(row["reps"]) == 2 and row["summary"]["reps"] == 2

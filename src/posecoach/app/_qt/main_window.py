@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget
 
 from posecoach.errors import PosecoachError
 from posecoach.core.exercise import find_exercise, list_exercises
@@ -23,6 +23,7 @@ from posecoach.core.exercise.schema import Exercise
 from posecoach.core.sets import SetPlan
 from posecoach.app import services
 from posecoach.app.coaching import LiveStats, summary_html
+from posecoach.app.recovery import find_offer
 from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
 from posecoach.app._qt.coach_page import CoachPage
@@ -122,6 +123,10 @@ class MainWindow(QMainWindow):
         self._tick.start()
         self._apply_settings()
         self._on_tick()
+        self.recovery_box: QMessageBox | None = None
+        self.recovery = find_offer(self.history)  # sessions the app never finished (killed, crashed)
+        if self.recovery is not None:
+            QTimer.singleShot(0, self._offer_recovery)
 
     # -- building -----------------------------------------------------------------
     def _open_history(self, history: Any, clinic: Any) -> str:
@@ -253,6 +258,27 @@ class MainWindow(QMainWindow):
         msg = services.save_app_settings(s, self._settings_path)
         if msg:
             self.statusBar().showMessage(msg)
+
+    # -- an unfinished session from before ----------------------------------------
+    def _offer_recovery(self) -> None:
+        """Ask (without blocking) whether to close the sessions the app never finished."""
+        if self.recovery is None or self.recovery_box is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "An unfinished session", self.recovery.text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("Close it and keep the reps")
+        box.button(QMessageBox.StandardButton.No).setText("Not now")
+        box.finished.connect(self._recovery_answered)
+        self.recovery_box = box
+        box.open()
+
+    def _recovery_answered(self, result: int) -> None:
+        box, self.recovery_box = self.recovery_box, None
+        offer, self.recovery = self.recovery, None
+        if box is not None:
+            box.deleteLater()
+        if offer is not None and result == QMessageBox.StandardButton.Yes:
+            self.statusBar().showMessage(offer.accept(self.history))
 
     # -- starting ---------------------------------------------------------------
     def start_session(self, source: Any, exercise_id: str, pain_before: int | None = None,
