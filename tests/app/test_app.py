@@ -41,7 +41,7 @@ from posecoach.errors import SourceError  # noqa: E402
 from posecoach.app.settings import Settings, load_settings  # noqa: E402
 from posecoach.io.speech import Speaker  # noqa: E402
 
-from history_spy import ThreadNotingHistory  # noqa: E402
+from history_spy import FullDisk, ThreadNotingHistory  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -422,3 +422,14 @@ def test_at_start_the_window_offers_to_close_a_session_the_app_never_finished(ma
     assert w.statusBar().currentMessage() == "The unfinished session is closed: 2 reps kept in the history."
     row = history_session(sid)
     assert row["ended_at"] is not None and len(row["reps"]) == 2 and row["summary"]["reps"] == 2
+
+
+def test_a_data_folder_that_cannot_be_written_says_so_and_still_shows_the_summary(make_window, qtbot, clip):
+    w = make_window(clip, history=FullDisk(History()))
+    w.start_session(str(clip.path), "glute_bridge", 2)
+    qtbot.waitUntil(lambda: "cannot be saved" in w.statusBar().currentMessage(), timeout=10000)
+    assert w.worker is not None  # coaching goes on
+    wait_summary(qtbot, w)
+    msg = w.summary.message.text()
+    assert "This session could not be saved" in msg and "No space left on device" in msg
+    assert w.last_summary["reps"] == 3 and History().sessions() == []

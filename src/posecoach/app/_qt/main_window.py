@@ -395,9 +395,12 @@ class MainWindow(QMainWindow):
         if view is None:
             return
         self.view = view
-        if view.problem and view.problem != self._problem_told:
+        if view.problem != self._problem_told:
+            if view.problem:
+                self.statusBar().showMessage(view.problem)
+            elif self._problem_told:  # the writes went through after all
+                self.statusBar().showMessage("The session history is saved again.", 8000)
             self._problem_told = view.problem
-            self.statusBar().showMessage(view.problem)
         if not self._running:
             return
         self.coach.video.show_frame(live)
@@ -555,6 +558,9 @@ class MainWindow(QMainWindow):
         msg = self.end_message if self.stopped in ("camera_lost", "error") else ""
         if self.stopped == "completed" and self.last_summary.get("reps", 0) < self.plan.total:
             msg = "The video ended before the plan was done."
+        not_saved = self.run.writer.problem if self.run is not None else ""
+        if not_saved:
+            msg = f"{msg} {not_saved}".strip()
         text = summary_html(self.last_summary, exercise=ex, plan=self.plan, stopped=self.stopped,
                             pain_before=self.pain_before, pain_after=self.pain_after, fault_cues=cues)
         sim = self.last_summary.get("similarity_median")
