@@ -300,7 +300,6 @@ def test_camera_unplugged_for_good_ends_the_session_with_what_was_done(make_wind
     assert cams[0].closed
 
 
-@pytest.mark.slow
 def test_camera_unplugged_and_back_goes_on_with_the_same_session(tmp_path, make_window, qtbot):
     # three bridges; the camera is unplugged after the first, missing for a few tries, then back
     three = bridge_clip(tmp_path / "three.mp4", [180.0, 180.0, 180.0])
@@ -433,3 +432,33 @@ def test_a_data_folder_that_cannot_be_written_says_so_and_still_shows_the_summar
     msg = w.summary.message.text()
     assert "This session could not be saved" in msg and "No space left on device" in msg
     assert w.last_summary["reps"] == 3 and History().sessions() == []
+
+
+class _HangingBackend:
+    """A speech engine that hangs on its first cue (until released)."""
+
+    audio = True
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def speak(self, text: str) -> None:
+        self.calls += 1
+        self.release.wait(30.0)
+
+
+def test_a_hung_speech_engine_leaves_the_cues_on_screen(make_window, qtbot, clip):
+    backend = _HangingBackend()
+    sp = Speaker(backend=backend, hang_s=0.3)
+    sp.start()
+    try:
+        w = make_window(clip, speaker=sp)
+        w.start_session(str(clip.path), "glute_bridge", 0, 1, 3)  # cues: praise, fault, "all sets done"
+        qtbot.waitUntil(lambda: "stopped responding" in w.speech_label.text(), timeout=15000)
+        assert "cues are shown as text" in w.coach.speech_label.text()
+        qtbot.waitUntil(lambda: len(w.cue_history) >= 3, timeout=15000)  # the coaching and its cues go on
+        wait_summary(qtbot, w)
+        assert backend.calls == 1 and w.last_summary["reps"] == 3
+    finally:
+        backend.release.set()
