@@ -462,3 +462,23 @@ def test_a_hung_speech_engine_leaves_the_cues_on_screen(make_window, qtbot, clip
         assert backend.calls == 1 and w.last_summary["reps"] == 3
     finally:
         backend.release.set()
+
+
+def test_a_data_folder_that_cannot_be_opened_is_tried_again_at_the_next_session(make_window, qtbot, clip, tmp_path,
+                                                                               monkeypatch):
+    home = tmp_path / "home"
+    home.write_text("not a folder")  # the data folder cannot be made (even by root)
+    monkeypatch.setenv("POSECOACH_HOME", str(home))
+    w = make_window(clip)
+    assert "cannot be saved" in w.statusBar().currentMessage()
+    w.start_session(str(clip.path), "glute_bridge", 2)
+    wait_summary(qtbot, w)
+    msg = w.summary.message.text()
+    assert "This session was not saved: The session history cannot be saved (" in msg
+    assert msg.endswith("The summary below is not kept.") and w.last_summary["reps"] == 3
+    home.unlink()  # fixed: the next session is saved
+    w.back_to_setup()
+    w.start_session(str(clip.path), "glute_bridge", 2)
+    wait_summary(qtbot, w)
+    assert "not saved" not in w.summary.message.text()
+    assert [s["reps"] for s in History().sessions()] == [3]

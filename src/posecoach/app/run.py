@@ -195,6 +195,10 @@ class HistoryWriter:
         """At the end: one more try; if the folder still refuses, say the session is not kept."""
         if self._pending:
             self._flush()
+        why = getattr(self.history, "why", "")  # a NullHistory: the database could not be opened at all
+        if why:
+            self.problem = f"This session was not saved: {why} The summary below is not kept."
+            return
         if self._pending:
             where = getattr(self.history, "path", None)
             folder = f" ({Path(where).parent})" if where else ""

@@ -259,6 +259,16 @@ class MainWindow(QMainWindow):
         if msg:
             self.statusBar().showMessage(msg)
 
+    def _reopen_history(self) -> None:
+        """The database could not be opened (a full or read-only data folder): try again now."""
+        if not isinstance(self.history, services.NullHistory):
+            return
+        history, err = services.open_history()
+        if err:
+            return
+        self.history, self.clinic = history, services.open_clinic(history)
+        self.statusBar().showMessage("The session history can be saved again.", 8000)
+
     # -- an unfinished session from before ----------------------------------------
     def _offer_recovery(self) -> None:
         """Ask (without blocking) whether to close the sessions the app never finished."""
@@ -289,6 +299,7 @@ class MainWindow(QMainWindow):
         nobody's).  A patient's session is judged against their targets and linked to them."""
         if self.worker is not None:
             return False
+        self._reopen_history()
         run = self._new_run(exercise_id, sets, reps, patient_id)
         if run is None:
             self.pages.setCurrentWidget(self.setup)
