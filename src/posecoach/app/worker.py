@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import deque
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
