@@ -157,6 +157,12 @@ def summarise(samples: list[dict], minutes: float) -> dict:
         a = statistics.median(s[key] for s in first) if first else float("nan")
         b = statistics.median(s[key] for s in last) if last else float("nan")
         out[key] = (a, b, b / a if a else float("nan"))
+    half = [x for x in samples if x["t"] >= t_end / 2]
+    if len(half) >= 3:  # the trend of the second half (after every bounded buffer has filled), MB an hour
+        xs, ys = [x["t"] / 3600.0 for x in half], [x["rss_mb"] for x in half]
+        mx, my = statistics.fmean(xs), statistics.fmean(ys)
+        den = sum((x - mx) ** 2 for x in xs)
+        out["slope_mb_h"] = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
     mem_ok = out["rss_mb"][2] <= MEMORY_RATIO_MAX
     fps_ok = out["fps"][2] >= FPS_RATIO_MIN
     out["verdict"] = ("PASS" if mem_ok and fps_ok else "FAIL") + (
@@ -190,11 +196,12 @@ def write_md(path: Path, samples: list[dict], meta: dict, *, done: bool) -> None
             f"| first | {s['rss_mb'][0]:.1f} | {s['fps'][0]:.1f} |",
             f"| last | {s['rss_mb'][1]:.1f} | {s['fps'][1]:.1f} |",
             f"| last / first | {s['rss_mb'][2]:.3f} | {s['fps'][2]:.3f} |", "",
+            f"RSS trend over the second half of the run: {s.get('slope_mb_h', float('nan')):+.1f} MB an hour.", "",
             f"Verdict: **{s['verdict']}**.", "",
         ]
     if done and meta.get("end"):
         lines += [meta["end"], ""]
-    lines += ["| time (min) | RSS MB | frames/s | processed | dropped | reps | cues shown |",
+    lines += ["| time (min) | RSS MB | frames/s | processed | dropped | reps | cues held (max 500) |",
               "|---|---|---|---|---|---|---|"]
     lines += [f"| {x['t'] / 60:.2f} | {x['rss_mb']:.1f} | {x['fps']:.1f} | {x['processed']} | {x['dropped']} "
               f"| {x['reps']} | {x['cues']} |" for x in samples]
