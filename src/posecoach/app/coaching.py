@@ -66,7 +66,7 @@ def lighting_guidance(mean_brightness: float | None) -> str:
 class LiveStats:
     """Frames per second, frame-to-overlay latency and dropped frames, over a short window."""
 
-    def __init__(self, window_s: float = 2.0, keep: int = 120, all_keep: int = 20000) -> None:
+    def __init__(self, window_s: float = 2.0, keep: int = 120, all_keep: int = 5000) -> None:
         self.window_s = window_s
         self._shown: deque[float] = deque()
         self.latencies_ms: deque[float] = deque(maxlen=keep)
