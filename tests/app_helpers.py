@@ -105,6 +105,45 @@ class FakeCamera:
         self.closed = True
 
 
+class IndexedCamera:
+    """A camera showing ``poses[start:stop]`` at 4x real time, each tiny frame carrying its pose's
+    index in its pixels (so ``IndexReplay`` finds the pose whatever time the frame is given), then
+    'unplugged' (``lost``)."""
+
+    def __init__(self, poses: list, start: int, stop: int, fps: float = FPS) -> None:
+        self.poses, self.start, self.stop = poses, start, stop
+        self.name, self.fps, self.lost, self.closed = "camera 0", fps, False, False
+
+    def __iter__(self):
+        t0 = time.monotonic()
+        for i in range(self.start, self.stop):
+            t = (i - self.start) / self.fps
+            wait = t0 + t / 4 - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            img = np.zeros((8, 8, 3), np.uint8)
+            img[0, 0, 0], img[0, 0, 1] = i % 256, i // 256
+            yield Frame(img, t, i - self.start)
+        self.lost = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class IndexReplay:
+    """The estimator for ``IndexedCamera``: the pose whose index the frame carries (``seq``: the
+    clip's (t, pose) pairs)."""
+
+    def __init__(self, seq: list) -> None:
+        self.poses = [pose for _, pose in seq]
+
+    def detect(self, image, t_s: float = 0.0):
+        return self.poses[int(image[0, 0, 0]) + 256 * int(image[0, 0, 1])]
+
+    def close(self) -> None:
+        pass
+
+
 @pytest.fixture(autouse=True)
 def no_thread_left():
     """Fail a test that leaves a Python thread (reader, speech) running."""

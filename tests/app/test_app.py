@@ -27,7 +27,7 @@ make_app()  # drops OpenCV's QT_QPA_PLATFORM_PLUGIN_PATH before pytest-qt makes 
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app_helpers import (  # noqa: E402
-    FailingBackend, FakeCamera, RecordingBackend, blank_video, bridge_clip,
+    FPS, FailingBackend, FakeCamera, IndexedCamera, IndexReplay, RecordingBackend, blank_video, bridge_clip,
     no_thread_left,  # noqa: F401 - autouse fixture
     window_maker,
 )
@@ -37,10 +37,11 @@ from posecoach.app.coaching import (  # noqa: E402
 )
 from posecoach.core.exercise import find_exercise  # noqa: E402
 from posecoach.clinic.history import History  # noqa: E402
+from posecoach.errors import SourceError  # noqa: E402
 from posecoach.app.settings import Settings, load_settings  # noqa: E402
 from posecoach.io.speech import Speaker  # noqa: E402
 
-from history_spy import ThreadNotingHistory  # noqa: E402
+from history_spy import FullDisk, ThreadNotingHistory  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -67,7 +68,8 @@ def make_window(qtbot, tmp_path):
             speaker.start()
         return MainWindow(
             settings_path=tmp_path / "settings.json", speaker=speaker,
-            estimator_factory=clip.estimator_factory(cost_s) if clip is not None else None,
+            estimator_factory=kw.pop("estimator_factory", None) or (
+                clip.estimator_factory(cost_s) if clip is not None else None),
             source_factory=source_factory, speed=speed, lossless=lossless, **kw,
         )
 
@@ -275,23 +277,61 @@ def test_missing_camera_gives_a_message(make_window, qtbot, clip):
     assert history_session(w.session_id)["stopped"] == "error"
 
 
-def test_camera_unplugged_mid_session_keeps_what_was_done(make_window, qtbot, clip):
+def test_camera_unplugged_for_good_ends_the_session_with_what_was_done(make_window, qtbot, clip):
     cams: list[FakeCamera] = []
 
     def source_factory(spec):
         def make():
+            if cams:  # never plugged back in
+                raise SourceError("camera 0: no camera found")
             cams.append(FakeCamera(clip, seconds=9.0))  # rep 1 and 2 done, then unplugged
             return cams[-1]
         return make
 
-    w = make_window(clip, source_factory=source_factory)
+    w = make_window(clip, source_factory=source_factory, camera_retry_s=0.05, camera_wait_s=0.6)
     w.start_session(0, "glute_bridge", 2)
+    qtbot.waitUntil(lambda: w.source_paused, timeout=10000)
+    assert "Camera lost" in w.coach.notice_label.text()
     wait_summary(qtbot, w)
     assert w.stopped == "camera_lost"
     assert "camera stopped sending pictures" in w.summary.message.text()
     row = history_session(w.session_id)
     assert row["stopped"] == "camera_lost" and len(row["reps"]) >= 1
     assert cams[0].closed
+
+
+def test_camera_unplugged_and_back_goes_on_with_the_same_session(tmp_path, make_window, qtbot):
+    # three bridges; the camera is unplugged after the first, missing for a few tries, then back
+    three = bridge_clip(tmp_path / "three.mp4", [180.0, 180.0, 180.0])
+    cut = round(4.5 * FPS)  # after rep 1 (rest 1 s, 2 s up/down, 1 s hold) and some rest
+    tries: list[str] = []
+
+    def source_factory(spec):
+        def make():
+            tries.append(str(spec))
+            if len(tries) == 1:
+                return IndexedCamera(three.poses, 0, cut)
+            if len(tries) < 5:
+                raise SourceError("camera 0: no camera found")
+            return IndexedCamera(three.poses, cut, len(three.poses))
+        return make
+
+    w = make_window(None, source_factory=source_factory, estimator_factory=lambda: IndexReplay(three.poses),
+                    camera_retry_s=0.05)
+    w.start_session(0, "glute_bridge", 2)
+    qtbot.waitUntil(lambda: w.source_paused or w.worker is None, timeout=10000)
+    assert w.source_paused, (w.end_reason, w.end_message, w.view.reps)
+    assert w.coach.notice_label.text() == "Camera lost — plug it back in; your reps are kept"
+    assert w.view.reps == 1 and w.worker is not None  # the session waits, with its rep
+    qtbot.waitUntil(lambda: not w.source_paused, timeout=10000)
+    assert w.coach.notice_label.text() == ""
+    qtbot.waitUntil(lambda: w.view.reps == 3, timeout=10000)  # the same session counts on
+    w.stop()
+    wait_summary(qtbot, w)
+    assert tries == ["0"] * 5  # the same device, opened again until it was back
+    row = history_session(w.session_id)
+    assert row["stopped"] == "user" and len(row["reps"]) == 3
+    assert len(History().sessions()) == 1
 
 
 def test_slow_inference_takes_the_newest_frame_without_growing_lag(make_window, qtbot, clip):
@@ -366,3 +406,79 @@ def test_real_model_on_a_blank_video_asks_the_person_to_step_in(make_window, qtb
     qtbot.waitUntil(lambda: w.last_guidance == "Step into the camera's view", timeout=15000)
     wait_summary(qtbot, w, timeout=15000)
     assert w.last_summary["frames_with_pose"] == 0
+
+
+def test_at_start_the_window_offers_to_close_a_session_the_app_never_finished(make_window, qtbot, clip):
+    with History() as h:  # the app was killed during this session: its row is still open
+        sid = h.start_session("glute_bridge", source="camera 0", pain_before=None, planned_sets=2, planned_reps=8)
+        for i in (1, 2):
+            h.add_rep(sid, {"index": i, "start_s": 3.0 * i, "end_s": 3.0 * i + 2}, set_index=1)
+    w = make_window(clip)
+    qtbot.waitUntil(lambda: w.recovery_box is not None and w.recovery_box.isVisible(), timeout=5000)
+    assert "glute bridge session" in w.recovery_box.text() and "2 reps recorded" in w.recovery_box.text()
+    w.recovery_box.button(w.recovery_box.StandardButton.Yes).click()
+    qtbot.waitUntil(lambda: w.recovery_box is None, timeout=5000)
+    assert w.statusBar().currentMessage() == "The unfinished session is closed: 2 reps kept in the history."
+    row = history_session(sid)
+    assert row["ended_at"] is not None and len(row["reps"]) == 2 and row["summary"]["reps"] == 2
+
+
+def test_a_data_folder_that_cannot_be_written_says_so_and_still_shows_the_summary(make_window, qtbot, clip):
+    w = make_window(clip, history=FullDisk(History()))
+    w.start_session(str(clip.path), "glute_bridge", 2)
+    qtbot.waitUntil(lambda: "cannot be saved" in w.statusBar().currentMessage(), timeout=10000)
+    assert w.worker is not None  # coaching goes on
+    wait_summary(qtbot, w)
+    msg = w.summary.message.text()
+    assert "This session could not be saved" in msg and "No space left on device" in msg
+    assert w.last_summary["reps"] == 3 and History().sessions() == []
+
+
+class _HangingBackend:
+    """A speech engine that hangs on its first cue (until released)."""
+
+    audio = True
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def speak(self, text: str) -> None:
+        self.calls += 1
+        self.release.wait(30.0)
+
+
+def test_a_hung_speech_engine_leaves_the_cues_on_screen(make_window, qtbot, clip):
+    backend = _HangingBackend()
+    sp = Speaker(backend=backend, hang_s=0.3)
+    sp.start()
+    try:
+        w = make_window(clip, speaker=sp)
+        w.start_session(str(clip.path), "glute_bridge", 0, 1, 3)  # cues: praise, fault, "all sets done"
+        qtbot.waitUntil(lambda: "stopped responding" in w.speech_label.text(), timeout=15000)
+        assert "cues are shown as text" in w.coach.speech_label.text()
+        qtbot.waitUntil(lambda: len(w.cue_history) >= 3, timeout=15000)  # the coaching and its cues go on
+        wait_summary(qtbot, w)
+        assert backend.calls == 1 and w.last_summary["reps"] == 3
+    finally:
+        backend.release.set()
+
+
+def test_a_data_folder_that_cannot_be_opened_is_tried_again_at_the_next_session(make_window, qtbot, clip, tmp_path,
+                                                                               monkeypatch):
+    home = tmp_path / "home"
+    home.write_text("not a folder")  # the data folder cannot be made (even by root)
+    monkeypatch.setenv("POSECOACH_HOME", str(home))
+    w = make_window(clip)
+    assert "cannot be saved" in w.statusBar().currentMessage()
+    w.start_session(str(clip.path), "glute_bridge", 2)
+    wait_summary(qtbot, w)
+    msg = w.summary.message.text()
+    assert "This session was not saved: The session history cannot be saved (" in msg
+    assert msg.endswith("The summary below is not kept.") and w.last_summary["reps"] == 3
+    home.unlink()  # fixed: the next session is saved
+    w.back_to_setup()
+    w.start_session(str(clip.path), "glute_bridge", 2)
+    wait_summary(qtbot, w)
+    assert "not saved" not in w.summary.message.text()
+    assert [s["reps"] for s in History().sessions()] == [3]

@@ -15,7 +15,7 @@ from posecoach.core.exercise import find_exercise
 from posecoach.core.sets import SetPlan
 from posecoach.testing import synth as S
 
-from history_spy import ThreadNotingHistory
+from history_spy import FullDisk, ThreadNotingHistory
 
 
 def drive(run: CoachingRun, poses) -> list[CoachView]:
@@ -123,3 +123,41 @@ def test_targets_pointing_the_wrong_way_refuse_the_run():
     clinic.set_targets(pid, "glute_bridge", {"rest": 160.0, "peak": 140.0})
     with pytest.raises(ValueError):
         CoachingRun(find_exercise("glute_bridge"), SetPlan(), history=clinic.history, clinic=clinic, patient_id=pid)
+
+
+def test_a_full_data_folder_keeps_the_session_in_memory_until_it_can_be_saved():
+    disk = FullDisk(History())
+    run = CoachingRun(find_exercise("squat"), SetPlan(sets=1, reps=5), history=disk)
+    run.writer.retry_s = 0.0  # try again on every frame (the app: every 2 s)
+    run.start(source="camera 0", pain_before=2)
+    sc = S.squat(2, rep_s=1.5, rest_s=0.5)
+    views = drive(run, sc.poses)
+    run.writer.drain()
+    assert views[-1].reps == 2  # coaching went on
+    later = run.on_result(run.session.process(sc.poses[-1][0] + 0.04, None), "")
+    assert "cannot be saved ([Errno 28] No space left on device) right now" in later.problem
+    assert run.writer.waiting >= 3 and History().sessions() == []  # the start and both reps, in memory
+    disk.full = False  # space was freed
+    t = sc.poses[-1][0] + 0.1
+    run.on_result(run.session.process(t, None), "")  # the next frame tries again
+    run.writer.drain()
+    assert run.writer.waiting == 0 and run.writer.problem == ""
+    assert run.on_result(run.session.process(t + 0.04, None), "").problem == ""
+    summary = run.finish("user")
+    run.close()
+    row = History().session(run.session_id)
+    assert len(row["reps"]) == 2 == summary["reps"] and row["stopped"] == "user" and row["pain_before"] == 2
+    assert [r["index"] for r in row["reps"]] == [1, 2]
+
+
+def test_a_data_folder_that_never_comes_back_still_gives_the_summary_and_says_it_was_not_kept():
+    disk = FullDisk(History())
+    run = CoachingRun(find_exercise("squat"), SetPlan(sets=1, reps=5), history=disk)
+    run.start(source="camera 0", pain_before=None)
+    drive(run, S.squat(2, rep_s=1.5, rest_s=0.5).poses)
+    summary = run.finish("user")
+    run.close()
+    assert summary["reps"] == 2 and run.session_id is None
+    assert run.writer.problem.startswith("This session could not be saved: the data folder (")
+    assert "No space left on device" in run.writer.problem and run.writer.problem.endswith("the summary below is not kept.")
+    assert "\n" not in run.writer.problem and History().sessions() == []

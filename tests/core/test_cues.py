@@ -237,3 +237,11 @@ def test_the_batch_configuration_says_only_the_engines_cues():
         session.process(t, pose)
     kinds = {c["kind"] for c in session.summary()["cues"]}
     assert kinds <= {"safety", "form", "hold", "praise"}
+
+
+def test_said_keeps_the_last_cues_of_a_long_session():
+    p = CuePolicy(said_keep=10, cooldown_s=0.0, praise_every_s=0.0)
+    out = [p.offer(float(i), [Cue(float(i), f"c{i}", CueKind.FORM, f"k{i}", 3)]) for i in range(0, 200, 5)]
+    said = [c for c in out if c is not None]
+    assert len(said) == 40 and 10 <= len(p.said) <= 20 and p.said[-1] == said[-1]
+    assert CuePolicy().said_keep is None  # everything is kept by default (a video judged as a whole)

@@ -451,3 +451,26 @@ def test_summary_has_the_documented_fields(run_session):
     for c in s["cues"]:
         assert set(c) == {"t", "text", "kind", "key"}
     assert [c["kind"] for c in s["cues"]].count("hold") == 2
+
+
+def test_a_live_session_keeps_only_the_last_of_its_trace():
+    """``trace_keep_s``: the trace of a session of any length stays a window of the last seconds
+    (at most twice that long), with the newest frames in it; without it every frame is kept."""
+    from posecoach.core.exercise import find_exercise
+    from posecoach.core.session import Session
+
+    poses = S.squat(3, rep_s=1.5, rest_s=0.5).poses
+    period = poses[-1][0] + 1 / 30
+    live, whole = (Session(find_exercise("squat"), trace_keep_s=5.0), Session(find_exercise("squat")))
+    n = 0
+    for loop in range(8):
+        for t, pose in poses:
+            for s in (live, whole):
+                s.process(loop * period + t, pose)
+            n += 1
+    assert len(whole.trace_t) == n == len(whole.trace_main)
+    assert len(live.trace_t) == len(live.trace_main) <= 2 * 5.0 * 30 + 2
+    assert live.trace_t[-1] == whole.trace_t[-1] and live.trace_t[-1] - live.trace_t[0] >= 5.0
+    assert live.trace_main[-5:] == whole.trace_main[-5:] or all(
+        math.isnan(a) and math.isnan(b) for a, b in zip(live.trace_main[-5:], whole.trace_main[-5:]))
+    assert live.count == whole.count  # counting is not touched

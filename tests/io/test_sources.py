@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
 
+from posecoach.core.types import Frame
 from posecoach.errors import SourceError
 from posecoach.io.sources import CameraSource, ImageFolderSource, VideoFileSource, collect_videos, open_source
 
@@ -92,3 +95,80 @@ def test_collect_videos_expands_folders_and_reports_problems(tmp_path):
     assert any("no video files in this folder" in p for p in problems)
     assert any("unsupported file type '.pdf'" in p for p in problems)
     assert any("no such file or folder" in p for p in problems)
+
+
+# ---------------------------------------------------------------- a camera unplugged and back
+
+
+class _FlakyCamera:
+    """``n`` frames 1/30 s apart from time 0, then it stops delivering (``lost``), like CameraSource."""
+
+    def __init__(self, n: int, tag: int) -> None:
+        self.n, self.tag, self.lost, self.closed = n, tag, False, False
+        self.fps, self.name = 30.0, "camera 0"
+
+    def __iter__(self):
+        for i in range(self.n):
+            yield Frame(np.full((2, 2, 3), self.tag, np.uint8), i / 30.0, i)
+        self.lost = True
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_lost_camera_is_opened_again_and_the_frames_go_on():
+    from posecoach.io.sources import ReconnectingSource
+
+    cams = [_FlakyCamera(5, 1)]
+    calls = {"n": 0}
+
+    def reopen():
+        calls["n"] += 1
+        if calls["n"] != 4:  # unplugged for three tries, back on the fourth, then gone for good
+            raise SourceError("camera 0: no camera found")
+        cams.append(_FlakyCamera(5, 2))
+        return cams[-1]
+
+    told: list[str] = []
+    src = ReconnectingSource(cams[0], reopen, retry_s=0.01, give_up_s=0.3,
+                             on_lost=lambda: told.append("lost"), on_back=lambda: told.append("back"))
+    frames = list(src)
+    # the first camera's frames, then the second's, as one stream; after the second loss nothing comes
+    # back within give_up_s: the frames end and the source says it is lost
+    assert [int(f.image[0, 0, 0]) for f in frames] == [1] * 5 + [2] * 5
+    assert [f.index for f in frames] == list(range(10))
+    ts = [f.t for f in frames]
+    assert all(b > a for a, b in itertools.pairwise(ts)), ts  # time runs on across the gap
+    assert ts[5] - ts[4] >= 0.03  # the gap lasted at least three retries
+    assert told == ["lost", "back", "lost"] and src.lost and src.losses == 2
+    assert cams[0].closed and cams[1].closed
+
+
+def test_a_camera_that_ends_without_being_lost_just_ends():
+    from posecoach.io.sources import ReconnectingSource
+
+    class Ends(_FlakyCamera):
+        def __iter__(self):
+            yield from list(super().__iter__())
+            self.lost = False
+
+    src = ReconnectingSource(Ends(3, 1), lambda: pytest.fail("not reopened"), retry_s=0.01)
+    assert len(list(src)) == 3 and not src.lost and src.losses == 0
+
+
+def test_stopping_while_waiting_for_the_camera_ends_at_once():
+    import threading
+    import time
+
+    from posecoach.io.sources import ReconnectingSource
+
+    stop = threading.Event()
+
+    def reopen():
+        stop.set()  # the user pressed Stop while the camera was missing
+        raise SourceError("camera 0: no camera found")
+
+    src = ReconnectingSource(_FlakyCamera(2, 1), reopen, retry_s=0.01, give_up_s=60.0, stop=stop)
+    t0 = time.monotonic()
+    assert len(list(src)) == 2 and src.lost
+    assert time.monotonic() - t0 < 1.0

@@ -252,3 +252,57 @@ def test_real_espeak_writes_a_wav(monkeypatch, tmp_path):
     assert started == ["Lift your hips higher"]
     (wav,) = sorted(tmp_path.glob("*.wav"))
     assert wav_seconds(wav) > 0.3
+
+
+class HangingBackend:
+    """An engine whose ``speak`` never returns (a stuck ``runAndWait``) until ``release`` is set."""
+
+    audio = True
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def speak(self, text: str) -> None:
+        self.calls += 1
+        self.release.wait(30.0)
+
+
+def test_a_hung_engine_switches_speech_off_once_and_never_blocks_say():
+    eng = HangingBackend()
+    sp = Speaker(backend=eng, hang_s=0.2)
+    sp.start()
+    try:
+        assert sp.status_once() == "Speech is on."
+        t0 = time.monotonic()
+        assert sp.say(cue("Lift your hips"))
+        assert time.monotonic() - t0 < 0.05
+        assert wait_for(lambda: eng.calls == 1)
+        for i in range(20):  # the coaching loop goes on handing cues while the engine hangs
+            t0 = time.monotonic()
+            sp.say(cue(f"c{i}", key=f"k{i}"))
+            assert time.monotonic() - t0 < 0.05
+        assert wait_for(lambda: not sp.available, timeout=3.0)
+        assert sp.status == "Speech stopped responding, so it is switched off; cues are shown as text."
+        assert sp.status_once() == sp.status and sp.status_once() is None  # one message
+        assert not sp.say(cue("more", key="more")) and eng.calls == 1  # nothing more reaches the engine
+        t0 = time.monotonic()
+        sp.stop()
+        assert time.monotonic() - t0 < 1.0  # the hung engine is not waited for
+    finally:
+        eng.release.set()
+        sp.stop()
+
+
+def test_stopping_while_the_engine_hangs_returns_at_once():
+    eng = HangingBackend()
+    sp = Speaker(backend=eng, hang_s=60.0)
+    sp.start()
+    try:
+        sp.say(cue("Lift your hips"))
+        assert wait_for(lambda: eng.calls == 1)
+        t0 = time.monotonic()
+        sp.stop()
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        eng.release.set()

@@ -42,6 +42,9 @@ SAFETY_ADVICE = (
 #: why a session ended (the History's ``stopped`` field)
 STOP_REASONS = ("completed", "user", "pain", "camera_lost", "error")
 
+#: shown while a camera that was unplugged is waited for (the session goes on when it is back)
+CAMERA_LOST_NOTICE = "Camera lost — plug it back in; your reps are kept"
+
 #: mean grey level (0-255) below which the room is too dark for the pose model
 DARK_MEAN = 45.0
 
@@ -63,11 +66,12 @@ def lighting_guidance(mean_brightness: float | None) -> str:
 class LiveStats:
     """Frames per second, frame-to-overlay latency and dropped frames, over a short window."""
 
-    def __init__(self, window_s: float = 2.0, keep: int = 120) -> None:
+    def __init__(self, window_s: float = 2.0, keep: int = 120, all_keep: int = 5000) -> None:
         self.window_s = window_s
         self._shown: deque[float] = deque()
         self.latencies_ms: deque[float] = deque(maxlen=keep)
-        self.all_latencies_ms: list[float] = []
+        # the latencies of the newest frames shown (bounded: a session of any length)
+        self.all_latencies_ms: deque[float] = deque(maxlen=all_keep)
         self.dropped = 0
         self.processed = 0
         self.shown = 0

@@ -19,10 +19,13 @@ live state (the session's traces grow on the worker thread).
 
 from __future__ import annotations
 
+import bisect
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from posecoach.core.cues import Cue, CueKind, CuePolicy
@@ -30,8 +33,16 @@ from posecoach.core.engine import Targets
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.session import FrameResult, Session
 from posecoach.core.sets import SetMilestone, SetPlan, SetTracker
+from posecoach.errors import OutputError
 
 __all__ = ["CoachView", "CoachingRun", "HistoryWriter", "patient_targets"]
+
+#: A live session keeps this much of its angle trace (s) for scoring the rep that just ended, and
+#: this many of the cues said: per-frame data must not grow with the length of the session.
+TRACE_KEEP_S = 300.0
+CUES_KEPT = 200
+#: the trace a rep's similarity is scored on starts this long before the rep (rest around it)
+SCORE_LEAD_S = 5.0
 
 @dataclass(frozen=True)
 class CoachView:
@@ -76,71 +87,123 @@ def patient_targets(exercise: Exercise, judge: Any, plan_hold_s: float | None) -
 class HistoryWriter:
     """Every history write of one run, in order, on one thread of its own.
 
-    A failed write never stops the coaching: ``problem`` then says what went wrong (the
-    window shows it).  ``close`` waits for the writes still queued."""
+    A write that fails because the data folder cannot be written (full, read-only, gone: an
+    ``OutputError`` or ``OSError``) never stops the coaching: it waits in memory with every write
+    after it, ``problem`` says so (the window shows it), and they are tried again, in order, every
+    ``retry_s`` (``poke``, called each frame) and at ``finish``; once they go through, ``problem``
+    is "" again.  If the session still cannot be saved at ``finish``, ``problem`` says it was not
+    kept.  Any other failure drops that one write, with a ``problem``.  ``close`` waits for the
+    writes still queued."""
 
-    def __init__(self, history: Any, clinic: Any = None) -> None:
+    def __init__(self, history: Any, clinic: Any = None, *, retry_s: float = 2.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.history = history
         self.clinic = clinic
         self.problem = ""
+        self.retry_s = retry_s
+        self._clock = clock
         self._sid: Any = None
-        self._started: Future[Any] | None = None
+        self._pending: deque[tuple[str, Callable[[], None]]] = deque()  # writes not done yet, in order
+        self._next_try = 0.0
+        self._refused = ""  # why the data folder refused the last write
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="posecoach-history")
 
     @property
     def session_id(self) -> Any:
-        """The history's id of this session (waits for the start to be written)."""
-        return None if self._started is None else self._started.result()
+        """The history's id of this session (once its start is written; None until then)."""
+        self.drain()
+        return self._sid
+
+    @property
+    def waiting(self) -> int:
+        """How many writes wait for the data folder to be writable again."""
+        return len(self._pending)
 
     def start(self, exercise_id: str, patient_id: int | None, **kw: Any) -> None:
-        self._started = self._pool.submit(self._start, exercise_id, patient_id, kw)
+        self._submit("saved", lambda: self._start(exercise_id, patient_id, kw))
 
     def add_rep(self, rep: dict, set_index: int, *, score: Callable[[dict], None] | None = None) -> None:
-        """Store a rep; ``score(rep)`` first adds its similarity here, off the frame loop."""
+        """Store a rep; ``score(rep)`` first adds its similarity here, off the frame loop (once)."""
+        scored: list[bool] = []
+
         def write() -> None:
-            if score is not None:
+            if score is not None and not scored:
+                scored.append(True)
                 score(rep)
             self.history.add_rep(self._sid, rep, set_index=set_index)
 
-        self._submit("written", write)
+        self._submit("saved", write)
 
     def add_event(self, t: float, kind: str, text: str) -> None:
-        self._submit("written", lambda: self.history.add_event(self._sid, t, kind, text))
+        self._submit("saved", lambda: self.history.add_event(self._sid, t, kind, text))
+
+    def poke(self) -> None:
+        """Try the waiting writes again if it is time (cheap; any thread)."""
+        if self._pending and self._clock() >= self._next_try:
+            self._next_try = self._clock() + self.retry_s
+            self._pool.submit(self._flush)
 
     def drain(self) -> None:
-        """Return once every write handed so far is done."""
-        self._pool.submit(lambda: None).result()
+        """Return once every write handed so far has been tried (at once after ``close``)."""
+        try:
+            self._pool.submit(lambda: None).result()
+        except RuntimeError:  # closed: nothing is left to write
+            pass
 
     def finish(self, summary: dict, *, pain_after: int | None, stopped: str) -> None:
-        """Finish (or update) the session row; returns once it is written."""
+        """Finish (or update) the session row, with every write still waiting; returns once tried."""
         self._submit("saved", lambda: self.history.finish_session(
             self._sid, summary=summary, pain_after=pain_after, stopped=stopped)).result()
+        self._pool.submit(self._last_try).result()
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
-    def _start(self, exercise_id: str, patient_id: int | None, kw: dict) -> Any:
-        try:
-            if patient_id is not None:
-                self._sid = self.clinic.start_session(patient_id, exercise_id, **kw)
-            else:
-                self._sid = self.history.start_session(exercise_id, **kw)
-        except Exception as exc:
-            from posecoach.app.services import NullHistory
-
-            self.history = NullHistory(str(exc))
-            self._sid = self.history.start_session(exercise_id)
-            self.problem = f"The session history cannot be saved ({exc})."
-        return self._sid
+    def _start(self, exercise_id: str, patient_id: int | None, kw: dict) -> None:
+        if patient_id is not None:
+            self._sid = self.clinic.start_session(patient_id, exercise_id, **kw)
+        else:
+            self._sid = self.history.start_session(exercise_id, **kw)
 
     def _submit(self, what: str, fn: Callable[[], None]) -> Future[None]:
         def job() -> None:
-            try:
-                fn()
-            except Exception as exc:
-                self.problem = f"The session history could not be {what} ({exc})."
+            self._pending.append((what, fn))
+            if len(self._pending) == 1 or self._clock() >= self._next_try:
+                self._flush()
 
         return self._pool.submit(job)
+
+    def _flush(self) -> None:
+        """The waiting writes, in order (writer thread); stops at one the data folder refuses."""
+        while self._pending:
+            what, fn = self._pending[0]
+            try:
+                fn()
+            except (OutputError, OSError) as exc:
+                self._next_try = self._clock() + self.retry_s
+                self._refused = str(exc)
+                self.problem = (f"The session history cannot be saved ({exc}) right now: coaching goes on, and "
+                                "the session is saved as soon as the data folder can be written again.")
+                return
+            except Exception as exc:
+                self.problem = f"The session history could not be {what} ({exc})."
+            self._pending.popleft()
+        if self.problem.startswith("The session history cannot be saved"):
+            self.problem = ""  # written after all
+
+    def _last_try(self) -> None:
+        """At the end: one more try; if the folder still refuses, say the session is not kept."""
+        if self._pending:
+            self._flush()
+        why = getattr(self.history, "why", "")  # a NullHistory: the database could not be opened at all
+        if why:
+            self.problem = f"This session was not saved: {why} The summary below is not kept."
+            return
+        if self._pending:
+            where = getattr(self.history, "path", None)
+            folder = f" ({Path(where).parent})" if where else ""
+            self.problem = (f"This session could not be saved: the data folder{folder} cannot be written "
+                            f"({self._refused}). Free some space or make it writable; the summary below is not kept.")
 
 
 class CoachingRun:
@@ -162,8 +225,8 @@ class CoachingRun:
 
             self.judge = PatientJudge.load(clinic, self.patient_id, exercise)
             engine_targets, self.targets = patient_targets(exercise, self.judge, plan_hold_s)
-        self.policy = CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud)
-        self.session = Session(exercise, targets=engine_targets, cue_policy=self.policy)
+        self.policy = CuePolicy(praise=tuple(exercise.praise), count_aloud=count_aloud, said_keep=CUES_KEPT)
+        self.session = Session(exercise, targets=engine_targets, cue_policy=self.policy, trace_keep_s=TRACE_KEEP_S)
         self.tracker = SetTracker(plan)
         self.similarities: list[float] = []
         self.has_hold = has_hold(exercise)
@@ -184,6 +247,7 @@ class CoachingRun:
     def on_result(self, result: FrameResult, guidance: str) -> CoachView:
         """Track sets, record reps and events, let the policy add set-up and set cues; the view."""
         now = self._clock()
+        self.writer.poke()
         self._record(result)
         milestone = self.tracker.update(result.reps, now)
         follow = self.policy.offer_frame(result.t, guidance=guidance, milestone=milestone,
@@ -199,20 +263,23 @@ class CoachingRun:
             if ev.kind == "rep" and ev.rep is not None:
                 d = ev.rep.to_dict()
                 d["number"] = result.reps
-                self.writer.add_rep(d, self.tracker.set_of_rep(max(result.reps, 1)), score=self._scorer())
+                self.writer.add_rep(d, self.tracker.set_of_rep(max(result.reps, 1)), score=self._scorer(d))
             elif ev.kind == "fault" and ev.rule is not None:
                 self.writer.add_event(ev.t, "fault", f"{ev.rule.id}: {ev.rule.cue}")
             elif ev.kind == "partial":
                 self.writer.add_event(ev.t, "partial", ev.detail or "partial rep")
 
-    def _scorer(self) -> Callable[[dict], None] | None:
+    def _scorer(self, rep: dict) -> Callable[[dict], None] | None:
         """Scores a rep that just ended against the patient's reference (similarity 0-100, in
-        place), on a copy of the trace so far; None without a reference.  Called on the writer
-        thread: the dynamic time warping never holds up the frame loop."""
+        place), on a copy of the trace since just before the rep; None without a reference.
+        Called on the writer thread: the dynamic time warping never holds up the frame loop."""
         template = getattr(self.judge, "template", None)
         if template is None:
             return None
-        trace_t, trace_v = list(self.session.trace_t), list(self.session.trace_main)
+        tt, tv = self.session.trace_t, self.session.trace_main
+        start = rep.get("start_s")
+        i = bisect.bisect_left(tt, float(start) - SCORE_LEAD_S) if start is not None else 0
+        trace_t, trace_v = tt[i:], tv[i:]
 
         def score(d: dict) -> None:
             try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,7 @@ from posecoach.core.exercise.schema import Exercise
 from posecoach.core.pipeline import Estimator, Pipeline, Step
 from posecoach.core.session import FrameResult, Session
 from posecoach.core.types import Frame
-from posecoach.app.coaching import lighting_guidance
+from posecoach.app.coaching import CAMERA_LOST_NOTICE, lighting_guidance
 
 __all__ = ["LiveFrame", "PipelineWorker", "default_estimator_factory", "default_source_factory"]
 
@@ -155,13 +156,17 @@ class PipelineWorker(QThread):
     """Runs one coaching session on one source; see the module docstring.
 
     Signals: ``frame_ready(LiveFrame)``, ``source_failed(str)`` (could not open or
-    read the source; the message is for the patient), and ``ended(str, str)`` with
+    read the source; the message is for the patient), ``source_paused(str)`` (the camera was
+    lost: the session waits for it, the message is for the patient) and ``source_resumed()`` (it
+    is back, the same session goes on), and ``ended(str, str)`` with
     the reason (``completed`` = the video ended, ``user``, ``camera_lost``,
     ``error``) and a message, emitted once after the last frame.
     """
 
     frame_ready = Signal(object)
     source_failed = Signal(str)
+    source_paused = Signal(str)
+    source_resumed = Signal()
     ended = Signal(str, str)
 
     def __init__(
@@ -178,6 +183,8 @@ class PipelineWorker(QThread):
         targets: Any = None,
         session: Session | None = None,
         on_result: Callable[[FrameResult, str], Any] | None = None,
+        camera_retry_s: float = 1.0,
+        camera_wait_s: float = 600.0,
         parent=None,
     ) -> None:
         """``session``: the one to feed (default: a new one for ``exercise``).  ``on_result(result,
@@ -185,7 +192,9 @@ class PipelineWorker(QThread):
         set tracking, history, the cue to say); what it returns goes out as ``LiveFrame.coach``,
         and its ``cue`` attribute, if any, is what the speaker is handed.  ``lossless``: judge every
         frame of a video even when inference is slower than the video (it then plays slower than
-        real time); live coaching keeps the newest frame only."""
+        real time); live coaching keeps the newest frame only.  A camera (a source with a ``lost``
+        flag) that is lost is opened again with ``source_factory`` every ``camera_retry_s`` for up
+        to ``camera_wait_s`` (``posecoach.io.sources.ReconnectingSource``) while the session waits."""
         super().__init__(parent)
         self.exercise = exercise
         self.session = session if session is not None else Session(
@@ -198,6 +207,8 @@ class PipelineWorker(QThread):
         self.realtime = realtime
         self._stop = threading.Event()
         self.lossless = lossless
+        self.camera_retry_s = camera_retry_s
+        self.camera_wait_s = camera_wait_s
         self._mail = _Mailbox(lossless)
         self._reader: threading.Thread | None = None
         self._source: Any = None
@@ -209,7 +220,8 @@ class PipelineWorker(QThread):
         self.skipped_late = 0
         self.reason = ""
         self.message = ""
-        self.cues_emitted: list[tuple[float, Cue]] = []  # (monotonic time, cue) handed to the speaker
+        # (monotonic time, cue) handed to the speaker: the newest few hundred (a session of any length)
+        self.cues_emitted: deque[tuple[float, Cue]] = deque(maxlen=500)
 
     # -- control (any thread) -------------------------------------------------
     def stop(self) -> None:
@@ -222,6 +234,17 @@ class PipelineWorker(QThread):
         return self._mail.dropped + self.skipped_late
 
     # -- reader thread --------------------------------------------------------
+    def _frames(self, src: Any) -> Any:
+        """The source's frames; a camera's through a ``ReconnectingSource`` (waits for it when lost)."""
+        if not hasattr(src, "lost"):
+            return src
+        from posecoach.io.sources import ReconnectingSource
+
+        return ReconnectingSource(src, self._source_factory, retry_s=self.camera_retry_s,
+                                  give_up_s=self.camera_wait_s, stop=self._stop,
+                                  on_lost=lambda: self.source_paused.emit(CAMERA_LOST_NOTICE),
+                                  on_back=self.source_resumed.emit)
+
     def _read(self, src: Any) -> None:
         from posecoach.io.sources import VideoFileSource
 
@@ -229,8 +252,9 @@ class PipelineWorker(QThread):
         fps = float(getattr(src, "fps", 30.0) or 30.0)
         period = 1.0 / fps / self.speed
         t0: float | None = None
+        frames = self._frames(src)
         try:
-            for frame in src:
+            for frame in frames:
                 if self._stop.is_set():
                     break
                 self.frames_read += 1
@@ -251,7 +275,9 @@ class PipelineWorker(QThread):
         except Exception as exc:  # a decoder error mid-stream: end the session, keep it
             self._source_error = f"{getattr(src, 'name', 'the video')}: could not be read ({exc})"
         finally:
-            self._source_lost = bool(getattr(src, "lost", False))
+            self._source_lost = bool(getattr(frames, "lost", False))
+            if frames is not src:
+                frames.close()  # the device opened again, if it was
             self._source_done.set()
             self._mail.close()
 

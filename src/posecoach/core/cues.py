@@ -98,7 +98,11 @@ class CuePolicy:
         seconds_per_word: float = 0.35,
         max_wait_s: float = 2.0,
         setup_every_s: float = 8.0,
+        said_keep: int | None = None,
     ) -> None:
+        """``said_keep``: keep only about the last that many cues in ``said`` (a live session of
+        any length); None keeps them all."""
+        self.said_keep = said_keep
         self.cooldown_s = cooldown_s
         self.praise_every_s = praise_every_s
         self.praise = tuple(praise) or ("Good rep",)
@@ -191,6 +195,8 @@ class CuePolicy:
         if cue.kind == CueKind.PRAISE:
             self._praise_i += 1
         self.said.append(said)
+        if self.said_keep is not None and len(self.said) > 2 * self.said_keep:
+            del self.said[: len(self.said) - self.said_keep]
         # Lower-priority leftovers of the same moment are now stale (a correction said, the praise
         # of that rep is moot); counts and set milestones are news of their own either way.
         if said.kind not in _OWN_NEWS:

@@ -13,6 +13,7 @@ verdicts.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -127,8 +128,13 @@ class Session:
         config: SessionConfig | None = None,
         targets: Targets | None = None,
         cue_policy: CuePolicy | None = None,
+        trace_keep_s: float | None = None,
     ) -> None:
+        """``trace_keep_s``: keep only about the last that many seconds of ``trace_t`` /
+        ``trace_main`` (at most twice that: trimmed in chunks), so a live session of any length
+        holds a bounded trace; None keeps the whole trace (a video judged as a whole)."""
         self.exercise = exercise
+        self.trace_keep_s = trace_keep_s
         self.config = config or SessionConfig()
         self.features = FeatureSet(exercise)
         sides = ("left", "right") if exercise.sides == "both" else (_NEAR,)
@@ -197,6 +203,9 @@ class Session:
         values = next(iter(side_values.values()), {})
         self.trace_t.append(t)
         self.trace_main.append(values.get(self.exercise.rep.angle, math.nan))
+        keep = self.trace_keep_s
+        if keep is not None and t - self.trace_t[0] > 2.0 * keep:
+            self._trim_trace(t - keep)
         return FrameResult(
             t=t,
             pose=smoothed,
@@ -211,6 +220,12 @@ class Session:
             cut=cut,
             n_people=n_people,
         )
+
+    def _trim_trace(self, before: float) -> None:
+        """Forget the trace before ``before`` (in one chunk: amortised O(1) per frame)."""
+        k = bisect.bisect_left(self.trace_t, before)
+        del self.trace_t[:k]
+        del self.trace_main[:k]
 
     # -- steps ------------------------------------------------------------------
     def _one_movement(self, events: list[EngineEvent]) -> list[EngineEvent]:

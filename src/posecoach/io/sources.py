@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,6 +31,7 @@ __all__ = [
     "CameraSource",
     "FrameSource",
     "ImageFolderSource",
+    "ReconnectingSource",
     "VideoFileSource",
     "camera_index",
     "collect_videos",
@@ -291,6 +293,81 @@ class CameraSource(FrameSource):
 
     def close(self) -> None:
         self._cap.release()
+
+
+class ReconnectingSource(FrameSource):
+    """A camera that may be unplugged and plugged back in during a session.
+
+    Reads ``first`` (a source with a ``lost`` flag, like ``CameraSource``); when it is lost (it
+    stops delivering, or raises), ``on_lost()`` is called and ``reopen()`` (which opens the same
+    device again, raising while it is missing) is tried every ``retry_s`` until it works, ``stop``
+    is set, or ``give_up_s`` have passed (then ``lost`` is True and the frames end).  Once it is
+    back, ``on_back()`` is called and the frames go on: their times continue from before the
+    loss plus the time it lasted, and their indices continue, so the session sees one stream.
+    """
+
+    def __init__(self, first: FrameSource, reopen: Callable[[], FrameSource], *, retry_s: float = 1.0,
+                 give_up_s: float = 600.0, stop: threading.Event | None = None,
+                 on_lost: Callable[[], None] | None = None, on_back: Callable[[], None] | None = None) -> None:
+        self.current = first
+        self.name = getattr(first, "name", "camera")
+        self.fps = float(getattr(first, "fps", 30.0) or 30.0)
+        self._reopen = reopen
+        self.retry_s = retry_s
+        self.give_up_s = give_up_s
+        self._stop = stop or threading.Event()
+        self._on_lost = on_lost or (lambda: None)
+        self._on_back = on_back or (lambda: None)
+        self.lost = False
+        self.losses = 0
+
+    def __iter__(self) -> Iterator[Frame]:
+        index, last_t, last_wall = 0, None, 0.0
+        while True:
+            offset: float | None = None
+            src = self.current
+            try:
+                for f in src:
+                    now = time.monotonic()
+                    if offset is None:  # the first frame after (re)opening: time goes on
+                        offset = 0.0 if last_t is None else last_t + max(now - last_wall, 1.0 / self.fps) - f.t
+                    last_t, last_wall = offset + f.t, now
+                    yield Frame(f.image, last_t, index)
+                    index += 1
+                if not getattr(src, "lost", False):
+                    return  # it ended by itself (not a lost device)
+            except Exception:  # a device that raises when it goes: lost as well
+                pass
+            self._close(src)
+            if not self._wait_back():
+                self.lost = True
+                return
+
+    def _wait_back(self) -> bool:
+        """Try to open the device every ``retry_s``; True once it is back."""
+        self.losses += 1
+        self._on_lost()
+        since = time.monotonic()
+        while not self._stop.wait(self.retry_s):
+            if time.monotonic() - since > self.give_up_s:
+                return False
+            try:
+                self.current = self._reopen()
+            except Exception:
+                continue
+            self._on_back()
+            return True
+        return False
+
+    @staticmethod
+    def _close(src: FrameSource) -> None:
+        try:
+            src.close()
+        except Exception:
+            pass
+
+    def close(self) -> None:
+        self._close(self.current)
 
 
 def open_source(spec: str | int | Path, **kw: object) -> FrameSource:

@@ -218,6 +218,57 @@ class _Pyttsx3Backend:
             self._wake.wait(secs)  # as long as it would take aloud; stop() cuts it short
 
 
+# ------------------------------------------------------------ engine thread
+
+
+class _EngineThread:
+    """Runs the engine's calls on a daemon thread of its own, so the speaker's worker can wait for
+    each with a timeout: an engine that hangs (a stuck ``runAndWait``, an audio device that never
+    returns) is abandoned there, never joined, and nothing else waits on it."""
+
+    def __init__(self) -> None:
+        self._jobs: deque[tuple[Callable[[], None], threading.Event, list[BaseException]]] = deque()
+        self._cond = threading.Condition()
+        self.closed = False
+        self._thread = threading.Thread(target=self._loop, name="posecoach-speech-engine", daemon=True)
+        self._thread.start()
+
+    def call(self, fn: Callable[[], None], timeout: float, abort: threading.Event) -> bool:
+        """Run ``fn`` there; False if it did not return within ``timeout`` or ``abort`` was set
+        first (it is then left running); re-raises what it raised."""
+        done = threading.Event()
+        err: list[BaseException] = []
+        with self._cond:
+            self._jobs.append((fn, done, err))
+            self._cond.notify_all()
+        end = time.monotonic() + timeout
+        while not done.wait(0.05):
+            if abort.is_set() or time.monotonic() > end:
+                return False
+        if err:
+            raise err[0]
+        return True
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs and not self.closed:
+                    self._cond.wait()
+                if not self._jobs:
+                    return
+                fn, done, err = self._jobs.popleft()
+            try:
+                fn()
+            except BaseException as e:  # handed back to the caller
+                err.append(e)
+            done.set()
+
+
 # ------------------------------------------------------------------ speaker
 
 
@@ -235,7 +286,10 @@ class Speaker:
         on_start: Callable[[str], None] | None = None,
         stale_s: float = 2.0,
         realtime: bool = True,
+        hang_s: float = 10.0,
     ) -> None:
+        """``hang_s``: a cue the engine has not finished after this long (plus 0.6 s a word) means
+        the engine hangs: speech is switched off (cues stay text), the engine is abandoned."""
         if isinstance(backend, str) and backend not in {"auto", "pyttsx3", "wav", "none"}:
             raise ValueError(f"unknown speech backend {backend!r}: use auto, pyttsx3, wav or none")
         self._requested = backend
@@ -244,10 +298,13 @@ class Speaker:
         self.muted = bool(muted)
         self.stale_s = float(stale_s)
         self.realtime = realtime
+        self.hang_s = float(hang_s)
+        self._engine_thread: _EngineThread | None = None
         self.on_start = on_start
-        self.last_started: list[tuple[float, str]] = []
+        # the newest cues started / synthesised (bounded: a session of any length)
+        self.last_started: deque[tuple[float, str]] = deque(maxlen=200)
         # wav backend: when each clip was synthesised (playback could begin)
-        self.last_ready: list[tuple[float, str]] = []
+        self.last_ready: deque[tuple[float, str]] = deque(maxlen=200)
         self.dropped: dict[str, int] = {"muted": 0, "stale": 0, "off": 0}
         self._wav_dir_arg = Path(wav_dir) if wav_dir is not None else None
         self._own_tmp: Path | None = None
@@ -440,11 +497,16 @@ class Speaker:
         finally:
             self._ready.set()
         failures = 0
-        while True:
-            cue = self._next()
-            if cue is None:
-                return
-            failures = self._play(cue, failures)
+        self._engine_thread = _EngineThread()
+        try:
+            while True:
+                cue = self._next()
+                if cue is None:
+                    return
+                failures = self._play(cue, failures)
+        finally:
+            if self._engine_thread is not None:
+                self._engine_thread.close()  # ends once its call returns (a hung one is not waited for)
 
     def _next(self) -> Cue | None:
         """The next cue to play (waiting for one; stale ones are dropped); None when stopping."""
@@ -477,17 +539,31 @@ class Speaker:
                 self.on_start(cue.text)
             except Exception:
                 log.exception("speech on_start callback failed")
+        engine = self._engine_thread
         try:
-            backend.speak(cue.text)
-            failures = 0
+            if engine is None:  # abandoned after a hang: speech is off
+                return failures
+            timeout = self.hang_s + 0.6 * len(cue.text.split())
+            if engine.call(lambda: backend.speak(cue.text), timeout, self._wake):
+                failures = 0
+            elif not self._stopping:
+                log.warning("speech engine hung on %r for %.0f s: speech switched off", cue.text, timeout)
+                engine.close()  # abandoned with the call stuck in it: ends if that ever returns
+                self._engine_thread = None
+                self._switch_off("Speech stopped responding, so it is switched off; cues are shown as text.")
         except Exception as e:
             failures += 1
             log.warning("speech failed for %r: %s", cue.text, e)
             if failures >= 3:
-                with self._cond:
-                    self._available = self._audio = False
-                    self._status = f"Speech stopped working ({e}); cues are shown as text."
+                self._switch_off(f"Speech stopped working ({e}); cues are shown as text.")
         finally:
             with self._cond:
                 self._speaking = None
         return failures
+
+    def _switch_off(self, status: str) -> None:
+        """No more speech this run: what is queued is dropped, later cues are refused (text only)."""
+        with self._cond:
+            self._available = self._audio = False
+            self._status = status
+            self._queue.clear()

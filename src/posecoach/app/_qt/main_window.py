@@ -9,12 +9,13 @@ driven by a ``PipelineWorker`` on its own thread; the window shows the ``CoachVi
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QStackedWidget
 
 from posecoach.errors import PosecoachError
 from posecoach.core.exercise import find_exercise, list_exercises
@@ -22,6 +23,7 @@ from posecoach.core.exercise.schema import Exercise
 from posecoach.core.sets import SetPlan
 from posecoach.app import services
 from posecoach.app.coaching import LiveStats, summary_html
+from posecoach.app.recovery import find_offer
 from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
 from posecoach.app._qt.coach_page import CoachPage
@@ -30,6 +32,8 @@ from posecoach.app._qt.setup_page import SetupPage
 from posecoach.app._qt.summary_page import SummaryPage
 
 __all__ = ["STYLE", "MainWindow"]
+
+CUES_SHOWN_KEPT = 200  # the cues shown lately (``cue_history``), not all of a long session
 
 STYLE = """
 QWidget { font-size: 11pt; }
@@ -70,6 +74,8 @@ class MainWindow(QMainWindow):
     tests replay synthetic poses), ``source_factory(spec) -> callable`` and
     ``speed`` (video playback rate; 1 = real time) and ``lossless`` (judge every frame of a video,
     slowing it down when inference cannot keep up, instead of dropping frames as live coaching does).
+    ``camera_retry_s`` / ``camera_wait_s``: a camera lost mid-session is opened again that often, for
+    that long, while the session waits with its reps (then it ends as ``camera_lost``).
     """
 
     def __init__(
@@ -87,8 +93,11 @@ class MainWindow(QMainWindow):
         clinic: Any = None,
         record_reference: Callable[..., dict] | None = None,
         record_kwargs: dict | None = None,
+        camera_retry_s: float = 1.0,
+        camera_wait_s: float = 600.0,
     ) -> None:
         super().__init__()
+        self.camera_retry_s, self.camera_wait_s = camera_retry_s, camera_wait_s
         self.setWindowTitle("posecoach: your back exercise coach")
         self.setStyleSheet(STYLE)
         self._settings_path = settings_path
@@ -114,6 +123,10 @@ class MainWindow(QMainWindow):
         self._tick.start()
         self._apply_settings()
         self._on_tick()
+        self.recovery_box: QMessageBox | None = None
+        self.recovery = find_offer(self.history)  # sessions the app never finished (killed, crashed)
+        if self.recovery is not None:
+            QTimer.singleShot(0, self._offer_recovery)
 
     # -- building -----------------------------------------------------------------
     def _open_history(self, history: Any, clinic: Any) -> str:
@@ -161,8 +174,9 @@ class MainWindow(QMainWindow):
         self.end_reason = ""
         self.end_message = ""
         self.last_summary: dict | None = None
-        self.cue_history: list[str] = []
+        self.cue_history: deque[str] = deque(maxlen=CUES_SHOWN_KEPT)
         self.last_guidance = ""
+        self.source_paused = False  # the camera was lost and is waited for
         self.speech_status = ""
         self.pain_dialog: PainDialog | None = None
         self._running = False
@@ -245,6 +259,37 @@ class MainWindow(QMainWindow):
         if msg:
             self.statusBar().showMessage(msg)
 
+    def _reopen_history(self) -> None:
+        """The database could not be opened (a full or read-only data folder): try again now."""
+        if not isinstance(self.history, services.NullHistory):
+            return
+        history, err = services.open_history()
+        if err:
+            return
+        self.history, self.clinic = history, services.open_clinic(history)
+        self.statusBar().showMessage("The session history can be saved again.", 8000)
+
+    # -- an unfinished session from before ----------------------------------------
+    def _offer_recovery(self) -> None:
+        """Ask (without blocking) whether to close the sessions the app never finished."""
+        if self.recovery is None or self.recovery_box is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "An unfinished session", self.recovery.text,
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.button(QMessageBox.StandardButton.Yes).setText("Close it and keep the reps")
+        box.button(QMessageBox.StandardButton.No).setText("Not now")
+        box.finished.connect(self._recovery_answered)
+        self.recovery_box = box
+        box.open()
+
+    def _recovery_answered(self, result: int) -> None:
+        box, self.recovery_box = self.recovery_box, None
+        offer, self.recovery = self.recovery, None
+        if box is not None:
+            box.deleteLater()
+        if offer is not None and result == QMessageBox.StandardButton.Yes:
+            self.statusBar().showMessage(offer.accept(self.history))
+
     # -- starting ---------------------------------------------------------------
     def start_session(self, source: Any, exercise_id: str, pain_before: int | None = None,
                       sets: int | None = None, reps: int | None = None, *, patient_id: Any = "setup") -> bool:
@@ -254,6 +299,7 @@ class MainWindow(QMainWindow):
         nobody's).  A patient's session is judged against their targets and linked to them."""
         if self.worker is not None:
             return False
+        self._reopen_history()
         run = self._new_run(exercise_id, sets, reps, patient_id)
         if run is None:
             self.pages.setCurrentWidget(self.setup)
@@ -293,8 +339,9 @@ class MainWindow(QMainWindow):
         self.pain_before, self.pain_after = pain_before, None
         self.stop_reason, self.end_reason, self.end_message = None, "", ""
         self.last_summary = None
-        self.cue_history = []
+        self.cue_history = deque(maxlen=CUES_SHOWN_KEPT)
         self.last_guidance = ""
+        self.source_paused = False
         self._problem_told = ""
 
     def _remember_choices(self, source: Any, ex: Exercise, pain_before: int | None) -> str:
@@ -340,10 +387,12 @@ class MainWindow(QMainWindow):
         self.worker = PipelineWorker(
             run.exercise, self._source_factory(source), estimator_factory=self._estimator_factory,
             speaker=self.speaker, speed=self.speed, lossless=self.lossless, session=run.session,
-            on_result=run.on_result,
+            on_result=run.on_result, camera_retry_s=self.camera_retry_s, camera_wait_s=self.camera_wait_s,
         )
         self.worker.frame_ready.connect(self._on_frame)
         self.worker.source_failed.connect(self._on_source_failed)
+        self.worker.source_paused.connect(self._on_source_paused)
+        self.worker.source_resumed.connect(self._on_source_resumed)
         self.worker.ended.connect(self._on_ended)
         self.worker.finished.connect(self._finalize)
         self._running = True
@@ -363,9 +412,12 @@ class MainWindow(QMainWindow):
         if view is None:
             return
         self.view = view
-        if view.problem and view.problem != self._problem_told:
+        if view.problem != self._problem_told:
+            if view.problem:
+                self.statusBar().showMessage(view.problem)
+            elif self._problem_told:  # the writes went through after all
+                self.statusBar().showMessage("The session history is saved again.", 8000)
             self._problem_told = view.problem
-            self.statusBar().showMessage(view.problem)
         if not self._running:
             return
         self.coach.video.show_frame(live)
@@ -461,6 +513,21 @@ class MainWindow(QMainWindow):
         self.coach.video.update()
         self.setup.show_error(message)
 
+    def _on_source_paused(self, message: str) -> None:
+        """The camera was lost: say so over the picture; the session waits for it."""
+        self.source_paused = True
+        self.coach.set_notice(message)
+        self.coach.video.banner = message
+        self.coach.video.update()
+        self.statusBar().showMessage(message)
+
+    def _on_source_resumed(self) -> None:
+        self.source_paused = False
+        self.coach.set_notice("")
+        self.coach.video.banner = ""
+        self.coach.video.update()
+        self.statusBar().showMessage("The camera is back: coaching goes on.", 5000)
+
     def _on_ended(self, reason: str, message: str) -> None:
         self.end_reason, self.end_message = reason, message
         if self._running:  # the source ended by itself
@@ -508,6 +575,9 @@ class MainWindow(QMainWindow):
         msg = self.end_message if self.stopped in ("camera_lost", "error") else ""
         if self.stopped == "completed" and self.last_summary.get("reps", 0) < self.plan.total:
             msg = "The video ended before the plan was done."
+        not_saved = self.run.writer.problem if self.run is not None else ""
+        if not_saved:
+            msg = f"{msg} {not_saved}".strip()
         text = summary_html(self.last_summary, exercise=ex, plan=self.plan, stopped=self.stopped,
                             pain_before=self.pain_before, pain_after=self.pain_after, fault_cues=cues)
         sim = self.last_summary.get("similarity_median")
