@@ -81,6 +81,15 @@ class CompiledFeature:
         return 0.5 * (arr[self.idx[:, 0]] + arr[self.idx[:, 1]])
 
     def value(self, pose: Pose) -> float:
+        """The feature's value; NaN when it cannot be measured, or lies outside the range a body
+        can take (``plausible``): such a frame is a failed detection, not a movement."""
+        v = self._measure(pose)
+        lim = self.spec.plausible
+        if lim is not None and not lim[0] <= v <= lim[1]:
+            return math.nan
+        return v
+
+    def _measure(self, pose: Pose) -> float:
         spec = self.spec
         if spec.space == "world":
             if pose.world is None:

@@ -124,6 +124,11 @@ class Feature(_Strict):
     frame or two while one is lifted; a per-side count then splits one held leg into
     short reps on both sides.  With ``rep.side_from`` naming the same feature, a rep's
     side is the side its value came from in most of its peak's frames.
+
+    ``plausible: [lo, hi]``: the values a human body can take in this exercise (joint ranges
+    of motion); a value outside is a failed detection (a close-up of part of the body, a
+    skeleton fitted to the background) and the frame counts as one without a pose, so it
+    can neither start nor finish a rep.
     """
 
     kind: Literal["joint", "inclination", "ratio", "height", "offset"] = "joint"
@@ -131,6 +136,7 @@ class Feature(_Strict):
     space: Literal["image", "world"] = "image"
     signed: Literal["up", "down"] | None = None
     pick: Literal["max", "min"] | None = None
+    plausible: tuple[_Value, _Value] | None = None
     reference: Literal["vertical", "horizontal"] = "vertical"
     description: str = ""
 
@@ -152,6 +158,8 @@ class Feature(_Strict):
             raise ValueError("'signed' applies only to joint angles")
         if self.signed and self.space != "image":
             raise ValueError("'signed' joint angles are measured in the image plane (space: image)")
+        if self.plausible is not None and not self.plausible[0] < self.plausible[1]:
+            raise ValueError(f"'plausible' is [lowest, highest] with lowest < highest, got {list(self.plausible)}")
         if self.pick and not any(p.startswith(("near_", "far_")) for p in self.points):
             raise ValueError("'pick' takes the larger or smaller of the two sides' values: name a side "
                              "with near_/far_ points")
