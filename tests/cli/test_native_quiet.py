@@ -58,6 +58,8 @@ def test_analyze_prints_no_native_log_line(tmp_path, model_dir, extra):
     assert "12/12" in r.stderr
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
     assert all(ln.startswith(("ERROR ", "warning ")) or "frame" in ln for ln in lines), r.stderr
+    # a message printed while the bar runs is on its own line, not glued to the bar's
+    assert not [ln for ln in lines if "frame" in ln and ("warning" in ln or "ERROR" in ln)], r.stderr
 
 
 def test_native_logs_on_request(tmp_path, model_dir):

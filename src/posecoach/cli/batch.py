@@ -543,7 +543,8 @@ def run_batch(
         res = results[i] = final_result({**res, "provenance": provs[i]}, opts.exercise)
         write_result(res, out_dir, names[i])
         if on_result is not None:
-            on_result(res)
+            with bar.external_write_mode():  # the message gets its own line; the bar is drawn again below it
+                on_result(res)
 
     try:
         if dask:
