@@ -166,3 +166,40 @@ def test_killed_run_is_finished_by_the_next(tmp_path, capsys, counting):
     assert names == [".posecoach-hashes", "report.md", "summary.csv", "v0.json", "v0_reps.csv", "v1.json",
                      "v1_reps.csv", "v2.json", "v2_reps.csv"]
     assert [r["source"] for r in summary_rows(out)] == [str(v) for v in videos]
+
+
+_WRITE_THEN_DIE = """def write_then_die(result, out_dir, stem):
+    paths = write(result, out_dir, stem)
+    os.kill(os.getpid(), signal.SIGKILL)  # killed right after the first video's result
+    return paths
+"""
+_DIE_MID_WRITE = """from posecoach.io.atomic import atomic_open
+
+def write_then_die(result, out_dir, stem):
+    if stem == "v0":
+        return write(result, out_dir, stem)
+    with atomic_open(out_dir / f"{stem}.json") as f:  # killed half-way through the second result
+        f.write('{"source": ')
+        f.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+assert _WRITE_THEN_DIE in _CHILD
+_CHILD_MID_WRITE = _CHILD.replace(_WRITE_THEN_DIE, _DIE_MID_WRITE)
+
+
+@pytest.mark.slow  # a child process
+def test_killed_mid_write_leaves_nothing_behind_after_the_next_run(tmp_path, capsys, counting):
+    videos, out = clips(tmp_path / "in"), tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(SRC))
+    r = subprocess.run([sys.executable, "-c", _CHILD_MID_WRITE, "analyze", *map(str, videos), "-e", "squat",
+                        "-o", str(out), "-q"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == -signal.SIGKILL, r.stderr
+    assert not (out / "v1.json").exists() and list(out.glob(".v1.json.*.tmp")), sorted(os.listdir(out))
+
+    other = out / ".notes.txt.abcd1234.tmp"  # not one of this run's outputs: left alone
+    other.write_text("mine")
+
+    rc, said = analyze(capsys, *videos, "-e", "squat", "-o", out)
+    assert rc == 0 and "skipped 1 video" in said and len(counting) == 2
+    assert list(out.glob("*.tmp")) == [other]
+    assert json.loads((out / "v1.json").read_text())["source"] == str(videos[1])

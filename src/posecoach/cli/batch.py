@@ -477,6 +477,17 @@ def _model_sha256(opts: AnalyzeOptions, hashes) -> str | None:
         return None
 
 
+def _remove_leftovers(out_dir: Path, names: list[str]) -> None:
+    """What a killed run was writing (``atomic_open``'s temporary files of this run's outputs) goes."""
+    from posecoach.cli.resume import HASH_CACHE
+    from posecoach.io.atomic import remove_leftovers
+
+    for name in [*names, "summary", "report"]:
+        for suffix in (".json", "_reps.csv", "_landmarks.jsonl", ".csv", ".md"):
+            remove_leftovers(out_dir / f"{name}{suffix}")
+    remove_leftovers(out_dir / HASH_CACHE)
+
+
 def _plan(paths: list[Path], opts: AnalyzeOptions, out_dir: Path, names: list[str], force: bool):
     """Each video's provenance, and the stored results still up to date (by index; none with ``force``)."""
     from posecoach.cli import resume
@@ -524,6 +535,7 @@ def run_batch(
 
     output_folder(out_dir)
     names = output_names(paths)
+    _remove_leftovers(out_dir, names)
     provs, results = _plan(paths, opts, out_dir, names, force)
     for i, res in results.items():
         if not (out_dir / f"{names[i]}_reps.csv").is_file():
