@@ -203,3 +203,22 @@ def test_killed_mid_write_leaves_nothing_behind_after_the_next_run(tmp_path, cap
     assert rc == 0 and "skipped 1 video" in said and len(counting) == 2
     assert list(out.glob("*.tmp")) == [other]
     assert json.loads((out / "v1.json").read_text())["source"] == str(videos[1])
+
+
+def test_patient_results_follow_their_targets(tmp_path, capsys, counting):
+    """With --patient a skipped video stores no second session; new targets redo the videos."""
+    from posecoach.clinic import Clinic
+
+    videos, out = clips(tmp_path / "in", 2), tmp_path / "out"
+    with Clinic() as c:
+        c.add_patient("Cy")
+    assert main(["targets", "set", "-p", "Cy", "-e", "glute_bridge", "--peak", "150", "--hold", "2"]) == 0
+    args = [*videos, "-e", "glute_bridge", "-o", out, "-p", "Cy"]
+    assert analyze(capsys, *args)[0] == 0 and len(counting) == 2
+    rc, said = analyze(capsys, *args)
+    assert rc == 0 and "skipped 2 videos" in said and len(counting) == 2
+    with Clinic() as c:
+        assert len(c.progress(c.patient("Cy").id, "glute_bridge")) == 2  # not stored twice
+    assert main(["targets", "set", "-p", "Cy", "-e", "glute_bridge", "--peak", "155", "--hold", "2"]) == 0
+    rc, said = analyze(capsys, *args)
+    assert rc == 0 and "skipped" not in said and len(counting) == 4

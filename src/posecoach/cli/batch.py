@@ -495,6 +495,10 @@ def _plan(paths: list[Path], opts: AnalyzeOptions, out_dir: Path, names: list[st
     ex = find_exercise(opts.exercise)  # fail early, once, on an unknown or invalid exercise
     hashes = resume.HashCache(out_dir)
     options = resume.result_options(opts, _model_sha256(opts, hashes))
+    if opts.patient:  # judged against the patient's targets and reference, as they are now
+        judge = _patient_judge(opts.patient, ex)
+        options["patient_targets"] = judge.targets
+        options["patient_reference_id"] = judge.reference_id
     provs = [resume.provenance(hashes.sha256(p), ex, options) for p in paths]
     hashes.save()
     kept: dict[int, dict] = {}

@@ -3,8 +3,10 @@
 Each result JSON holds a ``"provenance"`` object: the video's content hash (sha256 of its
 bytes), a hash of the exercise's validated definition, the posecoach version and the analysis
 options that change results (the model file's hash, frame size, people, session settings, the
-patient).  A re-run into the same ``--out`` skips a video whose stored result has the same
-provenance and no error (``--force`` redoes it); the check needs no other state.
+patient and, with ``--patient``, their targets and reference as they are now).  A re-run into
+the same ``--out`` skips a video whose stored result has the same provenance and no error
+(``--force`` redoes it); the check needs no other state.  With ``--patient`` a skipped video
+stores no second session for the patient.
 
 Hashing a video reads all of it, so the hashes are cached in ``.posecoach-hashes`` (JSON) in the
 output folder, by absolute path, size and modification time: a re-run re-reads only the files
@@ -100,7 +102,7 @@ def provenance(video_sha256: str | None, exercise: Exercise, options: dict) -> d
         "posecoach_version": posecoach.__version__,
         "options": options,
     }
-    return json.loads(json.dumps(prov))
+    return json.loads(json.dumps(prov, default=str))
 
 
 def result_options(opts, model_sha256: str | None) -> dict:
