@@ -78,7 +78,7 @@ def test_rerun_does_not_read_unchanged_videos_again(tmp_path, capsys, counting, 
     videos, out = clips(tmp_path / "in", 2), tmp_path / "out"
     analyze(capsys, *videos, "-e", "squat", "-o", out)
 
-    def no_reading(path):
+    def no_reading(path, progress=None):
         raise AssertionError(f"{path} was hashed again")
 
     monkeypatch.setattr(resume, "file_sha256", no_reading)

@@ -488,7 +488,18 @@ def _remove_leftovers(out_dir: Path, names: list[str]) -> None:
     remove_leftovers(out_dir / HASH_CACHE)
 
 
-def _plan(paths: list[Path], opts: AnalyzeOptions, out_dir: Path, names: list[str], force: bool):
+def _video_hashes(paths: list[Path], hashes, show_progress: bool) -> list[str | None]:
+    """Each video's content hash; a bar (in bytes) while files not hashed before are read."""
+    from tqdm import tqdm
+
+    total = sum(hashes.to_read(p) for p in paths)
+    with tqdm(total=total, unit="B", unit_scale=True, desc="checking videos", leave=False,
+              disable=not show_progress or total == 0, dynamic_ncols=True) as bar:
+        return [hashes.sha256(p, bar.update) for p in paths]
+
+
+def _plan(paths: list[Path], opts: AnalyzeOptions, out_dir: Path, names: list[str], force: bool,
+          show_progress: bool = False):
     """Each video's provenance, and the stored results still up to date (by index; none with ``force``)."""
     from posecoach.cli import resume
 
@@ -499,7 +510,7 @@ def _plan(paths: list[Path], opts: AnalyzeOptions, out_dir: Path, names: list[st
         judge = _patient_judge(opts.patient, ex)
         options["patient_targets"] = judge.targets
         options["patient_reference_id"] = judge.reference_id
-    provs = [resume.provenance(hashes.sha256(p), ex, options) for p in paths]
+    provs = [resume.provenance(h, ex, options) for h in _video_hashes(paths, hashes, show_progress)]
     hashes.save()
     kept: dict[int, dict] = {}
     for i, p in enumerate(paths):
@@ -540,7 +551,7 @@ def run_batch(
     output_folder(out_dir)
     names = output_names(paths)
     _remove_leftovers(out_dir, names)
-    provs, results = _plan(paths, opts, out_dir, names, force)
+    provs, results = _plan(paths, opts, out_dir, names, force, show_progress)
     for i, res in results.items():
         if not (out_dir / f"{names[i]}_reps.csv").is_file():
             write_result(res, out_dir, names[i])

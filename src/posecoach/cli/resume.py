@@ -19,6 +19,7 @@ import dataclasses
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import posecoach
@@ -32,12 +33,15 @@ HASH_CACHE = ".posecoach-hashes"  # JSON; not "*.json", which scripts take for r
 _CHUNK = 1 << 20
 
 
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """The sha256 of a file's bytes, read in 1 MB pieces (videos can be gigabytes)."""
+def file_sha256(path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> str:
+    """The sha256 of a file's bytes, read in 1 MB pieces (videos can be gigabytes); ``progress`` is
+    told the size of each piece."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
             h.update(chunk)
+            if progress is not None:
+                progress(len(chunk))
     return h.hexdigest()
 
 
@@ -53,7 +57,23 @@ class HashCache:
             data = {}
         self._entries: dict = data if isinstance(data, dict) else {}
 
-    def sha256(self, path: str | os.PathLike[str]) -> str | None:
+    def _cached(self, key: str, st: os.stat_result) -> str | None:
+        entry = self._entries.get(key)
+        if isinstance(entry, dict) and entry.get("size") == st.st_size and entry.get("mtime_ns") == st.st_mtime_ns:
+            digest = entry.get("sha256")
+            if isinstance(digest, str):
+                return digest
+        return None
+
+    def to_read(self, path: str | os.PathLike[str]) -> int:
+        """How many bytes ``sha256(path)`` will read (0 when its hash is cached or it is unreadable)."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return 0
+        return 0 if self._cached(os.path.abspath(os.fsdecode(path)), st) else st.st_size
+
+    def sha256(self, path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> str | None:
         """The file's hash, from the cache when its size and time are unchanged; None if unreadable
         (its analysis then reports the problem)."""
         key = os.path.abspath(os.fsdecode(path))
@@ -61,13 +81,11 @@ class HashCache:
             st = os.stat(path)
         except OSError:
             return None
-        entry = self._entries.get(key)
-        if isinstance(entry, dict) and entry.get("size") == st.st_size and entry.get("mtime_ns") == st.st_mtime_ns:
-            digest = entry.get("sha256")
-            if isinstance(digest, str):
-                return digest
+        digest = self._cached(key, st)
+        if digest is not None:
+            return digest
         try:
-            digest = file_sha256(path)
+            digest = file_sha256(path, progress)
         except OSError:
             return None
         self._entries[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
