@@ -559,7 +559,7 @@ def run_batch(
         on_up_to_date(len(results))
     todo = [i for i in range(len(paths)) if i not in results]
     todo_paths = [paths[i] for i in todo]
-    bar = tqdm(total=_total_frames(todo_paths), unit="frame", disable=not show_progress, dynamic_ncols=True,
+    bar = tqdm(total=_total_frames(todo_paths), unit="frame", disable=not (show_progress and todo), dynamic_ncols=True,
                leave=True)
 
     def record(j: int) -> Path | None:
