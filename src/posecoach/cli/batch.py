@@ -488,13 +488,17 @@ def _remove_leftovers(out_dir: Path, names: list[str]) -> None:
     remove_leftovers(out_dir / HASH_CACHE)
 
 
+_HASH_BAR_BYTES = 256 * 2**20  # about a second of reading
+
+
 def _video_hashes(paths: list[Path], hashes, show_progress: bool) -> list[str | None]:
-    """Each video's content hash; a bar (in bytes) while files not hashed before are read."""
+    """Each video's content hash; a bar (in bytes) while files not hashed before are read, when
+    that takes a while (over ``_HASH_BAR_BYTES``)."""
     from tqdm import tqdm
 
     total = sum(hashes.to_read(p) for p in paths)
     with tqdm(total=total, unit="B", unit_scale=True, desc="checking videos", leave=False,
-              disable=not show_progress or total == 0, dynamic_ncols=True) as bar:
+              disable=not show_progress or total < _HASH_BAR_BYTES, dynamic_ncols=True) as bar:
         return [hashes.sha256(p, bar.update) for p in paths]
 
 
