@@ -31,6 +31,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--patient", "-p", default=None, metavar="NAME",
                    help="judge against this patient's targets, score each rep against their reference, "
                         "and store the session for them")
+    a.add_argument("--force", action="store_true",
+                   help="analyse every video again, even those whose results in --out are up to date")
     a.set_defaults(run=run_analyze)
 
     r = sub.add_parser("replay", help="judge saved landmarks (from analyze --save-landmarks) without the model")
@@ -69,6 +71,11 @@ def _inputs(specs: list[str]) -> tuple[list[Path], list[tuple[str, str]]]:
     return videos, problems
 
 
+def _say_up_to_date(n: int) -> None:
+    if n:
+        say(f"skipped {n} video{'s' if n != 1 else ''} with up-to-date results; --force redoes them")
+
+
 def _show(res: dict) -> None:
     if "error" in res:
         error(res["error"])
@@ -95,7 +102,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     opts = AnalyzeOptions(exercise=args.exercise, model=args.model, save_landmarks=args.save_landmarks,
                           patient=args.patient)
     results = run_batch(videos, opts, out, workers=max(1, args.workers), show_progress=not args.quiet,
-                        on_result=_show, dask=args.dask, skipped=problems)
+                        on_result=_show, dask=args.dask, skipped=problems, force=args.force,
+                        on_up_to_date=_say_up_to_date)
     print_table(results)
     if args.patient:
         _print_patient_results(results)

@@ -467,6 +467,65 @@ def _run_in_processes(paths, opts, record, workers, bar, done) -> None:
             bar.update(q.get_nowait())
 
 
+def _model_sha256(opts: AnalyzeOptions, hashes) -> str | None:
+    """The pose model's content hash (a result depends on the model), None if it cannot be read here."""
+    from posecoach.io.pose_model import find_model
+
+    try:
+        return hashes.sha256(find_model(opts.model))
+    except PosecoachError:
+        return None
+
+
+def _remove_leftovers(out_dir: Path, names: list[str]) -> None:
+    """What a killed run was writing (``atomic_open``'s temporary files of this run's outputs) goes."""
+    from posecoach.cli.resume import HASH_CACHE
+    from posecoach.io.atomic import remove_leftovers
+
+    for name in [*names, "summary", "report"]:
+        for suffix in (".json", "_reps.csv", "_landmarks.jsonl", ".csv", ".md"):
+            remove_leftovers(out_dir / f"{name}{suffix}")
+    remove_leftovers(out_dir / HASH_CACHE)
+
+
+_HASH_BAR_BYTES = 256 * 2**20  # about a second of reading
+
+
+def _video_hashes(paths: list[Path], hashes, show_progress: bool) -> list[str | None]:
+    """Each video's content hash; a bar (in bytes) while files not hashed before are read, when
+    that takes a while (over ``_HASH_BAR_BYTES``)."""
+    from tqdm import tqdm
+
+    total = sum(hashes.to_read(p) for p in paths)
+    with tqdm(total=total, unit="B", unit_scale=True, desc="checking videos", leave=False,
+              disable=not show_progress or total < _HASH_BAR_BYTES, dynamic_ncols=True) as bar:
+        return [hashes.sha256(p, bar.update) for p in paths]
+
+
+def _plan(paths: list[Path], opts: AnalyzeOptions, out_dir: Path, names: list[str], force: bool,
+          show_progress: bool = False):
+    """Each video's provenance, and the stored results still up to date (by index; none with ``force``)."""
+    from posecoach.cli import resume
+
+    ex = find_exercise(opts.exercise)  # fail early, once, on an unknown or invalid exercise
+    hashes = resume.HashCache(out_dir)
+    options = resume.result_options(opts, _model_sha256(opts, hashes))
+    if opts.patient:  # judged against the patient's targets and reference, as they are now
+        judge = _patient_judge(opts.patient, ex)
+        options["patient_targets"] = judge.targets
+        options["patient_reference_id"] = judge.reference_id
+    provs = [resume.provenance(h, ex, options) for h in _video_hashes(paths, hashes, show_progress)]
+    hashes.save()
+    kept: dict[int, dict] = {}
+    for i, p in enumerate(paths):
+        if force or (opts.save_landmarks and not (out_dir / f"{names[i]}_landmarks.jsonl").is_file()):
+            continue
+        stored = resume.stored_result(out_dir / f"{names[i]}.json", provs[i])
+        if stored is not None:
+            kept[i] = {**stored, "source": str(p)}
+    return provs, kept
+
+
 def run_batch(
     paths: list[Path],
     opts: AnalyzeOptions,
@@ -477,41 +536,56 @@ def run_batch(
     on_result: Callable[[dict], None] | None = None,
     dask: str | None = None,
     skipped: Sequence[tuple[str, str]] = (),
+    force: bool = False,
+    on_up_to_date: Callable[[int], None] | None = None,
 ) -> list[dict]:
     """Analyse ``paths`` (already expanded) and write every output. Returns results in input order,
     then one error entry per ``skipped`` input (``(input, message)``: a missing file...), which
     summary.csv and report.md list too.
 
+    A video whose result in ``out_dir`` is up to date (``posecoach.cli.resume``: same content, exercise
+    definition, version and options, and no error) is not analysed again unless ``force``; its stored
+    result is listed as it is.  ``on_up_to_date`` is told how many were kept so, before the others run.
     ``workers > 1`` runs videos in parallel processes here; ``dask`` (a scheduler address, or
     ``local``) runs them on a Dask cluster instead, whose workers need posecoach and the model
     (with ``--save-landmarks`` the recordings are written by the workers, so use a shared folder).
     """
     from tqdm import tqdm
 
-    find_exercise(opts.exercise)  # fail early, once, on an unknown or invalid exercise
     output_folder(out_dir)
     names = output_names(paths)
-    bar = tqdm(total=_total_frames(paths), unit="frame", disable=not show_progress, dynamic_ncols=True, leave=True)
-    results: dict[int, dict] = {}
+    _remove_leftovers(out_dir, names)
+    provs, results = _plan(paths, opts, out_dir, names, force, show_progress)
+    for i, res in results.items():
+        if not (out_dir / f"{names[i]}_reps.csv").is_file():
+            write_result(res, out_dir, names[i])
+    if on_up_to_date is not None:
+        on_up_to_date(len(results))
+    todo = [i for i in range(len(paths)) if i not in results]
+    todo_paths = [paths[i] for i in todo]
+    bar = tqdm(total=_total_frames(todo_paths), unit="frame", disable=not (show_progress and todo), dynamic_ncols=True,
+               leave=True)
 
-    def record(i: int) -> Path | None:
-        return out_dir / f"{names[i]}_landmarks.jsonl" if opts.save_landmarks else None
+    def record(j: int) -> Path | None:
+        return out_dir / f"{names[todo[j]]}_landmarks.jsonl" if opts.save_landmarks else None
 
-    def done(i: int, res: dict) -> None:
-        res = results[i] = final_result(res, opts.exercise)
+    def done(j: int, res: dict) -> None:
+        i = todo[j]
+        res = results[i] = final_result({**res, "provenance": provs[i]}, opts.exercise)
         write_result(res, out_dir, names[i])
         if on_result is not None:
-            on_result(res)
+            with bar.external_write_mode():  # the message gets its own line; the bar is drawn again below it
+                on_result(res)
 
     try:
         if dask:
-            _run_on_dask(paths, opts, names, out_dir, dask, bar, done)
-        elif workers <= 1 or len(paths) <= 1:
-            for i, p in enumerate(paths):
+            _run_on_dask(todo_paths, opts, [names[i] for i in todo], out_dir, dask, bar, done)
+        elif workers <= 1 or len(todo_paths) <= 1:
+            for j, p in enumerate(todo_paths):
                 bar.set_postfix_str(readable(p.name))
-                done(i, _safe_analyze(str(p), opts, bar.update, record(i)))
+                done(j, _safe_analyze(str(p), opts, bar.update, record(j)))
         else:
-            _run_in_processes(paths, opts, record, workers, bar, done)
+            _run_in_processes(todo_paths, opts, record, workers, bar, done)
     finally:
         bar.close()
     ordered = [results[i] for i in range(len(paths))]

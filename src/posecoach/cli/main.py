@@ -31,7 +31,7 @@ from posecoach.cli import (
 from posecoach.cli.output import EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_USAGE, error
 from posecoach.errors import PosecoachError
 
-__all__ = ["build_parser", "entry_point", "main", "run"]
+__all__ = ["build_parser", "entry_point", "main", "native_stderr_off", "run"]
 
 _GROUPS = (analyze, exercises, coach, report, patients, programme, reference)
 
@@ -85,7 +85,35 @@ def main(argv: list[str] | None = None) -> int:
     return run(handler, args)
 
 
+def native_stderr_off() -> None:
+    """Keep the native libraries' log lines off the terminal, for the whole process.
+
+    MediaPipe, TensorFlow Lite and abseil write to file descriptor 2 directly, at any time and
+    from their own threads (``INFO: [accelerator_registry.cc:43] DestroyAccelerator``, ``INFO:
+    Created TensorFlow Lite XNNPACK delegate``, ``W0000 ...``), and some ignore ``GLOG_minloglevel``
+    / ``TF_CPP_MIN_LOG_LEVEL``; they break the progress bar's line.  So Python's ``sys.stderr``
+    (our ``ERROR``/``warning`` lines, the progress bar, tracebacks) moves to a copy of the terminal's
+    descriptor, and descriptor 2 itself to the null device: what the C++ side prints goes nowhere.
+    Processes started from here (``--workers``, ``--dask local``) inherit the null device, which is
+    what their native code should write to.  ``POSECOACH_NATIVE_LOGS=1`` keeps everything.
+    """
+    if os.environ.get("POSECOACH_NATIVE_LOGS"):
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (AttributeError, OSError, ValueError):
+        return  # no real stderr (a GUI launcher without a console): nothing to protect
+    old = sys.stderr
+    sys.stderr = open(saved, "w", encoding=old.encoding, errors=old.errors, buffering=1,  # noqa: SIM115
+                      closefd=True)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+
+
 def entry_point() -> None:  # pragma: no cover - console script
     os.environ.setdefault("GLOG_minloglevel", "2")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    native_stderr_off()
     sys.exit(main())

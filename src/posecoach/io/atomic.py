@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from posecoach.errors import OutputError
 
-__all__ = ["atomic_open", "os_error_message", "publish_new", "write_output"]
+__all__ = ["atomic_open", "os_error_message", "publish_new", "remove_leftovers", "write_output"]
 
 
 def _umask() -> int:
@@ -59,6 +59,23 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, newline: str |
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def remove_leftovers(path: str | os.PathLike[str]) -> int:
+    """Delete the temporary files ``atomic_open`` left beside ``path`` when its process was killed
+    (``SIGKILL``, a power cut: no ``except`` ran); returns how many.  Only for a file no other process
+    is writing now (a re-run of a killed batch, before it writes anything)."""
+    import glob
+
+    path = Path(path)
+    removed = 0
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.{'[a-z0-9_]' * 8}.tmp"):
+        try:
+            leftover.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def os_error_message(path: Path, e: OSError) -> str:

@@ -206,15 +206,17 @@ class PoseEstimator:
     # -- lifetime -------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the landmarker(s); safe to call twice, and after MediaPipe failed."""
+        """Release the landmarker(s); safe to call twice, and after MediaPipe failed.  Quietly: the
+        native side logs one ``INFO: [accelerator_registry.cc:43] DestroyAccelerator`` line per graph."""
         for name in ("_landmarker", "_counter"):
             landmarker = getattr(self, name)
             setattr(self, name, None)
             if landmarker is not None:
-                try:
-                    landmarker.close()
-                except Exception:  # its graph failed (the frame's error is already raised): abandon it
-                    _abandon(landmarker)
+                with _native_quiet():
+                    try:
+                        landmarker.close()
+                    except Exception:  # its graph failed (the frame's error is already raised): abandon it
+                        _abandon(landmarker)
 
     def __enter__(self) -> PoseEstimator:
         return self
