@@ -181,3 +181,17 @@ def window_maker(qtbot, build, *, wait_active: bool):
     for w in made:
         w.close()
         assert w.worker is None
+
+
+class HangingBackend:
+    """A speech engine whose ``speak`` never returns (a stuck ``runAndWait``) until ``release`` is set."""
+
+    audio = True
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.calls = 0
+
+    def speak(self, text: str) -> None:
+        self.calls += 1
+        self.release.wait(30.0)

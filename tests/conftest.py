@@ -21,6 +21,7 @@ import copy
 import math
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
@@ -52,6 +53,18 @@ BASE_EXERCISE: dict = {
     },
     "instructions": ["Move."],
 }
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    """The folder of the installed pose model; the test is skipped without one."""
+    from posecoach.errors import ModelError
+    from posecoach.io.pose_model import find_model
+
+    try:
+        return find_model().parent
+    except ModelError as e:
+        pytest.skip(f"no pose model: {e}")
 
 
 @pytest.fixture(autouse=True)

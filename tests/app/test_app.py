@@ -27,6 +27,7 @@ make_app()  # drops OpenCV's QT_QPA_PLATFORM_PLUGIN_PATH before pytest-qt makes 
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app_helpers import (  # noqa: E402
+    HangingBackend,
     FPS, FailingBackend, FakeCamera, IndexedCamera, IndexReplay, RecordingBackend, blank_video, bridge_clip,
     no_thread_left,  # noqa: F401 - autouse fixture
     window_maker,
@@ -434,22 +435,10 @@ def test_a_data_folder_that_cannot_be_written_says_so_and_still_shows_the_summar
     assert w.last_summary["reps"] == 3 and History().sessions() == []
 
 
-class _HangingBackend:
-    """A speech engine that hangs on its first cue (until released)."""
-
-    audio = True
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.calls = 0
-
-    def speak(self, text: str) -> None:
-        self.calls += 1
-        self.release.wait(30.0)
 
 
 def test_a_hung_speech_engine_leaves_the_cues_on_screen(make_window, qtbot, clip):
-    backend = _HangingBackend()
+    backend = HangingBackend()
     sp = Speaker(backend=backend, hang_s=0.3)
     sp.start()
     try:

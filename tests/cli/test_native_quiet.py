@@ -16,8 +16,6 @@ from pathlib import Path
 import pytest
 
 import posecoach
-from posecoach.errors import ModelError
-from posecoach.io import pose_model as model_mod
 
 from test_cli import tiny_video
 
@@ -27,12 +25,6 @@ SRC = Path(posecoach.__file__).resolve().parents[1]  # the code under test (PYTH
 NATIVE = re.compile(r"INFO:|accelerator_registry|XNNPACK|^[IWEF]\d{4} |TfLite|absl", re.MULTILINE)
 
 
-@pytest.fixture(scope="module")
-def model_dir() -> Path:
-    try:
-        return model_mod.find_model().parent
-    except ModelError as e:
-        pytest.skip(f"no pose model: {e}")
 
 
 def _posecoach(args: list[str], model_dir: Path) -> subprocess.CompletedProcess:

@@ -30,8 +30,6 @@ from pathlib import Path
 import pytest
 
 import posecoach
-from posecoach.errors import ModelError
-from posecoach.io import pose_model as model_mod
 
 from test_cli import tiny_video
 
@@ -45,12 +43,6 @@ _SOCKET = re.compile(r"^socket\((AF_\w+),.*\)\s*=\s*(\d+)")
 _RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)$")
 
 
-@pytest.fixture(scope="module")
-def model_dir() -> Path:
-    try:
-        return model_mod.find_model().parent
-    except ModelError as e:
-        pytest.skip(f"no pose model: {e}")
 
 
 def _analyze_cmd(clip: Path, out: Path) -> list[str]:

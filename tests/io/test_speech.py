@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from app_helpers import HangingBackend
 from posecoach.io import speech
 from posecoach.core.cues import Cue
 from posecoach.io.speech import Speaker, wav_seconds
@@ -254,18 +255,6 @@ def test_real_espeak_writes_a_wav(monkeypatch, tmp_path):
     assert wav_seconds(wav) > 0.3
 
 
-class HangingBackend:
-    """An engine whose ``speak`` never returns (a stuck ``runAndWait``) until ``release`` is set."""
-
-    audio = True
-
-    def __init__(self) -> None:
-        self.release = threading.Event()
-        self.calls = 0
-
-    def speak(self, text: str) -> None:
-        self.calls += 1
-        self.release.wait(30.0)
 
 
 def test_a_hung_engine_switches_speech_off_once_and_never_blocks_say():
