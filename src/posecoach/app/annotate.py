@@ -155,11 +155,12 @@ class VideoAnnotator:
             self._cut_t = r.t
         if r.pose is not None:
             vis = r.pose.visibility >= 0.5
-            if vis.any():
-                y = float(np.median(r.pose.xy[vis, 1])) / max(r.pose.size_wh[1], 1)
-                if y > 0.55:
+            if vis.any():  # the edge with more room beyond the person; a clear margin to change sides
+                h = max(r.pose.size_wh[1], 1)
+                above, below = float(r.pose.xy[vis, 1].min()) / h, 1.0 - float(r.pose.xy[vis, 1].max()) / h
+                if above > below + 0.1:
                     self._hud_top = True
-                elif y < 0.45:
+                elif below > above + 0.1:
                     self._hud_top = False
 
     def _paint_hud(self, p: QPainter, r, w: int, h: int) -> None:

@@ -127,12 +127,13 @@ def paint_counter(p: QPainter, big: str, small: list[str], at: QPointF, base: QF
 
 
 def paint_cue(p: QPainter, text: str, area: QRectF, base: QFont, *, below: bool) -> None:
-    """The cue the patient just heard, as the cue box of the window shows it: wrapped white
-    text in a dark box across ``area``, at its top (``below``) or its bottom."""
+    """The cue the patient just heard, as the cue box of the window shows it: white text in a
+    dark box as wide as the text (wrapped to ``area``'s width), at the left of ``area``, at its
+    top (``below``) or its bottom: as little of the picture as it can."""
     p.setFont(sized(base, 18))
     flags = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter
     br = p.boundingRect(area.adjusted(14, 8, -14, -8), flags, text)
-    box = QRectF(area.x(), 0, area.width(), br.height() + 16)
+    box = QRectF(area.x(), 0, min(area.width(), br.width() + 28), br.height() + 16)
     box.moveTop(area.top()) if below else box.moveBottom(area.bottom())
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(QColor(20, 60, 110, 215))
