@@ -580,7 +580,9 @@ def run_batch(
     result is listed as it is.  ``on_up_to_date`` is told how many were kept so, before the others run.
     ``workers > 1`` runs videos in parallel processes here; ``dask`` (a scheduler address, or
     ``local``) runs them on a Dask cluster instead, whose workers need posecoach and the model
-    (with ``--save-landmarks`` the recordings are written by the workers, so use a shared folder).
+    (with ``--save-landmarks`` and ``--annotate`` the recordings and videos are written by the workers,
+    so use a shared folder).  ``opts.annotate``: a video whose result is up to date but whose
+    ``<name>_annotated.mp4`` is missing is analysed again.
     """
     from tqdm import tqdm
 
