@@ -35,7 +35,7 @@ from posecoach.core.session import FrameResult, Session
 from posecoach.core.sets import SetMilestone, SetPlan, SetTracker
 from posecoach.errors import OutputError
 
-__all__ = ["CoachView", "CoachingRun", "HistoryWriter", "patient_targets"]
+__all__ = ["CoachView", "CoachingRun", "HistoryWriter", "cue_shown", "has_hold", "hold_text", "patient_targets"]
 
 #: A live session keeps this much of its angle trace (s) for scoring the rep that just ended, and
 #: this many of the cues said: per-frame data must not grow with the length of the session.
@@ -69,6 +69,26 @@ class CoachView:
 def has_hold(exercise: Exercise) -> bool:
     """Whether the coaching screen shows a hold timer for this exercise."""
     return exercise.counting == "hold" or exercise.hold is not None or exercise.dosage.hold_s > 0
+
+
+def hold_text(exercise: Exercise, result: FrameResult | None) -> str:
+    """The hold timer as the coaching screen shows it ("Hold: 2.1 / 5 s", "(paused)" while the
+    hold is not held), "" for an exercise without one; annotated videos show the same."""
+    if not has_hold(exercise) or result is None:
+        return ""
+    target = exercise.hold.seconds if exercise.hold else exercise.dosage.hold_s
+    good = result.phase.value == "peak" and result.status == "ok"
+    tgt = f" / {target:g} s" if target else " s"
+    hold = result.hold_s
+    return f"Hold: {hold:.1f}{tgt}" + ("" if good or hold == 0 else "  (paused)")
+
+
+def cue_shown(cue: Cue | None) -> str:
+    """The text of a cue for the cue box, "" for one shown elsewhere: counts on the counter,
+    set-up guidance on the picture, set milestones by their own line."""
+    if cue is None or cue.kind in (CueKind.COUNT, CueKind.SETUP, CueKind.SET):
+        return ""
+    return cue.text
 
 
 def patient_targets(exercise: Exercise, judge: Any, plan_hold_s: float | None) -> tuple[Targets | None, dict | None]:
@@ -297,8 +317,8 @@ class CoachingRun:
         t = self.tracker
         t.rest_left(now)  # a rest that is over ends here
         show: list[str] = []
-        if cue is not None and cue.kind not in (CueKind.COUNT, CueKind.SETUP, CueKind.SET):
-            show.append(cue.text)  # counts show on the counter, set-up on the picture
+        if cue_shown(cue):
+            show.append(cue_shown(cue))
         if milestone == SetMilestone.SET_DONE:
             show.append(f"Set done: rest {self.plan.rest_s:.0f} s")
         elif milestone == SetMilestone.ALL_DONE:
@@ -310,14 +330,7 @@ class CoachingRun:
         )
 
     def _hold_text(self, result: FrameResult | None) -> str:
-        if not self.has_hold or result is None:
-            return ""
-        ex = self.exercise
-        target = ex.hold.seconds if ex.hold else ex.dosage.hold_s
-        good = result.phase.value == "peak" and result.status == "ok"
-        tgt = f" / {target:g} s" if target else " s"
-        hold = result.hold_s
-        return f"Hold: {hold:.1f}{tgt}" + ("" if good or hold == 0 else "  (paused)")
+        return hold_text(self.exercise, result)
 
     # -- the end (after the worker has stopped) --------------------------------------------
     def finish(self, stopped: str, pain_after: int | None = None) -> dict:

@@ -31,6 +31,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--patient", "-p", default=None, metavar="NAME",
                    help="judge against this patient's targets, score each rep against their reference, "
                         "and store the session for them")
+    a.add_argument("--annotate", action="store_true",
+                   help="also write <stem>_annotated.mp4: each frame with the skeleton, angles, rep count, "
+                        "hold timer, cues and camera cuts drawn on it")
     a.add_argument("--force", action="store_true",
                    help="analyse every video again, even those whose results in --out are up to date")
     a.set_defaults(run=run_analyze)
@@ -100,14 +103,15 @@ def run_analyze(args: argparse.Namespace) -> int:
     _check_patient(args)
     output_folder(out)  # before the first video: a bad --out is one line, at once
     opts = AnalyzeOptions(exercise=args.exercise, model=args.model, save_landmarks=args.save_landmarks,
-                          patient=args.patient)
+                          patient=args.patient, annotate=args.annotate)
     results = run_batch(videos, opts, out, workers=max(1, args.workers), show_progress=not args.quiet,
                         on_result=_show, dask=args.dask, skipped=problems, force=args.force,
                         on_up_to_date=_say_up_to_date)
     print_table(results)
     if args.patient:
         _print_patient_results(results)
-    print(f"results in {readable(str(out))}/ (per video JSON and reps CSV, summary.csv, report.md)")
+    extra = ", annotated MP4" if args.annotate else ""
+    print(f"results in {readable(str(out))}/ (per video JSON and reps CSV{extra}, summary.csv, report.md)")
     return EXIT_SOME_FAILED if any("error" in r for r in results) else EXIT_OK
 
 

@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -27,13 +28,18 @@ from posecoach.cli.output import output_folder, readable
 from posecoach.errors import PosecoachError, SourceError
 from posecoach.io.atomic import write_output
 from posecoach.core.exercise import Exercise, find_exercise
-from posecoach.core.pipeline import Estimator, Pipeline, RawFrame
+from posecoach.core.pipeline import Estimator, Pipeline, RawFrame, Step
 from posecoach.core.session import Session, SessionConfig
 
 __all__ = [
     "REP_CSV_FIELDS", "AnalyzeOptions", "analyze_video", "final_result", "output_names", "run_batch", "short_names",
     "write_result",
 ]
+
+#: ``--annotate``'s video, ``<name>_annotated.mp4``, and the ending of its temporary name (as
+#: ``posecoach.app.annotate`` has them; not imported from there, which loads Qt)
+ANNOTATED_SUFFIX = "_annotated.mp4"
+ANNOTATED_TMP_SUFFIX = ".tmp.mp4"
 
 REP_CSV_FIELDS = [
     "index", "start_s", "end_s", "duration_s", "peak_angle", "peak_s", "up_s", "down_s", "hold_s", "side", "faults",
@@ -49,6 +55,7 @@ class AnalyzeOptions:
     config: SessionConfig = field(default_factory=SessionConfig)
     save_landmarks: bool = False
     patient: str | None = None  # judge against this patient's targets and reference; store the session for them
+    annotate: bool = False  # also write <name>_annotated.mp4 (posecoach.app.annotate)
 
 
 def analyze_video(
@@ -59,6 +66,7 @@ def analyze_video(
     exercise: Exercise | None = None,
     record_to: Path | None = None,
     estimator_factory: Callable[[], Estimator] | None = None,
+    annotate_to: Path | None = None,
 ) -> dict:
     """Analyse one video; raises ``PosecoachError`` subclasses on bad input.
 
@@ -66,6 +74,7 @@ def analyze_video(
     re-judged later without the model (``posecoach replay``).
     ``opts.patient``: count against that patient's targets, add "similarity" and "differs_most"
     (vs their reference) to each rep, and store the session for them (``_judge_for_patient``).
+    ``annotate_to``: also write the frames with the overlay there (``--annotate``; whole or not at all).
     ``estimator_factory``: stands in for ``PoseEstimator(opts.model, num_poses=...)`` (tests).
     ``progress``: called with the number of frames done, every few frames (a progress bar).
     """
@@ -78,11 +87,12 @@ def analyze_video(
     session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
     recorded: list[RawFrame] | None = [] if record_to is not None else None
     make_estimator = estimator_factory or partial(_pose_estimator, opts, ex.posture)
-    with VideoFileSource(path, max_side=opts.max_side) as src:
+    with VideoFileSource(path, max_side=opts.max_side) as src, _annotating(annotate_to, ex, src.fps) as annotate:
         size = None
         pipeline = Pipeline(make_estimator(), SceneCutDetector(), record=recorded, progress=progress)
         for step in pipeline.steps(src, session):
             size = step.frame.size_wh
+            annotate(step)
         fps, expected = src.fps, src.n_frames
     if session.frames == 0:
         raise SourceError(f"{path}: no frame could be decoded (corrupt or empty video)")
@@ -102,6 +112,21 @@ def analyze_video(
     if judge is not None:
         _judge_for_patient(judge, result, session)
     return result
+
+
+def _annotating(dest: Path | None, exercise: Exercise, fps: float) -> AbstractContextManager[Callable[[Step], None]]:
+    """What paints each step into ``dest`` (``posecoach.app.annotate``: Qt is loaded only for
+    ``--annotate``); a no-op without.  The video is written at the source's frame rate, each
+    analysed frame at its timestamp."""
+    if dest is None:
+        return nullcontext(_no_annotation)
+    from posecoach.app.annotate import annotated_video
+
+    return annotated_video(dest, exercise, fps)
+
+
+def _no_annotation(step: Step) -> None:
+    pass
 
 
 def _cut_short(read: int, expected: int | None) -> str | None:
@@ -272,12 +297,13 @@ def _init_worker(q) -> None:  # pragma: no cover - runs in the worker process
     _queue = q
 
 
-def _worker(path: str, opts: AnalyzeOptions, record_to: Path | None) -> dict:  # pragma: no cover
+def _worker(path: str, opts: AnalyzeOptions, record_to: Path | None,
+            annotate_to: Path | None = None) -> dict:  # pragma: no cover
     def report(n: int) -> None:
         if _queue is not None:
             _queue.put(n)
 
-    return _safe_analyze(path, opts, report, record_to)
+    return _safe_analyze(path, opts, report, record_to, annotate_to)
 
 
 def _one_line(e: BaseException) -> str:
@@ -291,10 +317,11 @@ def _failed(path: str | Path, opts: AnalyzeOptions, message: str) -> dict:
 
 
 def _safe_analyze(
-    path: str, opts: AnalyzeOptions, progress: Callable[[int], None] | None, record_to: Path | None = None
+    path: str, opts: AnalyzeOptions, progress: Callable[[int], None] | None, record_to: Path | None = None,
+    annotate_to: Path | None = None,
 ) -> dict:
     try:
-        return analyze_video(path, opts, progress=progress, record_to=record_to)
+        return analyze_video(path, opts, progress=progress, record_to=record_to, annotate_to=annotate_to)
     except PosecoachError as e:
         return _failed(path, opts, str(e))
     except MemoryError:
@@ -429,7 +456,8 @@ def _run_on_dask(paths, opts, names, out_dir, address, bar, done) -> None:
         futs = {}
         for i, p in enumerate(paths):
             record = out_dir / f"{names[i]}_landmarks.jsonl" if opts.save_landmarks else None
-            futs[client.submit(_safe_analyze, str(p), opts, None, record, pure=False)] = i
+            annotated = out_dir / f"{names[i]}{ANNOTATED_SUFFIX}" if opts.annotate else None
+            futs[client.submit(_safe_analyze, str(p), opts, None, record, annotated, pure=False)] = i
         for fut in dask_completed(list(futs)):
             i = futs[fut]
             try:
@@ -442,12 +470,13 @@ def _run_on_dask(paths, opts, names, out_dir, address, bar, done) -> None:
         client.close()
 
 
-def _run_in_processes(paths, opts, record, workers, bar, done) -> None:
-    """Videos in ``workers`` spawned processes; outputs are written here, as results arrive."""
+def _run_in_processes(paths, opts, record, workers, bar, done, annotated=lambda i: None) -> None:
+    """Videos in ``workers`` spawned processes; outputs are written here, as results arrive
+    (the landmarks and annotated videos by the workers)."""
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(q,)) as pool:
-        futs = {pool.submit(_worker, str(p), opts, record(i)): i for i, p in enumerate(paths)}
+        futs = {pool.submit(_worker, str(p), opts, record(i), annotated(i)): i for i, p in enumerate(paths)}
         pending = set(futs)
         while pending:
             while not q.empty():
@@ -485,6 +514,8 @@ def _remove_leftovers(out_dir: Path, names: list[str]) -> None:
     for name in [*names, "summary", "report"]:
         for suffix in (".json", "_reps.csv", "_landmarks.jsonl", ".csv", ".md"):
             remove_leftovers(out_dir / f"{name}{suffix}")
+    for name in names:  # an annotated video's temporary name ends in .mp4 (OpenCV needs it)
+        remove_leftovers(out_dir / f"{name}{ANNOTATED_SUFFIX}", ANNOTATED_TMP_SUFFIX)
     remove_leftovers(out_dir / HASH_CACHE)
 
 
@@ -518,7 +549,8 @@ def _plan(paths: list[Path], opts: AnalyzeOptions, out_dir: Path, names: list[st
     hashes.save()
     kept: dict[int, dict] = {}
     for i, p in enumerate(paths):
-        if force or (opts.save_landmarks and not (out_dir / f"{names[i]}_landmarks.jsonl").is_file()):
+        if force or (opts.save_landmarks and not (out_dir / f"{names[i]}_landmarks.jsonl").is_file()) \
+                or (opts.annotate and not (out_dir / f"{names[i]}{ANNOTATED_SUFFIX}").is_file()):
             continue
         stored = resume.stored_result(out_dir / f"{names[i]}.json", provs[i])
         if stored is not None:
@@ -548,7 +580,9 @@ def run_batch(
     result is listed as it is.  ``on_up_to_date`` is told how many were kept so, before the others run.
     ``workers > 1`` runs videos in parallel processes here; ``dask`` (a scheduler address, or
     ``local``) runs them on a Dask cluster instead, whose workers need posecoach and the model
-    (with ``--save-landmarks`` the recordings are written by the workers, so use a shared folder).
+    (with ``--save-landmarks`` and ``--annotate`` the recordings and videos are written by the workers,
+    so use a shared folder).  ``opts.annotate``: a video whose result is up to date but whose
+    ``<name>_annotated.mp4`` is missing is analysed again.
     """
     from tqdm import tqdm
 
@@ -569,6 +603,9 @@ def run_batch(
     def record(j: int) -> Path | None:
         return out_dir / f"{names[todo[j]]}_landmarks.jsonl" if opts.save_landmarks else None
 
+    def annotated(j: int) -> Path | None:
+        return out_dir / f"{names[todo[j]]}{ANNOTATED_SUFFIX}" if opts.annotate else None
+
     def done(j: int, res: dict) -> None:
         i = todo[j]
         res = results[i] = final_result({**res, "provenance": provs[i]}, opts.exercise)
@@ -583,9 +620,9 @@ def run_batch(
         elif workers <= 1 or len(todo_paths) <= 1:
             for j, p in enumerate(todo_paths):
                 bar.set_postfix_str(readable(p.name))
-                done(j, _safe_analyze(str(p), opts, bar.update, record(j)))
+                done(j, _safe_analyze(str(p), opts, bar.update, record(j), annotated(j)))
         else:
-            _run_in_processes(todo_paths, opts, record, workers, bar, done)
+            _run_in_processes(todo_paths, opts, record, workers, bar, done, annotated)
     finally:
         bar.close()
     ordered = [results[i] for i in range(len(paths))]

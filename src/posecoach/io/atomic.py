@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from posecoach.errors import OutputError
 
-__all__ = ["atomic_open", "os_error_message", "publish_new", "remove_leftovers", "write_output"]
+__all__ = ["atomic_open", "atomic_path", "os_error_message", "publish_new", "remove_leftovers", "write_output"]
 
 
 def _umask() -> int:
@@ -61,15 +61,35 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, newline: str |
         raise
 
 
-def remove_leftovers(path: str | os.PathLike[str]) -> int:
-    """Delete the temporary files ``atomic_open`` left beside ``path`` when its process was killed
-    (``SIGKILL``, a power cut: no ``except`` ran); returns how many.  Only for a file no other process
-    is writing now (a re-run of a killed batch, before it writes anything)."""
+@contextmanager
+def atomic_path(path: str | os.PathLike[str], *, suffix: str = ".tmp") -> Iterator[Path]:
+    """``atomic_open`` for a writer that opens its file by name: a temporary file name beside
+    ``path`` ending in ``suffix`` (OpenCV's ``VideoWriter`` picks the container by the ending:
+    ``.tmp.mp4``); on a clean exit the file written there replaces ``path``, on any exception it
+    is removed.  ``OSError`` propagate (``remove_leftovers(path, suffix)`` finds what a kill left)."""
+    path = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def remove_leftovers(path: str | os.PathLike[str], suffix: str = ".tmp") -> int:
+    """Delete the temporary files ``atomic_open`` (or ``atomic_path`` with this ``suffix``) left
+    beside ``path`` when its process was killed (``SIGKILL``, a power cut: no ``except`` ran);
+    returns how many.  Only for a file no other process is writing now (a re-run of a killed
+    batch, before it writes anything)."""
     import glob
 
     path = Path(path)
     removed = 0
-    for leftover in path.parent.glob(f".{glob.escape(path.name)}.{'[a-z0-9_]' * 8}.tmp"):
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.{'[a-z0-9_]' * 8}{glob.escape(suffix)}"):
         try:
             leftover.unlink()
             removed += 1
