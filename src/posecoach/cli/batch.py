@@ -99,6 +99,7 @@ def analyze_video(
     result["processing_s"] = round(time.perf_counter() - t0, 3)
     # The duration is that of the video, not of the span between first and last frame.
     result["duration_s"] = round(session.frames / fps, 3) if fps else result["duration_s"]
+    result["trace"] = session.timeline()  # what report.html draws (also for results kept by a re-run)
     if judge is not None:
         _judge_for_patient(judge, result, session)
     return result
@@ -160,7 +161,8 @@ def replay_recording(path: str | Path, exercise: Exercise) -> dict:
     if session.frames == 0:
         raise SourceError(f"{path}: the recording holds no frames")
     source = meta.get("source")
-    return {"source": str(path), "recorded_from": source if isinstance(source, str) else None, **session.summary()}
+    return {"source": str(path), "recorded_from": source if isinstance(source, str) else None, **session.summary(),
+            "trace": session.timeline()}
 
 
 # -- output -------------------------------------------------------------------------------------
@@ -193,10 +195,23 @@ def final_result(result: dict, exercise: str) -> dict:
     return result
 
 
+def _json_text(result: dict) -> str:
+    """The result as indented JSON, its ``trace`` (thousands of numbers) on one line each list,
+    so that the file stays readable and small."""
+    trace = result.get("trace")
+    if not isinstance(trace, dict):
+        return json.dumps(result, indent=2, allow_nan=False) + "\n"
+    token = f"@trace-{os.getpid()}-{id(result)}@"
+    text = json.dumps({**result, "trace": token}, indent=2, allow_nan=False)
+    inner = ",\n    ".join(f"{json.dumps(k)}: {json.dumps(v, separators=(',', ':'), allow_nan=False)}"
+                          for k, v in trace.items())
+    return text.replace(json.dumps(token), "{\n    " + inner + "\n  }", 1) + "\n"
+
+
 def write_result(result: dict, out_dir: Path, stem: str) -> list[Path]:
     """``<stem>.json`` (and ``<stem>_reps.csv`` unless it failed); pass the result through ``final_result``."""
     json_path = out_dir / f"{stem}.json"
-    write_output(json_path, json.dumps(result, indent=2, allow_nan=False) + "\n")
+    write_output(json_path, _json_text(result))
     paths = [json_path]
     if "error" not in result:
         csv_path = out_dir / f"{stem}_reps.csv"
