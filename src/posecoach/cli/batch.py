@@ -2,7 +2,8 @@
 
 For each video: frames -> ``PoseEstimator`` -> ``Session`` -> a result dict,
 written as ``<name>.json`` and ``<name>_reps.csv``; for the batch a
-``summary.csv`` and a readable ``report.md``.  ``<name>`` is the video's path
+``summary.csv``, a readable ``report.md`` and ``report.html`` (plots of each
+video, ``posecoach.cli.batch_report``).  ``<name>`` is the video's path
 relative to the common folder of the inputs (``d1/a.mp4`` -> ``d1%2Fa.mp4``,
 ``output_names``), so two videos never share a result file.  A video that
 fails, for whatever reason, gets a one-line error in its JSON and in the
@@ -220,7 +221,8 @@ def write_result(result: dict, out_dir: Path, stem: str) -> list[Path]:
     return paths
 
 
-def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
+def _summary_files(results: list[dict], out_dir: Path, exercise: str, *, html: bool = True) -> None:
+    """``summary.csv``, ``report.md`` and (unless ``html`` is False) ``report.html``."""
     import io
 
     buf = io.StringIO()
@@ -260,6 +262,10 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
         if r["cues"]:
             lines += ["", "Cues: " + "; ".join(f"{c['t']:.1f}s \"{c['text']}\"" for c in r["cues"])]
     write_output(out_dir / "report.md", "\n".join(lines) + "\n")
+    if html:
+        from posecoach.cli.batch_report import render_batch_report
+
+        write_output(out_dir / "report.html", render_batch_report(results, short_names(results), exercise))
 
 
 def short_names(results: list[dict]) -> list[str]:
@@ -498,7 +504,7 @@ def _remove_leftovers(out_dir: Path, names: list[str]) -> None:
     from posecoach.io.atomic import remove_leftovers
 
     for name in [*names, "summary", "report"]:
-        for suffix in (".json", "_reps.csv", "_landmarks.jsonl", ".csv", ".md"):
+        for suffix in (".json", "_reps.csv", "_landmarks.jsonl", ".csv", ".md", ".html"):
             remove_leftovers(out_dir / f"{name}{suffix}")
     remove_leftovers(out_dir / HASH_CACHE)
 
@@ -553,6 +559,7 @@ def run_batch(
     skipped: Sequence[tuple[str, str]] = (),
     force: bool = False,
     on_up_to_date: Callable[[int], None] | None = None,
+    html_report: bool = True,
 ) -> list[dict]:
     """Analyse ``paths`` (already expanded) and write every output. Returns results in input order,
     then one error entry per ``skipped`` input (``(input, message)``: a missing file...), which
@@ -564,6 +571,7 @@ def run_batch(
     ``workers > 1`` runs videos in parallel processes here; ``dask`` (a scheduler address, or
     ``local``) runs them on a Dask cluster instead, whose workers need posecoach and the model
     (with ``--save-landmarks`` the recordings are written by the workers, so use a shared folder).
+    ``html_report``: also write ``report.html`` (``cli.batch_report``), drawn from the results at the end.
     """
     from tqdm import tqdm
 
@@ -605,5 +613,5 @@ def run_batch(
         bar.close()
     ordered = [results[i] for i in range(len(paths))]
     ordered += [final_result(_failed(src, opts, msg), opts.exercise) for src, msg in skipped]
-    _summary_files(ordered, out_dir, opts.exercise)
+    _summary_files(ordered, out_dir, opts.exercise, html=html_report)
     return ordered
