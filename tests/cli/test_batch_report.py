@@ -88,7 +88,7 @@ def test_trace_is_bounded_for_a_long_session_and_keeps_the_peaks():
     assert len(ts) == len(vs) <= 3000 and ts == sorted(ts)
     assert min(x for x in vs if x is not None) == 90.0  # the dips survive
     assert None in vs and len(json.dumps({"t": ts, "angle": vs})) < 50_000
-    short_t, short_v = downsample(t[:300], v[:300])  # 10 s: at most 10 points a second
+    short_t, _ = downsample(t[:300], v[:300])  # 10 s: at most 10 points a second
     assert len(short_t) <= 101
 
 

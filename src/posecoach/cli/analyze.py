@@ -34,7 +34,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--force", action="store_true",
                    help="analyse every video again, even those whose results in --out are up to date")
     a.add_argument("--no-report", dest="html_report", action="store_false",
-                   help="do not write report.html (a plot per video: about 0.3 s each at the end of the batch)")
+                   help="do not write report.html (a plot per video, drawn at the end of the batch)")
     a.set_defaults(run=run_analyze)
 
     r = sub.add_parser("replay", help="judge saved landmarks (from analyze --save-landmarks) without the model")

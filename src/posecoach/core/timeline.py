@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from posecoach.core.types import Status
 
 __all__ = ["MAX_HZ", "MAX_POINTS", "StatusSpans", "downsample"]
 
-MAX_POINTS = 3000  # about 30 kB of JSON per video, however long it is
+MAX_POINTS = 3000  # at most about 45 kB of JSON per video, however long it is
 MAX_HZ = 10.0  # a rep lasts a second or more: ten points a second draw its shape
 
 
@@ -43,7 +44,7 @@ def downsample(t: Sequence[float], v: Sequence[float], *, max_points: int = MAX_
     buckets = max(1, budget // 2)
     edges = np.linspace(0, n, buckets + 1).astype(int)
     keep: list[int] = []
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in pairwise(edges.tolist()):
         if b <= a:
             continue
         seg = vv[a:b]

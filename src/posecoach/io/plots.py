@@ -30,20 +30,21 @@ COLOURS = {
 # and the hatching that tells the reasons apart on the grey.
 UNJUDGED = {
     "no_person": ("no pose found", ""),
-    "not_visible": ("body cut off or hidden", "///"),
-    "wrong_view_side": ("wrong camera view", "xx"),
-    "wrong_view_front": ("wrong camera view", "xx"),
+    "not_visible": ("body cut off or hidden", "////"),
+    "wrong_view_side": ("wrong camera view", "\\\\\\\\"),
+    "wrong_view_front": ("wrong camera view", "\\\\\\\\"),
     "unsteady": ("tracker glitch", "..."),
 }
 
 
-def png_base64(fig: Any, dpi: int = 110) -> str:
-    """The figure as a base64 PNG (for ``<img src="data:image/png;base64,...">``)."""
+def png_base64(fig: Any, dpi: int = 110, *, tight: bool = True) -> str:
+    """The figure as a base64 PNG (for ``<img src="data:image/png;base64,...">``); ``tight``: cropped
+    to what is drawn (False: the figure's own size, so that plots laid out alike come out alike)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -63,7 +64,10 @@ def angle_timeline_png(result: dict, *, title: str = "", dpi: int = 100) -> str:
     from matplotlib.figure import Figure
 
     trace = result.get("trace") if isinstance(result.get("trace"), dict) else None
-    fig = Figure(figsize=(11.0, 3.3))
+    fig = Figure(figsize=(11.0, 3.8))
+    # Fixed margins, not a tight crop: every video's plot has the same size and time axis
+    # position, whatever its legend holds, so the plots of a report line up and read alike.
+    fig.subplots_adjust(left=0.065, right=0.99, top=0.80 if title else 0.84, bottom=0.13)
     ax = fig.add_subplot(111)
     style_axes(ax, title)
     end = _end_s(result, trace)
@@ -79,11 +83,12 @@ def angle_timeline_png(result: dict, *, title: str = "", dpi: int = 100) -> str:
     handles += _faults(ax, result.get("rep_details") or [])
     handles += _cuts(ax, (trace or {}).get("cut_times_s") or [])
     ax.set_xlim(0.0, end)
-    ax.set_xlabel("time in the video (s)", fontsize=9)
-    ax.set_ylabel(_ylabel(trace), fontsize=9)
-    ax.legend(handles=handles, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=min(len(handles), 6),
-              frameon=False)
-    return png_base64(fig, dpi=dpi)
+    ax.tick_params(labelsize=9)
+    ax.set_xlabel("time in the video (s)", fontsize=10)
+    ax.set_ylabel(_ylabel(trace), fontsize=10)
+    fig.legend(handles=handles, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(handles), 4),
+               frameon=False, handlelength=2.5)
+    return png_base64(fig, dpi=dpi, tight=False)
 
 
 def _end_s(result: dict, trace: dict | None) -> float:
@@ -98,8 +103,9 @@ def _ylabel(trace: dict | None) -> str:
     if not trace:
         return "main angle"
     name = str(trace.get("feature") or "main angle").replace("_", " ")
-    unit = "degrees" if trace.get("unit", "deg") == "deg" else "body lengths"
-    return f"{name} ({unit})"
+    if trace.get("unit", "deg") != "deg":
+        return f"{name} (body lengths)"
+    return f"{name}{'' if 'angle' in name else ' angle'} (degrees)"
 
 
 def _unjudged(ax: Any, spans: Sequence[Sequence[Any]]) -> list[Any]:
@@ -108,12 +114,20 @@ def _unjudged(ax: Any, spans: Sequence[Sequence[Any]]) -> list[Any]:
     seen: dict[str, Any] = {}
     for a, b, why in spans:
         label, hatch = UNJUDGED.get(str(why), (str(why).replace("_", " "), ""))
-        ax.axvspan(float(a), max(float(b), float(a) + 0.05), facecolor=COLOURS["unjudged"], alpha=0.35,
-                   hatch=hatch or None, edgecolor="#555555", lw=0, zorder=0)
+        # The grey at a third (a hatched one lighter, its hatching dark): the curve stays readable.
+        ax.axvspan(float(a), max(float(b), float(a) + 0.05), facecolor=_grey(0.35 if not hatch else 0.15),
+                   hatch=hatch or None, edgecolor="#6e6e6e", lw=0, zorder=0)
         if label not in seen:
-            seen[label] = Patch(facecolor=COLOURS["unjudged"], alpha=0.5, hatch=hatch or None, edgecolor="#555555",
-                                label=f"not judged: {label}")
+            seen[label] = Patch(facecolor=_grey(0.35 if not hatch else 0.15), hatch=hatch or None,
+                                edgecolor="#6e6e6e", label=f"not judged: {label}")
     return list(seen.values())
+
+
+def _grey(alpha: float) -> tuple[float, float, float]:
+    """``COLOURS["unjudged"]`` at ``alpha`` over white, opaque (a hatch keeps its own colour)."""
+    from matplotlib.colors import to_rgb
+
+    return tuple(alpha * c + (1.0 - alpha) for c in to_rgb(COLOURS["unjudged"]))  # type: ignore[return-value]
 
 
 def _reps(ax: Any, reps: Sequence[dict], holds: bool) -> list[Any]:
@@ -124,7 +138,7 @@ def _reps(ax: Any, reps: Sequence[dict], holds: bool) -> list[Any]:
     for r in reps:
         a, b = float(r.get("start_s") or 0.0), float(r.get("end_s") or 0.0)
         ax.axvspan(a, b, facecolor=COLOURS["rep"], alpha=0.18, lw=0, zorder=0)
-        ax.text((a + b) / 2, 0.97, str(r.get("index", "")), transform=top, ha="center", va="top", fontsize=8,
+        ax.text((a + b) / 2, 0.97, str(r.get("index", "")), transform=top, ha="center", va="top", fontsize=9,
                 color="#2d6a2d", fontweight="bold")
     if not reps:
         return []
