@@ -65,11 +65,10 @@ def angle_timeline_png(result: dict, *, title: str = "", dpi: int = 100) -> str:
 
     trace = result.get("trace") if isinstance(result.get("trace"), dict) else None
     fig = Figure(figsize=(11.0, 3.8))
-    # Fixed margins, not a tight crop: every video's plot has the same size and time axis
-    # position, whatever its legend holds, so the plots of a report line up and read alike.
-    fig.subplots_adjust(left=0.065, right=0.99, top=0.80 if title else 0.84, bottom=0.13)
     ax = fig.add_subplot(111)
-    style_axes(ax, title)
+    style_axes(ax, "")
+    if title:
+        ax.set_title(title, fontsize=10, pad=18)  # above the rep numbers
     end = _end_s(result, trace)
     handles = _unjudged(ax, (trace or {}).get("unjudged") or [])
     handles += _reps(ax, result.get("rep_details") or [], result.get("counting") == "hold")
@@ -86,8 +85,13 @@ def angle_timeline_png(result: dict, *, title: str = "", dpi: int = 100) -> str:
     ax.tick_params(labelsize=9)
     ax.set_xlabel("time in the video (s)", fontsize=10)
     ax.set_ylabel(_ylabel(trace), fontsize=10)
+    rows = -(-len(handles) // 4)
     fig.legend(handles=handles, fontsize=9, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=min(len(handles), 4),
                frameon=False, handlelength=2.5)
+    # Fixed margins, not a tight crop: every video's plot has the same width and time axis
+    # position, so the plots of a report line up; above the axes, the legend's rows, the rep
+    # numbers and the title.
+    fig.subplots_adjust(left=0.065, right=0.99, bottom=0.13, top=0.93 - 0.07 * rows - (0.06 if title else 0.0))
     return png_base64(fig, dpi=dpi, tight=False)
 
 
@@ -138,8 +142,8 @@ def _reps(ax: Any, reps: Sequence[dict], holds: bool) -> list[Any]:
     for r in reps:
         a, b = float(r.get("start_s") or 0.0), float(r.get("end_s") or 0.0)
         ax.axvspan(a, b, facecolor=COLOURS["rep"], alpha=0.18, lw=0, zorder=0)
-        ax.text((a + b) / 2, 0.97, str(r.get("index", "")), transform=top, ha="center", va="top", fontsize=9,
-                color="#2d6a2d", fontweight="bold")
+        ax.text((a + b) / 2, 1.01, str(r.get("index", "")), transform=top, ha="center", va="bottom", fontsize=9,
+                color="#2d6a2d", fontweight="bold", clip_on=False)
     if not reps:
         return []
     return [Patch(facecolor=COLOURS["rep"], alpha=0.3, label="hold (numbered)" if holds else "rep (numbered)")]
