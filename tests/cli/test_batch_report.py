@@ -142,7 +142,7 @@ def test_report_rows_plots_and_rep_table(squat_result):
     imgs = _images(page)
     assert len(imgs) == 1 and imgs[0][:8] == b"\x89PNG\r\n\x1a\n"
     reps = re.search(r'<section class="video".*?</section>', page, re.S).group(0)
-    body = re.findall(r"<tr><td>(\d+)</td><td>[^<]*</td><td>([\d.]+)</td><td>([\d.]+)</td>", reps)
+    body = re.findall(r'<tr><td>(\d+)</td><td class="l">[^<]*</td><td>([\d.]+)</td><td>([\d.]+)</td>', reps)
     assert [int(b[0]) for b in body] == [1, 2, 3, 4, 5]
     assert [b[1] for b in body] == [f"{d['start_s']:.1f}" for d in r["rep_details"]]
     assert reps.count("trunk forward") == 1

@@ -19,7 +19,8 @@ __all__ = ["render_batch_report"]
 
 _CSS = BASE_CSS + """
 body { max-width: 1180px; }
-table.videos td { vertical-align: top; } td.warn { text-align: left; color: #8a4b00; font-size: 0.92em; }
+table.videos td { vertical-align: top; } table.videos th { white-space: nowrap; }
+td.warn { text-align: left; color: #8a4b00; font-size: 0.92em; min-width: 16em; }
 .plot img { width: 100%; height: auto; display: block; }
 .failed td.l:last-child { color: #b00020; }
 section.video { margin-bottom: 2em; }
@@ -172,4 +173,4 @@ def _rep_table(r: dict, details: Sequence[dict]) -> str:
         if sim:
             row += [_num(d.get("similarity"), 0), d.get("differs_most") or "-"]
         body.append(row)
-    return table(header, body, left=0)
+    return table(header, body, left=0, text=(1, 7, 9) if sim else (1, 7))

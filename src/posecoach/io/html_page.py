@@ -32,13 +32,15 @@ def esc(value: Any) -> str:
     return "" if value is None else html.escape(str(value))
 
 
-def table(head: Sequence[str], body: Sequence[Sequence[Any]], left: int = 1, *, attrs: str = "") -> str:
-    """A table whose first ``left`` columns are left-aligned (names), the others right (numbers).
-    ``attrs``: the ``<table>`` tag's attributes, already HTML."""
-    h = "".join(f'<th class="l">{esc(c)}</th>' if i < left else f"<th>{esc(c)}</th>" for i, c in enumerate(head))
+def table(head: Sequence[str], body: Sequence[Sequence[Any]], left: int = 1, *, attrs: str = "",
+          text: Sequence[int] = ()) -> str:
+    """A table whose first ``left`` columns, and the columns numbered in ``text``, are left-aligned
+    (names, words), the others right (numbers).  ``attrs``: the ``<table>`` tag's attributes, already HTML."""
+    lft = set(range(left)) | set(text)
+    h = "".join(f'<th class="l">{esc(c)}</th>' if i in lft else f"<th>{esc(c)}</th>" for i, c in enumerate(head))
     rows = []
     for r in body:
-        cells = "".join(f'<td class="l">{esc(c)}</td>' if i < left else f"<td>{esc(c)}</td>" for i, c in enumerate(r))
+        cells = "".join(f'<td class="l">{esc(c)}</td>' if i in lft else f"<td>{esc(c)}</td>" for i, c in enumerate(r))
         rows.append(f"<tr>{cells}</tr>")
     tag = f"<table {attrs}>" if attrs else "<table>"
     return f"{tag}<thead><tr>{h}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

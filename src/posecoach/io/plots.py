@@ -155,11 +155,12 @@ def _faults(ax: Any, reps: Sequence[dict]) -> list[Any]:
         return []
     xs = [float(r["peak_s"]) for r in faulty]
     ys = [float(r["peak_angle"]) for r in faulty]
-    mark = ax.scatter(xs, ys, marker="X", s=60, color=COLOURS["fault"], edgecolors="white", linewidths=0.8,
+    mark = ax.scatter(xs, ys, marker="X", s=80, color=COLOURS["fault"], edgecolors="white", linewidths=0.8,
                       zorder=5, label="form fault (at the rep's peak)")
     for x, y, r in zip(xs, ys, faulty):
-        ax.annotate(", ".join(str(f).replace("_", " ") for f in r["faults"]), (x, y), xytext=(5, -10),
-                    textcoords="offset points", fontsize=7, color=COLOURS["fault"])
+        ax.annotate(", ".join(str(f).replace("_", " ") for f in r["faults"]), (x, y), xytext=(7, 3),
+                    textcoords="offset points", fontsize=8, color=COLOURS["fault"], va="bottom", zorder=6,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
     return [mark]
 
 
