@@ -268,3 +268,17 @@ def test_report_renders_in_headless_chromium(tmp_path, squat_result):
     assert near((31, 78, 121), 20) > 200  # the angle line
     assert near((123, 50, 148), 20) > 50  # the cut line
     assert near((226, 242, 226), 6) > 2000  # the rep shading (green at 18 % on white)
+
+
+def test_a_live_session_keeps_only_recent_unjudged_stretches_and_cuts():
+    """``trace_keep_s`` (the app's live session) bounds the stretches and cuts as it bounds the trace."""
+    sc = S.squat(n_reps=12, fps=30.0, rep_s=2.0)
+    seq = S.drop_frames(sc.poses, fraction=0.2, seed=4)  # a flickering detection: hundreds of stretches
+    whole, live = Session(find_exercise("squat")), Session(find_exercise("squat"), trace_keep_s=5.0)
+    for t, p in seq:
+        whole.process(t, p)
+        live.process(t, p)
+    assert len(whole.unjudged.spans) > 100
+    assert live.unjudged.spans[-1] == whole.unjudged.spans[-1]
+    assert seq[-1][0] - live.unjudged.spans[0][1] <= 2 * 5.0 + 0.1
+    assert all(c >= seq[-1][0] - 2 * 5.0 - 0.1 for c in live.cut_times)
