@@ -21,7 +21,7 @@ die() { printf '%s\n' "run.sh: ERROR $*" >&2; exit 2; }
 # espeak-ng: the speech engine pyttsx3 drives; libportaudio2: needed by mediapipe's sounddevice;
 # xvfb and the xcb libraries: a real Qt window on a virtual screen (screenshots); libgl1/libegl1:
 # OpenCV and Qt; strace: the test that proves analyze opens no socket and resolves no name.
-APT_PKGS="espeak-ng strace libportaudio2 libgl1 libegl1 libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libfontconfig1 xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0"
+APT_PKGS="espeak-ng strace chromium libportaudio2 libgl1 libegl1 libglib2.0-0 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libfontconfig1 xvfb xauth libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0"
 missing=""
 for p in $APT_PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

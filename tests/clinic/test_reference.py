@@ -195,6 +195,10 @@ def test_cli_reference_then_analyze_with_patient(tmp_path, capsys, fake_model):
         assert len(rows) == 1 and rows[0]["reps_done"] == 4 and rows[0]["session_id"] == res["session_id"]
         assert rows[0]["similarity_median"] == pytest.approx(res["similarity_median"])
         assert rows[0]["target_peak"] == res["targets"]["peak"]
+        # The result's trace draws report.html; the patient's record keeps the summary without it.
+        assert res["trace"]["t"] and "trace" not in c.history.session(res["session_id"])["summary"]
+    page = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert "similarity (0-100)" in page  # the rep table shows each rep's score
 
     # The same video as the reference scores ~100; a shallower patient lower.
     fake_model.seq = ref.poses

@@ -36,6 +36,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                         "hold timer, cues and camera cuts drawn on it")
     a.add_argument("--force", action="store_true",
                    help="analyse every video again, even those whose results in --out are up to date")
+    a.add_argument("--no-report", dest="html_report", action="store_false",
+                   help="do not write report.html (a plot per video, drawn at the end of the batch)")
     a.set_defaults(run=run_analyze)
 
     r = sub.add_parser("replay", help="judge saved landmarks (from analyze --save-landmarks) without the model")
@@ -106,12 +108,13 @@ def run_analyze(args: argparse.Namespace) -> int:
                           patient=args.patient, annotate=args.annotate)
     results = run_batch(videos, opts, out, workers=max(1, args.workers), show_progress=not args.quiet,
                         on_result=_show, dask=args.dask, skipped=problems, force=args.force,
-                        on_up_to_date=_say_up_to_date)
+                        on_up_to_date=_say_up_to_date, html_report=args.html_report)
     print_table(results)
     if args.patient:
         _print_patient_results(results)
     extra = ", annotated MP4" if args.annotate else ""
-    print(f"results in {readable(str(out))}/ (per video JSON and reps CSV{extra}, summary.csv, report.md)")
+    report = ", report.html (open it in a browser)" if args.html_report else ""
+    print(f"results in {readable(str(out))}/ (per video JSON and reps CSV{extra}, summary.csv, report.md{report})")
     return EXIT_SOME_FAILED if any("error" in r for r in results) else EXIT_OK
 
 

@@ -2,7 +2,8 @@
 
 For each video: frames -> ``PoseEstimator`` -> ``Session`` -> a result dict,
 written as ``<name>.json`` and ``<name>_reps.csv``; for the batch a
-``summary.csv`` and a readable ``report.md``.  ``<name>`` is the video's path
+``summary.csv``, a readable ``report.md`` and ``report.html`` (plots of each
+video, ``posecoach.cli.batch_report``).  ``<name>`` is the video's path
 relative to the common folder of the inputs (``d1/a.mp4`` -> ``d1%2Fa.mp4``,
 ``output_names``), so two videos never share a result file.  A video that
 fails, for whatever reason, gets a one-line error in its JSON and in the
@@ -109,6 +110,7 @@ def analyze_video(
     result["processing_s"] = round(time.perf_counter() - t0, 3)
     # The duration is that of the video, not of the span between first and last frame.
     result["duration_s"] = round(session.frames / fps, 3) if fps else result["duration_s"]
+    result["trace"] = session.timeline()  # what report.html draws (also for results kept by a re-run)
     if judge is not None:
         _judge_for_patient(judge, result, session)
     return result
@@ -185,7 +187,8 @@ def replay_recording(path: str | Path, exercise: Exercise) -> dict:
     if session.frames == 0:
         raise SourceError(f"{path}: the recording holds no frames")
     source = meta.get("source")
-    return {"source": str(path), "recorded_from": source if isinstance(source, str) else None, **session.summary()}
+    return {"source": str(path), "recorded_from": source if isinstance(source, str) else None, **session.summary(),
+            "trace": session.timeline()}
 
 
 # -- output -------------------------------------------------------------------------------------
@@ -218,10 +221,23 @@ def final_result(result: dict, exercise: str) -> dict:
     return result
 
 
+def _json_text(result: dict) -> str:
+    """The result as indented JSON, its ``trace`` (thousands of numbers) on one line each list,
+    so that the file stays readable and small."""
+    trace = result.get("trace")
+    if not isinstance(trace, dict):
+        return json.dumps(result, indent=2, allow_nan=False) + "\n"
+    token = f"@trace-{os.getpid()}-{id(result)}@"
+    text = json.dumps({**result, "trace": token}, indent=2, allow_nan=False)
+    inner = ",\n    ".join(f"{json.dumps(k)}: {json.dumps(v, separators=(',', ':'), allow_nan=False)}"
+                          for k, v in trace.items())
+    return text.replace(json.dumps(token), "{\n    " + inner + "\n  }", 1) + "\n"
+
+
 def write_result(result: dict, out_dir: Path, stem: str) -> list[Path]:
     """``<stem>.json`` (and ``<stem>_reps.csv`` unless it failed); pass the result through ``final_result``."""
     json_path = out_dir / f"{stem}.json"
-    write_output(json_path, json.dumps(result, indent=2, allow_nan=False) + "\n")
+    write_output(json_path, _json_text(result))
     paths = [json_path]
     if "error" not in result:
         csv_path = out_dir / f"{stem}_reps.csv"
@@ -230,7 +246,8 @@ def write_result(result: dict, out_dir: Path, stem: str) -> list[Path]:
     return paths
 
 
-def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
+def _summary_files(results: list[dict], out_dir: Path, exercise: str, *, html: bool = True) -> None:
+    """``summary.csv``, ``report.md`` and (unless ``html`` is False) ``report.html``."""
     import io
 
     buf = io.StringIO()
@@ -270,6 +287,10 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str) -> None:
         if r["cues"]:
             lines += ["", "Cues: " + "; ".join(f"{c['t']:.1f}s \"{c['text']}\"" for c in r["cues"])]
     write_output(out_dir / "report.md", "\n".join(lines) + "\n")
+    if html:
+        from posecoach.cli.batch_report import render_batch_report
+
+        write_output(out_dir / "report.html", render_batch_report(results, short_names(results), exercise))
 
 
 def short_names(results: list[dict]) -> list[str]:
@@ -512,7 +533,7 @@ def _remove_leftovers(out_dir: Path, names: list[str]) -> None:
     from posecoach.io.atomic import remove_leftovers
 
     for name in [*names, "summary", "report"]:
-        for suffix in (".json", "_reps.csv", "_landmarks.jsonl", ".csv", ".md"):
+        for suffix in (".json", "_reps.csv", "_landmarks.jsonl", ".csv", ".md", ".html"):
             remove_leftovers(out_dir / f"{name}{suffix}")
     for name in names:  # an annotated video's temporary name ends in .mp4 (OpenCV needs it)
         remove_leftovers(out_dir / f"{name}{ANNOTATED_SUFFIX}", ANNOTATED_TMP_SUFFIX)
@@ -570,6 +591,7 @@ def run_batch(
     skipped: Sequence[tuple[str, str]] = (),
     force: bool = False,
     on_up_to_date: Callable[[int], None] | None = None,
+    html_report: bool = True,
 ) -> list[dict]:
     """Analyse ``paths`` (already expanded) and write every output. Returns results in input order,
     then one error entry per ``skipped`` input (``(input, message)``: a missing file...), which
@@ -583,6 +605,7 @@ def run_batch(
     (with ``--save-landmarks`` and ``--annotate`` the recordings and videos are written by the workers,
     so use a shared folder).  ``opts.annotate``: a video whose result is up to date but whose
     ``<name>_annotated.mp4`` is missing is analysed again.
+    ``html_report``: also write ``report.html`` (``cli.batch_report``), drawn from the results at the end.
     """
     from tqdm import tqdm
 
@@ -627,5 +650,5 @@ def run_batch(
         bar.close()
     ordered = [results[i] for i in range(len(paths))]
     ordered += [final_result(_failed(src, opts, msg), opts.exercise) for src, msg in skipped]
-    _summary_files(ordered, out_dir, opts.exercise)
+    _summary_files(ordered, out_dir, opts.exercise, html=html_report)
     return ordered

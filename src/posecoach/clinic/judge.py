@@ -161,6 +161,7 @@ class PatientJudge:
         """Store the judged session for the patient: the session, its reps (with similarity), finished,
         in one transaction (a kill leaves the whole session or none of it)."""
         events = [(float(c.get("t", 0.0)), "cue", str(c.get("text", ""))) for c in result.get("cues", [])]
-        summary = {k: v for k, v in result.items() if k not in ("rep_details", "cues")}
+        # The trace is the report's drawing of the video, not part of the patient's record.
+        summary = {k: v for k, v in result.items() if k not in ("rep_details", "cues", "trace")}
         return int(clinic.save_session(self.patient.id, self.exercise.id, source=str(result.get("source", "")),
                                        reps=result.get("rep_details", []), events=events, summary=summary))

@@ -17,7 +17,6 @@ Nothing leaves the machine: the files are written only where the caller asks.
 
 from __future__ import annotations
 
-import base64
 import csv
 import html
 import io
@@ -32,6 +31,12 @@ from posecoach.clinic.store import (
     num as _num,  # one definition of "a finite number, or None"
 )
 from posecoach.io.atomic import atomic_open
+from posecoach.io.html_page import BASE_CSS
+from posecoach.io.html_page import head as _page_head
+from posecoach.io.html_page import table as _table
+from posecoach.io.plots import COLOURS
+from posecoach.io.plots import png_base64 as _png
+from posecoach.io.plots import style_axes as _setup
 
 __all__ = [
     "SESSION_FIELDS",
@@ -216,21 +221,6 @@ def _write_text(path: Path, text: str) -> None:
 # ------------------------------------------------------------------- plots
 
 
-def _png(fig: Any) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _setup(ax: Any, title: str) -> None:
-    ax.set_title(title, fontsize=10)
-    ax.grid(True, alpha=0.3)
-    ax.tick_params(labelsize=8)
-
-
 def _dates(ax: Any, xs: Sequence[date]) -> None:
     import matplotlib.dates as mdates
 
@@ -247,9 +237,9 @@ def _plot_reps(ax: Any, rs: Sequence[dict]) -> bool:
     xs = _xs(rs)
     done = [_num(r.get("reps_done")) for r in rs]
     pres = [_num(r.get("reps_prescribed")) for r in rs]
-    ax.bar(xs, [d or 0 for d in done], width=0.8, color="#4c8bc6", label="done")
+    ax.bar(xs, [d or 0 for d in done], width=0.8, color=COLOURS["done"], label="done")
     if any(p for p in pres):
-        ax.step(xs, [p if p else float("nan") for p in pres], where="mid", color="#d9534f", lw=2, label="prescribed")
+        ax.step(xs, [p if p else float("nan") for p in pres], where="mid", color=COLOURS["target"], lw=2, label="prescribed")
     ax.set_ylabel("reps", fontsize=8)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, loc="lower right")
@@ -366,18 +356,12 @@ def progress_figure_png(rows: Sequence[dict], exercise_id: str | None = None, *,
 
 # -------------------------------------------------------------------- HTML
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto; max-width: 1000px;
-       color: #222; padding: 0 1em; }
-h1 { margin-bottom: 0.1em; } h2 { border-bottom: 2px solid #4c8bc6; padding-bottom: 0.2em; margin-top: 1.6em; }
-.meta { color: #555; margin-top: 0; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.9em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th { background: #eef3f9; } td.l, th.l { text-align: left; }
+# The shared page style (``io.html_page``) and what only this report has: a grid of plots,
+# the privacy note, and a page per exercise when printed.
+_CSS = BASE_CSS + """
 .plots { display: grid; grid-template-columns: repeat(2, 1fr); gap: 0.8em; }
 .plots figure { margin: 0; } .plots img { width: 100%; height: auto; }
 .privacy { background: #f7f7f7; border-left: 4px solid #888; padding: 0.5em 0.8em; font-size: 0.85em; color: #444; }
-.note { font-size: 0.85em; color: #555; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   .exercise { page-break-before: always; break-before: page; }
@@ -386,19 +370,7 @@ th { background: #eef3f9; } td.l, th.l { text-align: left; }
   a { color: inherit; text-decoration: none; }
   .noprint { display: none; }
 }
-@page { size: A4; margin: 14mm; }
 """
-
-
-def _table(head: Sequence[str], body: Sequence[Sequence[Any]], left: int = 1) -> str:
-    h = "".join(f'<th class="l">{html.escape(c)}</th>' if i < left else f"<th>{html.escape(c)}</th>"
-                for i, c in enumerate(head))
-    rows = []
-    for r in body:
-        cells = "".join(f'<td class="l">{html.escape(str(c))}</td>' if i < left else f"<td>{html.escape(str(c))}</td>"
-                        for i, c in enumerate(r))
-        rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _first_last(vals: Sequence[float | None], nd: int = 0) -> str:
@@ -560,11 +532,7 @@ def render_report(
     days = [d for d in (_day(r.get("date")) for r in rows) if d is not None]
     period = f"{min(days):%d %b %Y} – {max(days):%d %b %Y}" if days else "no sessions yet"
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>Progress report: {html.escape(name)}</title>",
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<style>{_CSS}</style></head><body>",
+        *_page_head(f"Progress report: {name}", _CSS),
         f"<h1>Progress report: {html.escape(name)}</h1>",
         f'<p class="meta">{html.escape(period)} · {len(rows)} session(s) · generated {html.escape(when)} by posecoach</p>',
     ]

@@ -34,6 +34,7 @@ from posecoach.core.exercise.schema import Exercise
 from posecoach.core.features import FeatureSet
 from posecoach.core.landmarks import INDEX
 from posecoach.core.smoothing import OneEuroFilter
+from posecoach.core.timeline import MAX_HZ, MAX_POINTS, StatusSpans, downsample
 from posecoach.core.types import Pose, Status
 
 __all__ = ["GUIDANCE", "FrameResult", "Session", "SessionConfig", "Status"]
@@ -174,6 +175,8 @@ class Session:
         self.last_t: float | None = None
         self.trace_t: list[float] = []
         self.trace_main: list[float] = []
+        self.unjudged = StatusSpans()  # stretches whose frames could not count, and why
+        self.cut_times: list[float] = []
 
     # -- the per-frame step --------------------------------------------------
     def process(self, t: float, pose: Pose | None, scene_cut: bool = False) -> FrameResult:
@@ -193,6 +196,7 @@ class Session:
             smoothed = self._prepare(t, pose)
             status, side_values, restarted = self._judge(t, smoothed, events)
             cut = cut or restarted
+        self.unjudged.add(t, status)
         for key, eng in self.engines.items():
             near = self._side if key == _NEAR and self._uses_sides else None
             events += eng.update(t, side_values.get(key), side=near)
@@ -226,6 +230,8 @@ class Session:
         k = bisect.bisect_left(self.trace_t, before)
         del self.trace_t[:k]
         del self.trace_main[:k]
+        self.unjudged.forget(before)
+        self.cut_times = [c for c in self.cut_times if c >= before]
 
     # -- steps ------------------------------------------------------------------
     def _one_movement(self, events: list[EngineEvent]) -> list[EngineEvent]:
@@ -280,6 +286,7 @@ class Session:
     def _restart(self, t: float, events: list[EngineEvent]) -> None:
         """A discontinuity: count nothing across it, forget smoothing, side and view."""
         self.cuts += 1
+        self.cut_times.append(t)
         for eng in self.engines.values():
             events += eng.reset(t, ResetReason.CAMERA_CUT)
         self._refilter()
@@ -489,6 +496,23 @@ class Session:
         if self.frames_usable / n < 0.2:
             out.append("too little of the video showed the exercise clearly: the count may be too low")
         return out
+
+    def timeline(self, *, max_points: int = MAX_POINTS, max_hz: float = MAX_HZ) -> dict:
+        """The session's main angle over time, bounded for a stored result (``core.timeline``):
+        ``t`` and ``angle`` (None where the frame gave no value), the stretches that could not be
+        judged (``unjudged``: ``[start_s, end_s, status]``) and the cuts (``cut_times_s``)."""
+        name = self.exercise.rep.angle
+        degrees = self.exercise.angles[name].kind in ("joint", "inclination")
+        t, v = downsample(self.trace_t, self.trace_main, max_points=max_points, max_hz=max_hz,
+                          digits=1 if degrees else 4)
+        return {
+            "feature": name,
+            "unit": "deg" if degrees else "body length",
+            "t": t,
+            "angle": v,
+            "unjudged": self.unjudged.rounded(),
+            "cut_times_s": [round(c, 2) for c in self.cut_times],
+        }
 
     @property
     def count(self) -> int:
