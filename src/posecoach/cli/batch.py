@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import multiprocessing as mp
 import os
 import time
@@ -495,7 +496,13 @@ def _dask_client(address: str):
             "--dask needs dask.distributed: pip install 'dask[distributed]' (or drop --dask)"
         ) from None
     if address == "local":
-        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, dashboard_address=None)
+        # On loopback only, with no dashboard (its HTTP server still starts: on a free port, so
+        # that a busy 8787 does not print a warning); distributed's own INFO and WARNING lines
+        # ("Worker process still alive after 4.0 seconds, killing") are not the user's business:
+        # only its errors reach the terminal (a video's own failure comes back in its result).
+        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, host="127.0.0.1",
+                               dashboard_address=None, silence_logs=logging.ERROR,
+                               scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         return Client(cluster)
     try:
         return Client(address, timeout="3s")
@@ -525,7 +532,10 @@ def _run_on_dask(paths, opts, names, out_dir, address, bar, done) -> None:
             bar.update(res.get("frames", 0))
             done(i, res)
     finally:
+        cluster = client.cluster if address == "local" else None
         client.close()
+        if cluster is not None:  # now, not at exit, when its log lines would follow the results
+            cluster.close()
 
 
 def _run_in_processes(paths, opts, record, workers, bar, done) -> None:
