@@ -22,7 +22,7 @@ Runs (``--runs``):
 
 After every ``--every`` results: this process's RSS (VmRSS) and, on Dask, each worker's.  Also per
 run: seconds per video, and (model) the cost of preparing the estimator: a new ``PoseEstimator``
-against ``restart``.  Results: ``bench/results/batch_memory.md``.
+against ``restart``.  Results: ``bench/results/batch_memory.md`` and ``.json`` (``--name``).
 """
 
 from __future__ import annotations
@@ -234,6 +234,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--runs", default="fake,dask-fake,model")
     ap.add_argument("--note", default="")
+    ap.add_argument("--name", default="batch_memory", help="results go to bench/results/NAME.md and .json")
     args = ap.parse_args()
     kinds = [k.strip() for k in args.runs.split(",") if k.strip()]
     report: dict = {
@@ -252,8 +253,7 @@ def main() -> int:
             print(f"  {report['runs'][-1]['wall_s']} s", file=sys.stderr, flush=True)
         if any(k.endswith("model") for k in kinds):
             report["estimator"] = estimator_cost(videos[0])
-    _common.RESULTS.mkdir(parents=True, exist_ok=True)
-    print(write_md(report, _common.RESULTS / "batch_memory.md"))
+    _common.save_results(_common.RESULTS, args.name, report, write_md)
     return 0
 
 

@@ -214,8 +214,8 @@ class PoseEstimator:
         the last video's person and its landmark filters, and starts its timestamps again at 0;
         feeding it an empty frame and shifting the times does not clear it (measured: every pose
         of the next video then differs from a new estimator's).  ``posture``: the next video's
-        exercise's, if it changes.  Costs about 0.2 s against about 0.3 s for a new estimator
-        (``bench/results/batch_memory.md``).
+        exercise's, if it changes.  Costs 0.24 s against 0.67 s for a new estimator (2 busy
+        cores, ``bench/results/batch_memory.md``).
         """
         if self._landmarker is None:
             raise RuntimeError("PoseEstimator is closed")
