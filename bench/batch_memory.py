@@ -127,7 +127,8 @@ def run(kind: str, videos: list[Path], out: Path, every: int) -> dict:
         import distributed
 
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                           dashboard_address=None)
+                                           dashboard_address=None,
+                                           scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
         client = distributed.Client(cluster)
 
     def sample() -> None:

@@ -73,7 +73,8 @@ def _videos(tmp_path: Path) -> list[Path]:
 
 def _loopback_cluster(n_workers: int):
     return distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                    host="127.0.0.1", dashboard_address=None)
+                                    host="127.0.0.1", dashboard_address=None,
+                                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
 
 
 def test_dask_writes_the_same_bytes_as_a_local_run(tmp_path):

@@ -527,11 +527,12 @@ def _run_on_dask(paths, opts, names, out_dir, address, bar, done) -> None:
             record = out_dir / f"{names[i]}_landmarks.jsonl" if opts.save_landmarks else None
             futs[client.submit(_safe_analyze, str(p), opts, None, record, pure=False)] = i
         for fut in dask_completed(list(futs)):
-            i = futs[fut]
+            i = futs.pop(fut)
             try:
                 res = fut.result()
             except Exception as e:  # a lost worker must not sink the batch
                 res = _failed(paths[i], opts, f"{paths[i]}: analysis failed on the cluster ({_one_line(e)})")
+            fut.release()  # the worker keeps a result while a future holds it: 200 videos, 200 results
             bar.update(res.get("frames", 0))
             done(i, res)
     finally:
