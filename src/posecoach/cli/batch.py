@@ -131,7 +131,13 @@ def _pose_estimator(opts: AnalyzeOptions, posture: str = "any") -> Estimator:
     nothing of the last video is kept): 0.24 s instead of 0.67 s for a new one, on 2 busy cores
     (``bench/results/batch_memory.md``).  The pipeline's ``close`` hands it back for the next video.
     """
-    key = (opts.estimator, opts.model, opts.num_poses)
+    if opts.estimator is not None:
+        make = opts.estimator
+    else:
+        from posecoach.io.estimator import PoseEstimator  # MediaPipe itself only when one is made
+
+        make = PoseEstimator
+    key = (make, opts.model, opts.num_poses)
     idle = _idle_estimators.setdefault(key, [])
     est = None
     while idle and est is None:
@@ -142,18 +148,13 @@ def _pose_estimator(opts: AnalyzeOptions, posture: str = "any") -> Estimator:
             _close_quietly(est)
             est = None
     if est is None:
-        if opts.estimator is not None:
-            est = opts.estimator(opts.model, num_poses=opts.num_poses, posture=posture)
-        else:
-            from posecoach.io.estimator import PoseEstimator  # MediaPipe only when a video is analysed
-
-            est = PoseEstimator(opts.model, num_poses=opts.num_poses, posture=posture)
+        est = make(opts.model, num_poses=opts.num_poses, posture=posture)
         _close_at_exit()
     return _Lent(est, idle)
 
 
-# Estimators not in use, by (estimator class, model, num_poses); a list, as threads of one Dask
-# worker may each analyse a video at the same time.
+# Estimators not in use, by (the class that made them, model, num_poses); a list, as threads of
+# one Dask worker may each analyse a video at the same time.
 _idle_estimators: dict[tuple, list] = {}
 
 
