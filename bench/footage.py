@@ -158,8 +158,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{ex}: {len(paths)} clips", flush=True)
             results = run_batch(paths, AnalyzeOptions(exercise=ex, model=a.model), Path(out) / ex,
                                 workers=a.workers, show_progress=False)
-            for r, res in zip(manifest_rows, results):
-                s = score(r, res)
+            with open(Path(out) / ex / "timing.csv", newline="", encoding="utf-8") as f:
+                seconds = [row["processing_s"] for row in csv.DictReader(f)]  # in input order
+            for r, res, took in zip(manifest_rows, results, seconds):
+                s = score(r, {**res, "processing_s": float(took) if took else None})
                 rows.append(s)
                 exp = "-".join(map(str, sorted(set(s["expected"])))) if s["expected"] else "?"
                 mark = "" if s["exact"] is None else ("  exact" if s["exact"] else ("  within one" if s["within_one"] else "  MISS"))

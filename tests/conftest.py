@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import math
+import sys
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +73,17 @@ def posecoach_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     home = tmp_path_factory.mktemp("posecoach_home")
     monkeypatch.setenv("POSECOACH_HOME", str(home))
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_estimator_kept_between_tests():
+    """``posecoach analyze`` keeps its pose estimator for the next video of the process
+    (``batch._pose_estimator``); a test must not get the one an earlier test left (a real model
+    where it stands a fake in, or the other way round)."""
+    yield
+    batch = sys.modules.get("posecoach.cli.batch")
+    if batch is not None:
+        batch._close_idle_estimators()
 
 
 @lru_cache(maxsize=None)

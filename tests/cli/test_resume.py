@@ -163,7 +163,8 @@ def test_killed_run_is_finished_by_the_next(tmp_path, capsys, counting):
     rc, said = analyze(capsys, *videos, "-e", "squat", "-o", out)
     assert rc == 0 and "skipped 1 video with up-to-date results" in said and len(counting) == 2
     names = sorted(p.name for p in out.iterdir())
-    assert names == [".posecoach-hashes", "report.html", "report.md", "summary.csv", "v0.json", "v0_reps.csv", "v1.json",
+    assert names == [".posecoach-hashes", "report.html", "report.md", "summary.csv", "timing.csv", "v0.json",
+                     "v0_reps.csv", "v1.json",
                      "v1_reps.csv", "v2.json", "v2_reps.csv"]
     assert [r["source"] for r in summary_rows(out)] == [str(v) for v in videos]
 

@@ -169,6 +169,33 @@ def test_video_mode_tracks_and_tolerates_bad_timestamps(right_model: Path, photo
 
 
 @pytest.mark.model
+def test_restart_gives_what_a_new_estimator_gives(right_model: Path, photos) -> None:
+    """``restart`` (a batch keeps one estimator per process) must carry nothing from the last video:
+    MediaPipe's tracker keeps the last person and its landmark filters, and timestamps restart at 0."""
+    from posecoach.io.estimator import PoseEstimator
+
+    img = photos["astronaut"]
+    video = [np.roll(img, 3 * i, axis=1) for i in range(8)]  # the person moving across the picture
+    other = [np.ascontiguousarray(img[:, ::-1]) for _ in range(8)]
+
+    def run(est: PoseEstimator, frames: list[np.ndarray]) -> list[bytes]:
+        poses = [est.detect(f, i / 30) for i, f in enumerate(frames)]
+        assert all(p is not None for p in poses)
+        return [p.xy.tobytes() + p.visibility.tobytes() for p in poses]
+
+    with PoseEstimator(right_model) as est:
+        fresh = run(est, video)
+    with PoseEstimator(right_model) as est:
+        run(est, other)
+        est.restart()
+        assert run(est, video) == fresh
+        est.restart(posture="lying")
+        assert est.posture == "lying"
+    with pytest.raises(RuntimeError, match="closed"):
+        est.restart()
+
+
+@pytest.mark.model
 def test_two_people_picks_the_larger(right_model: Path, photos) -> None:
     import cv2
 

@@ -125,13 +125,17 @@ def provenance(video_sha256: str | None, exercise: Exercise, options: dict) -> d
 
 def result_options(opts, model_sha256: str | None) -> dict:
     """The analysis options (``batch.AnalyzeOptions``) that change a result, as JSON values."""
-    return {
+    options = {
         "model_sha256": model_sha256,
         "max_side": opts.max_side,
         "num_poses": opts.num_poses,
         "config": dataclasses.asdict(opts.config),
         "patient": opts.patient,
     }
+    stand_in = getattr(opts, "estimator", None)
+    if stand_in is not None:  # a test's stand-in for the model: its results are not the model's
+        options["estimator"] = f"{stand_in.__module__}.{stand_in.__qualname__}"
+    return options
 
 
 def stored_result(json_path: Path, prov: dict) -> dict | None:
