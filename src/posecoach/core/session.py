@@ -32,7 +32,7 @@ from posecoach.core.engine import (
 )
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.features import FeatureSet
-from posecoach.core.landmarks import INDEX
+from posecoach.core.landmarks import BEYOND, INDEX
 from posecoach.core.smoothing import OneEuroFilter
 from posecoach.core.types import Pose, Status
 
@@ -80,6 +80,12 @@ class SessionConfig:
     # bench/results/yaw_mirror.md): the band covers that error for most clips.
     view_hysteresis: float = 8.0
     view_check: bool = True
+    # The body part beyond a needed joint (``landmarks.BEYOND``: the foot beyond the ankle, the
+    # head beyond the shoulder) may lie outside the picture by at most this share of the frame:
+    # feet touching the bottom edge poke out 5-10 %; a close-up of the trunk puts MediaPipe's feet
+    # and head 15-25 % outside while it still places the ankle and shoulder just inside the edge,
+    # where they are guesses (bench/results/footage.md).
+    beyond_frame_max: float = 0.10
 
     @property
     def continuity(self) -> ContinuityConfig:
@@ -156,6 +162,7 @@ class Session:
         self._yaw_now: float | None = None
         self._view_status: Status | None = None  # the view judged this frame (None: not judged)
         self._view_accepted = False  # the shot has been seen in the right view
+        self._beyond: dict[bytes, np.ndarray] = {}  # needed joints -> the body parts beyond them
         self._uses_sides = any(
             p.startswith(("near_", "far_")) for f in exercise.angles.values() for p in f.points
         )
@@ -438,6 +445,7 @@ class Session:
         pts = pose.xy[needed]
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         inside = bool(lo[0] > -0.02 * w and hi[0] < 1.02 * w and lo[1] > -0.02 * h and hi[1] < 1.02 * h)
+        inside = inside and self._body_goes_on_in_frame(pose, needed)
         # The view is judged (in ``_prepare``) from shoulders and hips, and only when they are
         # visible: hidden joints' positions are guesses (a hidden hip would otherwise read as
         # "turn side-on" to someone who is side-on).  With the trunk visible, a wrong
@@ -448,6 +456,26 @@ class Session:
         if not (vis_ok and inside):
             return Status.NOT_VISIBLE
         return Status.OK
+
+    def _body_goes_on_in_frame(self, pose: Pose, needed: np.ndarray) -> bool:
+        """Is the body beyond each needed joint (the foot beyond the ankle...) near the picture?
+
+        A close-up of the trunk still gets a whole skeleton from MediaPipe: the joints out of
+        the picture are placed just inside its edge, with full visibility, and the foot and head
+        beyond them well outside.  Such a joint is a guess, not a measurement; judged, it reads
+        as movement that is not there (a pelvic tilt's close-up timed holds in the guess)."""
+        key = needed.tobytes()
+        beyond = self._beyond.get(key)
+        if beyond is None:
+            beyond = self._beyond[key] = np.array(
+                sorted({b for i in needed.tolist() for b in BEYOND.get(i, ())}), dtype=np.intp)
+        if beyond.size == 0:
+            return True
+        w, h = pose.size_wh
+        m = self.config.beyond_frame_max
+        pts = pose.xy[beyond]
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        return bool(lo[0] >= -m * w and hi[0] <= (1 + m) * w and lo[1] >= -m * h and hi[1] <= (1 + m) * h)
 
     # -- results ------------------------------------------------------------
     @property
