@@ -74,6 +74,10 @@ class SessionConfig:
     max_angle_step: float = 60.0
     side_view_min_yaw: float = 40.0  # degrees the shoulder/hip line turns away from the image plane
     front_view_max_yaw: float = 50.0
+    # ``view: oblique`` (angles measured in 3D): side-on or turned up to halfway toward the front.
+    # Below this the sagittal plane is within 25 deg of the line of sight: a hip's flexion moves
+    # mostly in depth, the axis MediaPipe's world landmarks measure worst.
+    oblique_view_min_yaw: float = 25.0
     # Once a shot is judged in the right view, the yaw must cross the limit by this much more to
     # turn it wrong.  MediaPipe's yaw of a frame and of its mirror image differ by 2.3 deg
     # (median) and, per clip, 5.9 deg at the 90th percentile (middle half of 30 clips 4.4-10.1;
@@ -251,7 +255,7 @@ class Session:
                 twin = next((r for r in reversed(other.reps) if _shared(r, rec) >= 0.5), None)
                 if twin is not None:
                     self.engines[rec.side].reps.remove(rec)
-                    twin.side = "both"
+                    _merge_into(twin, rec)
                     continue
             out.append(ev)
         return out
@@ -423,7 +427,8 @@ class Session:
             return None
         band = cfg.view_hysteresis if self._view_accepted else 0.0
         wrong: Status | None = None
-        if self.exercise.view == "side" and yaw < cfg.side_view_min_yaw - band:
+        side_min = {"side": cfg.side_view_min_yaw, "oblique": cfg.oblique_view_min_yaw}.get(self.exercise.view)
+        if side_min is not None and yaw < side_min - band:
             wrong = Status.WRONG_VIEW_SIDE
         elif self.exercise.view == "front" and yaw > cfg.front_view_max_yaw + band:
             wrong = Status.WRONG_VIEW_FRONT
@@ -497,7 +502,7 @@ class Session:
                    else f"the person {_POSTURE_WORDS[self.exercise.posture]} was followed")
             )
         if self.frames_wrong_view / n > 0.1:
-            want = "side-on" if self.exercise.view == "side" else "facing the camera"
+            want = {"side": "side-on", "oblique": "side-on or at an angle"}.get(self.exercise.view, "facing the camera")
             out.append(
                 f"the camera did not see the person {want} in {100 * self.frames_wrong_view / n:.0f}% "
                 f"of frames: reps there were not counted ({self.exercise.camera_setup.strip()})"
@@ -588,6 +593,20 @@ class Session:
             ]
             out["hold_total_s"] = round(sum(r.hold_s for r in reps), 3)
         return out
+
+
+def _merge_into(first: RepRecord, later: RepRecord) -> None:
+    """``later`` (one side's record of a movement both sides made at once) joins ``first``
+    (the other side's, counted already): one movement, side ``both``, over the time either
+    side saw it.  Both sides time the same hold, so it is the longer of the two: a side whose
+    joints were hidden part of the way (and whose record closed then) timed only part of it."""
+    first.side = "both"
+    if later.hold_s > first.hold_s:
+        first.hold_s, first.hold_segments = later.hold_s, list(later.hold_segments)
+        first.peak_value, first.peak_s = later.peak_value, later.peak_s
+        first.up_s, first.down_s, first.return_seen = later.up_s, later.down_s, later.return_seen
+    first.start_s, first.end_s = min(first.start_s, later.start_s), max(first.end_s, later.end_s)
+    first.faults += [f for f in later.faults if f not in first.faults]
 
 
 def _shared(a: RepRecord, b: RepRecord) -> float:
