@@ -147,7 +147,15 @@ def test_wrong_type(tmp_path):
 
 def test_wrong_choice(tmp_path):
     p = write(tmp_path, broken(view="top"))
-    assert error(p) == f"{p}: view: input should be 'side', 'front' or 'any', got 'top'"
+    assert error(p) == f"{p}: view: input should be 'side', 'oblique', 'front' or 'any', got 'top'"
+
+
+def test_oblique_view_needs_every_angle_in_3d(tmp_path):
+    p = write(tmp_path, broken(view="oblique", angles__hip__space="world", angles__hip__signed=None))
+    assert error(p) == (f"{p}: view: oblique: every angle must be measured in 3D ('space: world'), which an "
+                        "oblique camera does not distort; 'knee' is in the picture ('space: image')")
+    p = write(tmp_path, broken(view="oblique", angles__hip__space="world", angles__hip__signed=None, angles__knee__space="world"))
+    assert load_exercise(p).view == "oblique"
 
 
 def test_unknown_landmark_with_did_you_mean(tmp_path):

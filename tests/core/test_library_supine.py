@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from posecoach.core.features import FeatureSet
+from posecoach.testing import synth as S
 from posecoach.testing.scenarios import supine as P
 
 NOISE = 2.0
@@ -335,3 +336,54 @@ def test_side_exercises_refuse_a_front_view(run_session, name, build):
     s = session.summary()
     assert s["reps"] == 0
     assert any("side-on" in w for w in s["warnings"])
+
+
+@pytest.mark.parametrize("yaw", [35.0, 60.0, 90.0])
+def test_hamstring_stretch_seated_fold_timed_from_an_angle(run_session, exercise, yaw):
+    """``view: oblique``: the fold is measured in 3D, so a camera turned 35-60 degrees from
+    side-on times the same hold as side-on.  The same file measuring in the picture with the
+    side-view gate refuses the turned camera (it would read a distorted angle)."""
+    from posecoach.testing.synth import Camera
+
+    ex = exercise("hamstring_stretch")
+    assert ex.view == "oblique"
+    sc = P.seated_fold((6.0,), camera=Camera(yaw_deg=yaw), noise_px=NOISE, seed=22)
+    session, results = run_session(ex, sc.poses)
+    s = session.summary()
+    assert s["reps"] == 1 and s["holds"][0]["side"] == "both" and s["warnings"] == []
+    side_on = P.seated_fold((6.0,), noise_px=NOISE, seed=22)
+    assert s["holds"][0]["hold_s"] == pytest.approx(time_past_peak(side_on, ex, "left", side_on.truth["rep_windows"][0]),
+                                                    abs=0.5)
+    flat = ex.model_copy(update={"view": "side", "angles": {
+        k: f.model_copy(update={"space": "image"}) for k, f in ex.angles.items()}})
+    refused, _ = run_session(flat, sc.poses)
+    assert (refused.summary()["reps"] == 0) == (yaw < 40.0)
+
+
+def test_hamstring_stretch_from_the_front_is_refused(run_session, exercise):
+    """Seen from the front the fold is along the line of sight: not judged, and the person is
+    asked to turn."""
+    from posecoach.testing.synth import Camera
+
+    sc = P.seated_fold((6.0,), camera=Camera(yaw_deg=10.0), noise_px=NOISE, seed=22)
+    session, results = run_session(exercise("hamstring_stretch"), sc.poses)
+    assert session.summary()["reps"] == 0
+    assert {r.status for r in results} == {"wrong_view_side"}
+    assert any("side-on or at an angle" in w for w in session.summary()["warnings"])
+
+
+def test_both_sides_hold_is_as_long_as_the_side_that_saw_it_all(run_session, exercise):
+    """A fold over both legs where one leg's joints go out of sight half-way: that side's record
+    closes early; the one movement is timed by the side that saw all of it."""
+    from posecoach.core.landmarks import LANDMARK_NAMES
+
+    ex = exercise("hamstring_stretch")
+    sc = P.seated_fold((8.0,), noise_px=NOISE, seed=22)
+    a, b = sc.truth["rep_windows"][0]
+    whole, _ = run_session(ex, sc.poses)
+    right = [n for n in LANDMARK_NAMES if n.startswith("right_") and n.split("_", 1)[1] in ("shoulder", "hip", "ankle")]
+    hidden = S.occlude(sc.poses, right, [((a + b) / 2, b + 3.0)])
+    session, _ = run_session(ex, hidden)
+    s = session.summary()
+    assert s["reps"] == 1 and s["reps_by_side"]["both"] == 1
+    assert s["holds"][0]["hold_s"] == pytest.approx(whole.summary()["holds"][0]["hold_s"], abs=0.3)

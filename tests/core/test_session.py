@@ -474,3 +474,63 @@ def test_a_live_session_keeps_only_the_last_of_its_trace():
     assert live.trace_main[-5:] == whole.trace_main[-5:] or all(
         math.isnan(a) and math.isnan(b) for a, b in zip(live.trace_main[-5:], whole.trace_main[-5:]))
     assert live.count == whole.count  # counting is not touched
+
+
+# --------------------------------------------------------------------------- body beyond the frame
+
+
+def _warp(poses: S.Seq, when: tuple[float, float], fn) -> S.Seq:
+    from dataclasses import replace
+
+    return [(t, replace(p, xy=fn(p)) if p is not None and when[0] <= t <= when[1] else p) for t, p in poses]
+
+
+def test_a_close_up_with_joints_guessed_at_the_frame_edge_is_not_judged(run_session):
+    """A close-up of the trunk: MediaPipe still gives a whole skeleton, the joints out of the
+    picture placed just inside its edge (full visibility), the feet and head beyond them well
+    outside.  Those joints are guesses: the frames are not judged, and nothing is counted there."""
+    import numpy as np
+
+    from posecoach.core.landmarks import INDEX
+
+    sc = scenario("pelvic_tilt", 4)
+    a = sc.truth["rep_windows"][2][0] - 0.5
+    probe, _ = run_session("pelvic_tilt", sc.poses[:1])
+    needed = [INDEX[n] for n in needed_names(probe)]
+
+    def close_up(p):
+        w, h = p.size_wh
+        hip = p.xy[INDEX["left_hip"]]
+        xy = hip + 2.2 * (p.xy - hip)  # the camera zooms in on the pelvis
+        xy[needed] = np.clip(xy[needed], 3.0, [w - 3.0, h - 3.0])  # guessed just inside the edge
+        return xy
+
+    poses = _warp(sc.poses, (a, math.inf), close_up)
+    session, results = run_session("pelvic_tilt", poses)
+    zoomed = [r for r in results if r.t >= a + 0.1]
+    assert zoomed and all(r.status in ("not_visible", "no_person") for r in zoomed)
+    assert all(r.guidance == GUIDANCE["not_visible"] for r in zoomed if r.status == "not_visible")
+    s = session.summary()
+    assert s["reps"] == 2  # the two tilts before the close-up; none counted in the guesses
+    assert any("hidden or out of frame" in w for w in s["warnings"])
+
+
+def test_feet_poking_out_of_the_bottom_edge_still_count(run_session):
+    """Feet that touch the bottom edge (a squat filmed a little close) poke a few per cent of the
+    frame out of the picture: the ankles are in it, and the reps count."""
+    import numpy as np
+
+    from posecoach.core.landmarks import INDEX
+
+    sc = S.squat(4, view="front")
+    feet = [INDEX[f"{s}_{n}"] for s in ("left", "right") for n in ("heel", "foot_index")]
+    t0, p0 = sc.poses[0]
+    w, h = p0.size_wh
+    down = 1.05 * h - float(p0.xy[feet, 1].max())  # the lowest toe 5 % of the frame below the edge
+
+    poses = _warp(sc.poses, (-math.inf, math.inf), lambda p: p.xy + np.array([0.0, down]))
+    ankles = [INDEX["left_ankle"], INDEX["right_ankle"]]
+    assert all(p.xy[ankles, 1].max() < 1.02 * h for _, p in poses if p is not None)
+    session, results = run_session("squat", poses)
+    check_against_truth(sc, session, results)
+    assert all(r.status == "ok" for r in results)

@@ -6,7 +6,7 @@ can say ``left_knee`` instead of ``25``.  This module is pure: no MediaPipe impo
 
 from __future__ import annotations
 
-__all__ = ["BONES", "INDEX", "LANDMARK_NAMES", "N_LANDMARKS", "other_side", "side_name"]
+__all__ = ["BEYOND", "BONES", "INDEX", "LANDMARK_NAMES", "N_LANDMARKS", "other_side", "side_name"]
 
 LANDMARK_NAMES: tuple[str, ...] = (
     "nose",
@@ -43,6 +43,22 @@ BONES: tuple[tuple[str, str], ...] = (
     ("nose", "left_eye"), ("nose", "right_eye"), ("left_eye", "left_ear"), ("right_eye", "right_ear"),
 )
 
+
+# The body part beyond a joint, away from the trunk: the foot beyond the ankle, the hand beyond
+# the wrist, the head beyond the shoulder.  Where that part lies well outside the picture, the
+# body goes on past the frame's edge and a joint placed near the edge is MediaPipe's guess
+# (``Session``'s frame gate).
+BEYOND: dict[int, tuple[int, ...]] = {
+    INDEX[f"{s}_{joint}"]: tuple(INDEX[n if n in INDEX else f"{s}_{n}"] for n in beyond)
+    for s in ("left", "right")
+    for joint, beyond in (
+        ("ankle", ("heel", "foot_index")),
+        ("knee", ("ankle",)),
+        ("wrist", ("index",)),
+        ("elbow", ("wrist",)),
+        ("shoulder", ("ear",)),
+    )
+}
 
 def side_name(name: str, side: str) -> str:
     """Resolve a side-relative name: ``side_name("near_knee", "left") == "left_knee"``.

@@ -419,11 +419,16 @@ class Camera:
     mirror: bool = False
     elevation_deg: float = 0.0
     fill: float = 0.7
+    yaw_deg: float | None = None  # instead of ``view``: 90 side-on, 45 oblique, 0 from the front
 
     def _axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         sz = 1.0 if self.facing == "left" else -1.0
-        horiz = {"side": np.array([0.0, 0.0, sz]), "front": np.array([1.0, 0.0, 0.0]),
-                 "oblique": np.array([1.0, 0.0, sz]) / math.sqrt(2)}[self.view]
+        if self.yaw_deg is not None:
+            y = math.radians(self.yaw_deg)
+            horiz = np.array([math.cos(y), 0.0, sz * math.sin(y)])
+        else:
+            horiz = {"side": np.array([0.0, 0.0, sz]), "front": np.array([1.0, 0.0, 0.0]),
+                     "oblique": np.array([1.0, 0.0, sz]) / math.sqrt(2)}[self.view]
         e = math.radians(self.elevation_deg)
         back = math.cos(e) * horiz + np.array([0.0, math.sin(e), 0.0])
         fwd = -back

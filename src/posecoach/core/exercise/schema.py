@@ -332,6 +332,10 @@ class Exercise(_Strict):
       done with both sides at once, which is then one rep or hold (side ``both``),
       not one per side: a seated forward fold over both legs, both knees hugged to
       the chest.  ``each`` (default): each side's movement counts on its own.
+    - ``view``: where the camera must be.  ``side`` (side-on), ``front`` (facing it), ``any``;
+      ``oblique``: side-on or turned up to halfway to the front (a laptop on the floor at an
+      angle), for an exercise whose every angle is measured in 3D (``space: world``), which an
+      oblique camera does not distort the way it distorts angles in the picture.
     - ``posture`` (default ``any``): the posture the whole movement is done in,
       ``lying`` (back, front or side) or ``all_fours`` (the trunk stays near
       horizontal in the picture) or ``upright``.  When the camera sees several
@@ -345,7 +349,7 @@ class Exercise(_Strict):
     name: str
     summary: str
     category: Literal["core", "mobility", "functional", "strength"] = "core"
-    view: Literal["side", "front", "any"]
+    view: Literal["side", "oblique", "front", "any"]
     posture: Literal["any", "lying", "all_fours", "upright"] = "any"
     camera_setup: str
     counting: Literal["reps", "hold"] = "reps"
@@ -395,6 +399,13 @@ class Exercise(_Strict):
                 )
 
         check(self.rep.angle, "rep.angle")
+        flat = sorted(name for name, f in self.angles.items() if f.space != "world")
+        if self.view == "oblique" and flat:
+            raise ValueError(
+                f"view: oblique: every angle must be measured in 3D ('space: world'), which an oblique "
+                f"camera does not distort; {', '.join(short_repr(n, 40) for n in flat[:5])} "
+                f"{'is' if len(flat) == 1 else 'are'} in the picture ('space: image')"
+            )
         if self.sides_together == "one" and (self.sides != "both" or self.count_per != "side"):
             raise ValueError("sides_together: one: only with 'sides: both' and 'count_per: side'")
         if self.rep.side_from is not None:
