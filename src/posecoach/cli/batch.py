@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from posecoach.cli.analyze import DEFAULT_ANALYSIS_FPS
 from posecoach.cli.output import output_folder, readable
 from posecoach.errors import PosecoachError, SourceError
 from posecoach.io.atomic import write_output
@@ -31,8 +32,8 @@ from posecoach.core.pipeline import Estimator, Pipeline, RawFrame
 from posecoach.core.session import Session, SessionConfig
 
 __all__ = [
-    "REP_CSV_FIELDS", "AnalyzeOptions", "analyze_video", "final_result", "output_names", "run_batch", "short_names",
-    "write_result",
+    "DEFAULT_ANALYSIS_FPS", "REP_CSV_FIELDS", "AnalyzeOptions", "analyze_video", "final_result", "output_names",
+    "run_batch", "short_names", "write_result",
 ]
 
 REP_CSV_FIELDS = [
@@ -40,11 +41,14 @@ REP_CSV_FIELDS = [
 ]
 
 
+
+
 @dataclass(frozen=True)
 class AnalyzeOptions:
     exercise: str
     model: str | None = None
     max_side: int = 1280
+    analysis_fps: float | None = DEFAULT_ANALYSIS_FPS  # None: every frame (``--analysis-fps full``)
     num_poses: int = 2
     config: SessionConfig = field(default_factory=SessionConfig)
     save_landmarks: bool = False
@@ -78,12 +82,13 @@ def analyze_video(
     session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
     recorded: list[RawFrame] | None = [] if record_to is not None else None
     make_estimator = estimator_factory or partial(_pose_estimator, opts, ex.posture)
-    with VideoFileSource(path, max_side=opts.max_side) as src:
+    with VideoFileSource(path, max_side=opts.max_side, analysis_fps=opts.analysis_fps) as src:
         size = None
-        pipeline = Pipeline(make_estimator(), SceneCutDetector(), record=recorded, progress=progress)
+        pipeline = Pipeline(make_estimator(), SceneCutDetector(), record=recorded,
+                            progress=_frames_read(src, progress) if progress else None)
         for step in pipeline.steps(src, session):
             size = step.frame.size_wh
-        fps, expected = src.fps, src.n_frames
+        fps, expected, read, rate = src.fps, src.n_frames, src.frames_read, src.analysis_fps
     if session.frames == 0:
         raise SourceError(f"{path}: no frame could be decoded (corrupt or empty video)")
     if record_to is not None and recorded is not None:
@@ -91,17 +96,33 @@ def analyze_video(
 
         write_recording(record_to, recorded, {"source": readable(str(path)), "fps": fps, "size": list(size or ())})
     result = {"source": str(path), **session.summary()}
-    cut_short = _cut_short(session.frames, expected)
+    cut_short = _cut_short(read, expected)
     if cut_short:
         result["warnings"] = [*result["warnings"], cut_short]
     result["fps"] = round(fps, 3)
+    # "frames" (and frames_with_pose, frames_usable) count the frames analysed, of frames_in_video.
+    result["analysis_fps"] = round(rate if rate is not None else fps, 3)
+    result["frames_in_video"] = read
     result["size"] = list(size) if size else None
     result["processing_s"] = round(time.perf_counter() - t0, 3)
-    # The duration is that of the video, not of the span between first and last frame.
-    result["duration_s"] = round(session.frames / fps, 3) if fps else result["duration_s"]
+    # The duration is that of the video, not of the span between first and last frame analysed.
+    result["duration_s"] = round(read / fps, 3) if fps else result["duration_s"]
     if judge is not None:
         _judge_for_patient(judge, result, session)
     return result
+
+
+def _frames_read(src, progress: Callable[[int], None]) -> Callable[[int], None]:
+    """``progress`` told of the frames read (skipped ones too), as the bar counts the video's
+    frames, when the pipeline reports the frames it analysed."""
+    told = 0
+
+    def report(_analysed: int) -> None:
+        nonlocal told
+        progress(src.frames_read - told)
+        told = src.frames_read
+
+    return report
 
 
 def _cut_short(read: int, expected: int | None) -> str | None:
@@ -436,7 +457,7 @@ def _run_on_dask(paths, opts, names, out_dir, address, bar, done) -> None:
                 res = fut.result()
             except Exception as e:  # a lost worker must not sink the batch
                 res = _failed(paths[i], opts, f"{paths[i]}: analysis failed on the cluster ({_one_line(e)})")
-            bar.update(res.get("frames", 0))
+            bar.update(res.get("frames_in_video", res.get("frames", 0)))
             done(i, res)
     finally:
         client.close()
