@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from posecoach.cli.analyze import DEFAULT_ANALYSIS_FPS
@@ -81,10 +80,13 @@ def analyze_video(
     judge = _patient_judge(opts.patient, ex) if opts.patient else None
     session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
     recorded: list[RawFrame] | None = [] if record_to is not None else None
-    make_estimator = estimator_factory or partial(_pose_estimator, opts, ex.posture)
     with VideoFileSource(path, max_side=opts.max_side, analysis_fps=opts.analysis_fps) as src:
         size = None
-        pipeline = Pipeline(make_estimator(), SceneCutDetector(), record=recorded,
+        # Frames of the video from one analysed frame to the next (1: every frame).
+        step = src.fps / src.analysis_fps if src.analysis_fps else 1.0
+        estimator = (estimator_factory() if estimator_factory
+                     else _pose_estimator(opts, ex.posture, video_fps=src.fps if step > 1 else None))
+        pipeline = Pipeline(estimator, SceneCutDetector(frames_per_step=step), record=recorded,
                             progress=_frames_read(src, progress) if progress else None)
         for step in pipeline.steps(src, session):
             size = step.frame.size_wh
@@ -135,12 +137,13 @@ def _cut_short(read: int, expected: int | None) -> str | None:
             "could not be read; copy or export it again")
 
 
-def _pose_estimator(opts: AnalyzeOptions, posture: str = "any") -> Estimator:
+def _pose_estimator(opts: AnalyzeOptions, posture: str = "any", video_fps: float | None = None) -> Estimator:
     """The MediaPipe adapter, imported only when a video is really analysed; ``posture``: the
-    exercise's, to follow the person doing it among several (``core.people``)."""
+    exercise's, to follow the person doing it among several (``core.people``); ``video_fps``: the
+    video's rate when only some of its frames are analysed."""
     from posecoach.io.estimator import PoseEstimator
 
-    return PoseEstimator(opts.model, num_poses=opts.num_poses, posture=posture)
+    return PoseEstimator(opts.model, num_poses=opts.num_poses, posture=posture, video_fps=video_fps)
 
 
 def _patient_judge(patient: str, exercise: Exercise):

@@ -22,12 +22,18 @@ __all__ = ["SceneCutDetector"]
 class SceneCutDetector:
     """A ``posecoach.core.pipeline.CutDetector``: call it on every frame, in order."""
 
-    def __init__(self, threshold: float = 9.0, spike: float = 5.0, size: tuple[int, int] = (48, 27)) -> None:
+    def __init__(self, threshold: float = 9.0, spike: float = 5.0, size: tuple[int, int] = (48, 27), *,
+                 frames_per_step: float = 1.0) -> None:
         self.threshold = threshold
         self.spike = spike
         self.size = size
+        # Frames of the video from one picture to the next (``analyze --analysis-fps``: 3 for a
+        # 30 fps video analysed at 10).  A cut changes the picture as much whatever the gap, but
+        # movement between two pictures grows with it: the usual change is taken per frame, over
+        # the last half second (15 frames at 30 fps), so the same cuts stand out at any rate.
+        self.frames_per_step = max(1.0, float(frames_per_step))
         self._prev: np.ndarray | None = None
-        self._recent: deque[float] = deque(maxlen=15)
+        self._recent: deque[float] = deque(maxlen=max(5, round(15 / self.frames_per_step)))
         self.last_score = 0.0
 
     def __call__(self, image_bgr: np.ndarray) -> bool:
@@ -51,6 +57,6 @@ class SceneCutDetector:
     def decide(self, score: float) -> bool:
         """A cut is a spike: large in itself and large against the last half second."""
         self.last_score = score
-        usual = statistics.median(self._recent) if self._recent else 0.0
+        usual = statistics.median(self._recent) / self.frames_per_step if self._recent else 0.0
         self._recent.append(score)
         return score > self.threshold and score > self.spike * (usual + 0.5)
