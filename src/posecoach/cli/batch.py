@@ -80,13 +80,12 @@ def analyze_video(
     judge = _patient_judge(opts.patient, ex) if opts.patient else None
     session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
     recorded: list[RawFrame] | None = [] if record_to is not None else None
-    with VideoFileSource(path, max_side=opts.max_side, analysis_fps=opts.analysis_fps) as src:
+    cuts = SceneCutDetector()  # sees the frames the model skips too
+    with VideoFileSource(path, max_side=opts.max_side, analysis_fps=opts.analysis_fps, skipped=cuts.skipped) as src:
         size = None
-        # Frames of the video from one analysed frame to the next (1: every frame).
-        step = src.fps / src.analysis_fps if src.analysis_fps else 1.0
         estimator = (estimator_factory() if estimator_factory
-                     else _pose_estimator(opts, ex.posture, video_fps=src.fps if step > 1 else None))
-        pipeline = Pipeline(estimator, SceneCutDetector(frames_per_step=step), record=recorded,
+                     else _pose_estimator(opts, ex.posture, video_fps=src.fps if src.analysis_fps else None))
+        pipeline = Pipeline(estimator, cuts, record=recorded,
                             progress=_frames_read(src, progress) if progress else None)
         for step in pipeline.steps(src, session):
             size = step.frame.size_wh

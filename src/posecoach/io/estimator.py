@@ -64,6 +64,7 @@ import contextlib
 import dataclasses
 import os
 import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -164,9 +165,10 @@ class PoseEstimator:
         self._visibility = _VisibilityByTime(video_fps) if (mode == "video" and video_fps) else None
 
         block_usage_logging()  # before the native library is loaded and any landmarker exists
-        import mediapipe as mp  # lazy: only this adapter needs it
-        from mediapipe.tasks.python import BaseOptions
-        from mediapipe.tasks.python import vision
+        with _no_pyplot():
+            import mediapipe as mp  # lazy: only this adapter needs it
+            from mediapipe.tasks.python import BaseOptions
+            from mediapipe.tasks.python import vision
 
         self._mp_image = mp.Image
         self._srgb = mp.ImageFormat.SRGB
@@ -354,6 +356,32 @@ def _largest_pose(people: list[Pose]) -> int:
         span = pts.max(axis=0) - pts.min(axis=0)
         areas.append(float(span[0] * span[1]))
     return int(np.argmax(areas))
+
+
+class _NotLoaded(types.ModuleType):
+    def __getattr__(self, name: str):
+        raise AttributeError(f"{self.__name__} was not loaded for mediapipe's drawing helpers (posecoach does "
+                             "not use them)")
+
+
+@contextlib.contextmanager
+def _no_pyplot() -> Iterator[None]:
+    """Import mediapipe without matplotlib: its vision package imports its drawing helpers, and they
+    ``matplotlib.pyplot``, about 0.45 s of CPU at every ``posecoach analyze`` start (a third of the
+    start-up) for plots posecoach never asks of it.  While mediapipe is imported, ``matplotlib``
+    and ``matplotlib.pyplot`` are empty stand-ins (unless matplotlib is already loaded); they are
+    removed afterwards, so a later ``import matplotlib`` (the reports) loads the real one."""
+    if "matplotlib" in sys.modules or "mediapipe" in sys.modules:
+        yield
+        return
+    placed = {name: _NotLoaded(name) for name in ("matplotlib", "matplotlib.pyplot")}
+    sys.modules.update(placed)
+    try:
+        yield
+    finally:
+        for name, module in placed.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
 
 
 @contextlib.contextmanager

@@ -123,12 +123,13 @@ class VideoFileSource(FrameSource):
     ``analysis_fps``: yield only about that many frames a second (batch analysis), evenly spaced by
     container time (:class:`FrameSelector`), each with its true time and index; None, or a rate
     at or above the video's, yields every frame.  A skipped frame is only ``grab()``-ed: decoded,
-    as the next frames need it, but not converted to BGR, turned, resized or handed to anyone.
+    as the next frames need it, but not converted to BGR, turned or resized; with ``skipped``
+    (the scene-cut detector's) it is converted and turned, not resized, and passed to it.
     ``frames_read`` counts every frame read, kept or skipped (a video's length in frames).
     """
 
     def __init__(self, path: str | Path, *, max_side: int | None = DEFAULT_MAX_SIDE,
-                 analysis_fps: float | None = None) -> None:
+                 analysis_fps: float | None = None, skipped: Callable[[np.ndarray], object] | None = None) -> None:
         self.path = Path(path)
         self.name = str(self.path)
         if not self.path.exists():
@@ -153,6 +154,7 @@ class VideoFileSource(FrameSource):
             raise ValueError(f"analysis_fps must be above 0, got {analysis_fps}")
         self.analysis_fps = None if analysis_fps is None or analysis_fps >= self.fps else float(analysis_fps)
         self.frames_read = 0
+        self.skipped = skipped
         self._rotate = self._orientation()
         ok, first = self._cap.read()
         if not ok or first is None:
@@ -206,7 +208,11 @@ class VideoFileSource(FrameSource):
             self.frames_read += 1
             t = self._timestamp(t)
             if select is not None and not select.keep(t):
-                continue  # skipped: decoded by grab(), never converted, turned or resized
+                if self.skipped is not None:
+                    ok, img = cap.retrieve()
+                    if ok and img is not None:
+                        self.skipped(self._upright(img))
+                continue  # skipped: decoded by grab(), never resized nor given to the model
             ok, img = cap.retrieve()
             if not ok or img is None:
                 break
