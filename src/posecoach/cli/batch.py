@@ -83,8 +83,12 @@ def analyze_video(
     cuts = SceneCutDetector()  # sees the frames the model skips too
     with VideoFileSource(path, max_side=opts.max_side, analysis_fps=opts.analysis_fps, skipped=cuts.skipped) as src:
         size = None
-        estimator = (estimator_factory() if estimator_factory
-                     else _pose_estimator(opts, ex.posture, video_fps=src.fps if src.analysis_fps else None))
+        if estimator_factory is not None:
+            estimator = estimator_factory()
+        elif src.analysis_fps is not None:  # some frames only: the estimator smooths by time
+            estimator = _pose_estimator(opts, ex.posture, video_fps=src.fps)
+        else:
+            estimator = _pose_estimator(opts, ex.posture)
         pipeline = Pipeline(estimator, cuts, record=recorded,
                             progress=_frames_read(src, progress) if progress else None)
         for step in pipeline.steps(src, session):

@@ -338,7 +338,7 @@ class _VisibilityByTime:
             ours = v
         else:
             seen = np.clip((v - (1.0 - self.ALPHA) * self._mp) / self.ALPHA, 0.0, 1.0)
-            frames = max(1.0, (ms - self._ms) / self.frame_ms)
+            frames = max(1, round((ms - self._ms) / self.frame_ms))  # as many steps as frames passed
             ours = self._ours + (1.0 - (1.0 - self.ALPHA) ** frames) * (seen - self._ours)
         self._mp, self._ours, self._ms = v, ours, ms
         return [dataclasses.replace(pose, visibility=ours), *tracked[1:]]
