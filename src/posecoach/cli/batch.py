@@ -81,7 +81,8 @@ def analyze_video(
     session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
     recorded: list[RawFrame] | None = [] if record_to is not None else None
     cuts = SceneCutDetector()  # sees the frames the model skips too
-    with VideoFileSource(path, max_side=opts.max_side, analysis_fps=opts.analysis_fps, skipped=cuts.skipped) as src:
+    src = VideoFileSource(path, max_side=opts.max_side, analysis_fps=opts.analysis_fps, skipped=cuts.skipped)
+    with src:
         size = None
         if estimator_factory is not None:
             estimator = estimator_factory()
