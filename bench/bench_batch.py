@@ -29,6 +29,7 @@ import csv
 import datetime as dt
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -60,10 +61,18 @@ def env() -> dict:
     return e
 
 
+CPU_S: list[float] = []  # CPU time (user + system) of each timed process and its children, in order
+
+
 def timed(cmd: list[str]) -> float:
+    """Wall time of ``cmd``; its CPU time goes to ``CPU_S`` (on a busy machine the wall time is not
+    valid, the CPU time still says what the work costs)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, env=env())
     wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_S.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     if p.returncode != 0:
         raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-2000:]}")
     return wall
@@ -114,15 +123,20 @@ def one_core(clips: list[tuple[Path, str]], repeats: int, work: Path) -> dict:
     video = sum(duration(c) for c, _ in clips)
     for name, rate in RATES.items():
         walls: dict[str, list[float]] = {c.name: [] for c, _ in clips}
+        cpus: dict[str, list[float]] = {c.name: [] for c, _ in clips}
         for k in range(repeats):
             for clip, ex in clips:
                 o = work / f"one_{name}_{k}_{clip.stem}"
                 walls[clip.name].append(timed(pin + posecoach_cmd("analyze", str(clip), "-e", ex, "-o", str(o), "-q",
                                                                   "--analysis-fps", rate)))
+                cpus[clip.name].append(CPU_S[-1])
         medians = {c: statistics.median(w) for c, w in walls.items()}
+        cpu = {c: statistics.median(w) for c, w in cpus.items()}
         out[name] = {"wall_s": walls, "median_wall_s": medians, "video_s": round(video, 2),
-                     "x_real_time": round(video / sum(medians.values()), 2)}
-        print(f"one core, {name}: {out[name]['x_real_time']}x real time", flush=True)
+                     "x_real_time": round(video / sum(medians.values()), 2),
+                     "cpu_s": cpus, "median_cpu_s": cpu, "x_real_time_per_cpu_s": round(video / sum(cpu.values()), 2)}
+        print(f"one core, {name}: {out[name]['x_real_time']}x real time "
+              f"({out[name]['x_real_time_per_cpu_s']}x per CPU second)", flush=True)
     return out
 
 
@@ -205,10 +219,15 @@ def write_md(r: dict, path: Path) -> str:
     o = r["one_core"]
     lines += ["## One core, whole process (`taskset -c 0 posecoach analyze CLIP`, start-up included)", "",
               f"Clips: {', '.join(o['clips'])} ({o['full']['video_s']} s of video).", "",
-              "| rate | median wall per clip (s) | x real time |", "|---|---|---:|"]
+              "| rate | median wall per clip (s) | x real time | median CPU per clip (s) | video s per CPU s |",
+              "|---|---|---:|---|---:|"]
     for name in RATES:
         per = ", ".join(f"{w:.1f}" for w in o[name]["median_wall_s"].values())
-        lines.append(f"| {name} ({RATES[name]}) | {per} | {o[name]['x_real_time']} |")
+        cpu = ", ".join(f"{w:.1f}" for w in o[name]["median_cpu_s"].values())
+        lines.append(f"| {name} ({RATES[name]}) | {per} | {o[name]['x_real_time']} | {cpu} "
+                     f"| {o[name]['x_real_time_per_cpu_s']} |")
+    lines += ["", "CPU: user + system time of the process (all its threads); on an idle, pinned core the wall "
+              "time is about this.  On a busy machine only the CPU column means anything."]
     w = r["workers"]
     lines += ["", "## Several videos at once", "",
               f"Clips: {', '.join(w['clips'])} ({w['video_s']} s of video), one `posecoach analyze` run each time.", "",
