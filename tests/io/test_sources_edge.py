@@ -7,6 +7,7 @@ logic is also checked on a stand-in capture object, which always runs.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from pathlib import Path
@@ -143,7 +144,7 @@ def test_a_variable_frame_rate_is_thinned_by_time_keeping_true_times(fake_video)
     with VideoFileSource(path, analysis_fps=10.0) as src:
         kept = [(f.index, f.t) for f in src]
     assert all(t == pytest.approx(times[i]) for i, t in kept)  # each with its own container time
-    gaps = [b - a for (_, a), (_, b) in zip(kept, kept[1:])]
+    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(kept)]
     # On a 0.1 s grid: never closer than one source frame, never later than one source frame
     # interval past the grid (0.11 s here, where the spacing changes).
     assert all(0.03 - 1e-9 <= g <= 0.1 + 0.11 + 1e-9 for g in gaps)
