@@ -16,7 +16,7 @@ MAX_WORKERS = 64  # parallel video processes on one machine
 MAX_ANALYSIS_FPS = 240  # as VideoFileSource trusts a container's rate
 #: Frames a second ``analyze`` looks at by default (``--analysis-fps auto``), chosen on the team's
 #: footage (README, "Analysis frame rate"): at 15 every counted clip gives the reps it gives at full
-#: rate, and the holds within 0.2 s but one clip's; at 10 five clips' holds moved by 0.24-0.8 s, and
+#: rate, and the holds within 0.2 s on 18 of 21; at 10 five clips' holds moved by 0.24-0.8 s, and
 #: consecutive frames 0.1 s apart reach the session's continuity guard's limit (``max_dt``: frames
 #: further apart are not compared for glitches).  A video at or below it is analysed frame by frame.
 #: Live coaching always takes every frame.
@@ -32,7 +32,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="videos analysed in parallel processes")
     a.add_argument("--analysis-fps", type=analysis_fps, default="auto", metavar="N|auto|full",
                    help="frames analysed per second of video: N (1-240), auto (the default, "
-                        f"{DEFAULT_ANALYSIS_FPS:g}; counts as at full rate on the team's footage) or full (every frame)")
+                        f"{DEFAULT_ANALYSIS_FPS:g}; the reps of full rate on the team's footage) or full (every frame)")
     a.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     a.add_argument("--dask", metavar="ADDRESS", default=None,
