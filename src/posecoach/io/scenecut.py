@@ -11,8 +11,12 @@ It must see every frame of a video, also those the pose model skips (``analyze
 --analysis-fps``; the source hands them to :meth:`SceneCutDetector.skipped`).  On
 every third frame only, the movement between two pictures is three times larger
 while a cut is as large as ever: on the team's footage at 10 frames a second the
-same thresholds missed three cuts of fifteen, and taking the usual change per
-frame instead made a jump squat a string of cuts.
+same thresholds missed the donkey-kick clip's three camera cuts (a score of 12
+against a usual change of 2-3) and took title-card fades for cuts, and taking the
+usual change per frame instead made a jump squat a string of cuts.  Fed every
+frame, on all 39 clips at 10 frames a second it reports every cut of full rate on the
+analysed frame at or after it (within 0.12 s) and no other (69 cuts at full rate, 63:
+cuts on neighbouring frames are one).
 """
 
 from __future__ import annotations
