@@ -40,8 +40,6 @@ REP_CSV_FIELDS = [
 ]
 
 
-
-
 @dataclass(frozen=True)
 class AnalyzeOptions:
     exercise: str
