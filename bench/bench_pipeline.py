@@ -253,7 +253,9 @@ def _cpu_children() -> float:
 
 
 def batch(clips: list[Path], model: Path) -> dict:
-    opts = AnalyzeOptions(exercise="squat", model=str(model))
+    # Every frame, as this bench compares posecoach's per-frame cost with bare MediaPipe's (the
+    # default analysis rate of ``analyze`` is timed by bench_batch.py).
+    opts = AnalyzeOptions(exercise="squat", model=str(model), analysis_fps=None)
     ex = find_exercise("squat")
     video_s = 0.0
     rows = []

@@ -34,7 +34,7 @@ class Recorder(SyntheticSquats):
         self.postures: list[str] = [self.posture]
         type(self).built.append(self)
 
-    def restart(self, posture=None):
+    def restart(self, posture=None, *, video_fps=None):
         super().restart(posture)
         self.postures.append(self.posture)
 

@@ -40,6 +40,7 @@ def _estimator(tracked, counted, posture="lying"):
     est.mode, est.posture, est.model_path = "video", posture, "fake"
     est._last_ms, est._people, est._next_check_ms, est.people_every_s = -1, 1, 10**9, 1.0
     est._chosen, est._fit_ms = None, -10**9
+    est._visibility = None  # every frame: MediaPipe's visibility as it is
     est._run, est._counter = _Landmarker(tracked), _Landmarker(counted)
     return est
 

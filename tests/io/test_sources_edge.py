@@ -7,6 +7,7 @@ logic is also checked on a stand-in capture object, which always runs.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 from pathlib import Path
@@ -78,14 +79,20 @@ class FakeCapture:
             return True
         return False
 
-    def read(self):
+    def grab(self):
         self.i += 1
-        if self.i >= len(self.frames):
+        return self.i < len(self.frames)
+
+    def retrieve(self):
+        if not 0 <= self.i < len(self.frames):
             return False, None
         img = self.frames[self.i]
         if self.auto and self.rotation:
             img = cv2.rotate(img, sources._ROTATIONS[self.rotation])
         return True, img.copy()
+
+    def read(self):
+        return self.retrieve() if self.grab() else (False, None)
 
     def release(self):
         pass
@@ -128,6 +135,20 @@ def test_variable_frame_rate_times_come_from_the_container(fake_video):
     path = fake_video([marked()] * len(VFR_TIMES), [t * 1000 for t in VFR_TIMES], fps=10.0)
     with VideoFileSource(path) as src:
         assert [f.t for f in src] == pytest.approx(VFR_TIMES)
+
+
+def test_a_variable_frame_rate_is_thinned_by_time_keeping_true_times(fake_video):
+    """``--analysis-fps``: frames 30 ms apart, then 80 ms apart: kept by their times, not every k-th."""
+    times = [i * 0.03 for i in range(20)] + [0.6 + i * 0.08 for i in range(1, 11)]
+    path = fake_video([marked()] * len(times), [t * 1000 for t in times], fps=20.0)
+    with VideoFileSource(path, analysis_fps=10.0) as src:
+        kept = [(f.index, f.t) for f in src]
+    assert all(t == pytest.approx(times[i]) for i, t in kept)  # each with its own container time
+    gaps = [b - a for (_, a), (_, b) in itertools.pairwise(kept)]
+    # On a 0.1 s grid: never closer than one source frame, never later than one source frame
+    # interval past the grid (0.11 s here, where the spacing changes).
+    assert all(0.03 - 1e-9 <= g <= 0.1 + 0.11 + 1e-9 for g in gaps)
+    assert len(kept) == pytest.approx(times[-1] * 10, abs=1.5)  # 10 a second, not every k-th frame
 
 
 # --------------------------------------------------------------------------- rotation

@@ -26,9 +26,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
+from posecoach.cli.analyze import DEFAULT_ANALYSIS_FPS
 from posecoach.cli.output import output_folder, readable
 from posecoach.errors import PosecoachError, SourceError
 from posecoach.io.atomic import write_output
@@ -37,8 +37,8 @@ from posecoach.core.pipeline import Estimator, Pipeline, RawFrame, Step
 from posecoach.core.session import Session, SessionConfig
 
 __all__ = [
-    "REP_CSV_FIELDS", "AnalyzeOptions", "analyze_video", "final_result", "output_names", "run_batch", "short_names",
-    "write_result",
+    "DEFAULT_ANALYSIS_FPS", "REP_CSV_FIELDS", "AnalyzeOptions", "analyze_video", "final_result", "output_names",
+    "run_batch", "short_names", "write_result",
 ]
 
 #: ``--annotate``'s video, ``<name>_annotated.mp4``, and the ending of its temporary name (as
@@ -56,6 +56,7 @@ class AnalyzeOptions:
     exercise: str
     model: str | None = None
     max_side: int = 1280
+    analysis_fps: float | None = DEFAULT_ANALYSIS_FPS  # None: every frame (``--analysis-fps full``)
     num_poses: int = 2
     config: SessionConfig = field(default_factory=SessionConfig)
     save_landmarks: bool = False
@@ -94,14 +95,22 @@ def analyze_video(
     judge = _patient_judge(opts.patient, ex) if opts.patient else None
     session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
     recorded: list[RawFrame] | None = [] if record_to is not None else None
-    make_estimator = estimator_factory or partial(_pose_estimator, opts, ex.posture)
-    with VideoFileSource(path, max_side=opts.max_side) as src, _annotating(annotate_to, ex, src.fps) as annotate:
+    cuts = SceneCutDetector()  # sees the frames the model skips too
+    src = VideoFileSource(path, max_side=opts.max_side, analysis_fps=opts.analysis_fps, skipped=cuts.skipped)
+    with src, _annotating(annotate_to, ex, src.fps) as annotate:
         size = None
-        pipeline = Pipeline(make_estimator(), SceneCutDetector(), record=recorded, progress=progress)
+        if estimator_factory is not None:
+            estimator = estimator_factory()
+        elif src.analysis_fps is not None:  # some frames only: the estimator smooths by time
+            estimator = _pose_estimator(opts, ex.posture, video_fps=src.fps)
+        else:
+            estimator = _pose_estimator(opts, ex.posture)
+        pipeline = Pipeline(estimator, cuts, record=recorded,
+                            progress=_frames_read(src, progress) if progress else None)
         for step in pipeline.steps(src, session):
             size = step.frame.size_wh
             annotate(step)
-        fps, expected = src.fps, src.n_frames
+        fps, expected, read, rate = src.fps, src.n_frames, src.frames_read, src.analysis_fps
     if session.frames == 0:
         raise SourceError(f"{path}: no frame could be decoded (corrupt or empty video)")
     if record_to is not None and recorded is not None:
@@ -109,14 +118,17 @@ def analyze_video(
 
         write_recording(record_to, recorded, {"source": readable(str(path)), "fps": fps, "size": list(size or ())})
     result = {"source": str(path), **session.summary()}
-    cut_short = _cut_short(session.frames, expected)
+    cut_short = _cut_short(read, expected)
     if cut_short:
         result["warnings"] = [*result["warnings"], cut_short]
     result["fps"] = round(fps, 3)
+    # "frames" (and frames_with_pose, frames_usable) count the frames analysed, of frames_in_video.
+    result["analysis_fps"] = round(rate if rate is not None else fps, 3)
+    result["frames_in_video"] = read
     result["size"] = list(size) if size else None
     result["processing_s"] = round(time.perf_counter() - t0, 3)
-    # The duration is that of the video, not of the span between first and last frame.
-    result["duration_s"] = round(session.frames / fps, 3) if fps else result["duration_s"]
+    # The duration is that of the video, not of the span between first and last frame analysed.
+    result["duration_s"] = round(read / fps, 3) if fps else result["duration_s"]
     result["trace"] = session.timeline()  # what report.html draws (also for results kept by a re-run)
     if judge is not None:
         _judge_for_patient(judge, result, session)
@@ -138,6 +150,19 @@ def _no_annotation(step: Step) -> None:
     pass
 
 
+def _frames_read(src, progress: Callable[[int], None]) -> Callable[[int], None]:
+    """``progress`` told of the frames read (skipped ones too), as the bar counts the video's
+    frames, when the pipeline reports the frames it analysed."""
+    told = 0
+
+    def report(_analysed: int) -> None:
+        nonlocal told
+        progress(src.frames_read - told)
+        told = src.frames_read
+
+    return report
+
+
 def _cut_short(read: int, expected: int | None) -> str | None:
     """A warning when fewer frames could be read than the container says it holds (a file cut off
     in a copy or an upload): the decoder just stops there, silently."""
@@ -148,9 +173,10 @@ def _cut_short(read: int, expected: int | None) -> str | None:
             "could not be read; copy or export it again")
 
 
-def _pose_estimator(opts: AnalyzeOptions, posture: str = "any") -> Estimator:
+def _pose_estimator(opts: AnalyzeOptions, posture: str = "any", video_fps: float | None = None) -> Estimator:
     """This process's pose estimator for ``opts``, ready for a new video; ``posture``: the
-    exercise's, to follow the person doing it among several (``core.people``).
+    exercise's, to follow the person doing it among several (``core.people``); ``video_fps``: the
+    video's rate when only some of its frames are analysed (the estimator smooths by time).
 
     Prepared once per process (the CLI, each ``--workers`` process, each Dask worker): the first
     video finds and checks the model, imports MediaPipe and builds the landmarkers; each next one
@@ -170,12 +196,12 @@ def _pose_estimator(opts: AnalyzeOptions, posture: str = "any") -> Estimator:
     while idle and est is None:
         est = idle.pop()
         try:
-            est.restart(posture)
+            est.restart(posture, video_fps=video_fps)
         except Exception:  # a broken graph: build a new one below (this video reports its own error)
             _close_quietly(est)
             est = None
     if est is None:
-        est = make(opts.model, num_poses=opts.num_poses, posture=posture)
+        est = make(opts.model, num_poses=opts.num_poses, posture=posture, video_fps=video_fps)
         _close_at_exit()
     return _Lent(est, idle)
 
@@ -583,7 +609,7 @@ def _run_on_dask(paths, opts, names, out_dir, address, bar, done) -> None:
             except Exception as e:  # a lost worker must not sink the batch
                 res = _failed(paths[i], opts, f"{paths[i]}: analysis failed on the cluster ({_one_line(e)})")
             fut.release()  # the worker keeps a result while a future holds it: 200 videos, 200 results
-            bar.update(res.get("frames", 0))
+            bar.update(res.get("frames_in_video", res.get("frames", 0)))
             done(i, res)
     finally:
         cluster = client.cluster if address == "local" else None

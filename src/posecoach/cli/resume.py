@@ -2,10 +2,10 @@
 
 Each result JSON holds a ``"provenance"`` object: the video's content hash (sha256 of its
 bytes), a hash of the exercise's validated definition, the posecoach version and the analysis
-options that change results (the model file's hash, frame size, people, session settings, the
-patient and, with ``--patient``, their targets and reference as they are now).  A re-run into
-the same ``--out`` skips a video whose stored result has the same provenance and no error
-(``--force`` redoes it); the check needs no other state.  With ``--patient`` a skipped video
+options that change results (the model file's hash, frame size, frames analysed a second,
+people, session settings, the patient and, with ``--patient``, their targets and reference as
+they are now).  A re-run into the same ``--out`` skips a video whose stored result has the same
+provenance and no error (``--force`` redoes it); the check needs no other state.  With ``--patient`` a skipped video
 stores no second session for the patient.
 
 Hashing a video reads all of it, so the hashes are cached in ``.posecoach-hashes`` (JSON) in the
@@ -128,6 +128,7 @@ def result_options(opts, model_sha256: str | None) -> dict:
     options = {
         "model_sha256": model_sha256,
         "max_side": opts.max_side,
+        "analysis_fps": opts.analysis_fps,
         "num_poses": opts.num_poses,
         "config": dataclasses.asdict(opts.config),
         "patient": opts.patient,

@@ -64,6 +64,7 @@ import contextlib
 import dataclasses
 import os
 import sys
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -120,6 +121,9 @@ class PoseEstimator:
     ``posture``: the exercise's posture (``Exercise.posture``).  VIDEO mode, while several
     people are seen: when the person tracked is not in that posture, the one who is is
     taken from the people counter's landmarks of the same frame (``core.people``).
+    ``video_fps``: VIDEO mode, when it is given only some of a video's frames (``analyze
+    --analysis-fps``), the video's own rate: visibility is then smoothed by time, as it would
+    be on every frame (:class:`_VisibilityByTime`).
     """
 
     PEOPLE_NUM_POSES = 3
@@ -136,6 +140,7 @@ class PoseEstimator:
         min_tracking_confidence: float = 0.5,
         people_every_s: float = 1.0,
         posture: str = "any",
+        video_fps: float | None = None,
     ) -> None:
         if mode not in ("video", "image"):
             raise ValueError(f"mode must be 'video' or 'image', got {mode!r}")
@@ -157,11 +162,13 @@ class PoseEstimator:
         self.posture = posture  # the exercise's (core.people): who to follow among several people
         self._chosen: Pose | None = None
         self._fit_ms = -10**9  # when a person in the posture was last returned
+        self._visibility = _VisibilityByTime(video_fps) if (mode == "video" and video_fps) else None
 
         block_usage_logging()  # before the native library is loaded and any landmarker exists
-        import mediapipe as mp  # lazy: only this adapter needs it
-        from mediapipe.tasks.python import BaseOptions
-        from mediapipe.tasks.python import vision
+        with _no_pyplot():
+            import mediapipe as mp  # lazy: only this adapter needs it
+            from mediapipe.tasks.python import BaseOptions
+            from mediapipe.tasks.python import vision
 
         self._mp_image = mp.Image
         self._srgb = mp.ImageFormat.SRGB
@@ -207,14 +214,15 @@ class PoseEstimator:
 
     # -- lifetime -------------------------------------------------------------------
 
-    def restart(self, posture: str | None = None) -> None:
+    def restart(self, posture: str | None = None, *, video_fps: float | None = None) -> None:
         """Ready for another video, giving exactly what a new estimator would, but cheaper: the
         model stays checked and loaded, and the people counter (IMAGE mode, which keeps nothing
         from one frame to the next) is kept.  The VIDEO-mode tracker is built again: it carries
         the last video's person and its landmark filters, and starts its timestamps again at 0;
         feeding it an empty frame and shifting the times does not clear it (measured: every pose
         of the next video then differs from a new estimator's).  ``posture``: the next video's
-        exercise's, if it changes.  Costs 0.24 s against 0.67 s for a new estimator (2 busy
+        exercise's, if it changes; ``video_fps``: as for a new estimator (the next video's rate when
+        only some of its frames are analysed).  Costs 0.24 s against 0.67 s for a new estimator (2 busy
         cores, ``bench/results/batch_memory.md``).
         """
         if self._landmarker is None:
@@ -228,6 +236,7 @@ class PoseEstimator:
                     _abandon(old)
                 self._landmarker = self._make(self._video_mode, 1)
             self._run = self._landmarker.detect_for_video
+        self._visibility = _VisibilityByTime(video_fps) if (self.mode == "video" and video_fps) else None
         self._last_ms = -1
         self._people = 1
         self._next_check_ms = None
@@ -293,6 +302,8 @@ class PoseEstimator:
             self._people = max(1, len(self._counter.detect(mp_image).pose_landmarks))
             self._next_check_ms = ms + int(round(self.people_every_s * 1000.0))
         tracked = self._poses(result, w, h, self._people)
+        if self._visibility is not None:
+            tracked = self._visibility.apply(tracked, ms)
         pose = tracked[_largest_pose(tracked)] if tracked else None
         if pose is not None and self._counter is not None and not fits_posture(pose, self.posture):
             # The one followed is not in the exercise's posture: if someone else is seen (the
@@ -331,6 +342,42 @@ class PoseEstimator:
         return out
 
 
+class _VisibilityByTime:
+    """MediaPipe's tracking landmarker smooths each landmark's visibility per *frame* (a low-pass
+    filter that moves :attr:`ALPHA` of the way to the new value on every call, reset when the
+    person is lost), so on a video analysed at a third of its rate a joint coming into view
+    crosses the 0.5 visibility a session needs three times later: on the team's lunge clip the
+    first rep, started 0.4 s in, was missed at 10 frames a second.  This undoes MediaPipe's step
+    (its input is ``(v - (1 - ALPHA) * v_before) / ALPHA``) and smooths again by time, as if
+    every frame of the video had been seen: ``1 - (1 - ALPHA) ** frames_spanned`` of the way.
+    On every frame it gives MediaPipe's own values back.  Landmark positions need nothing: their
+    filter already works in time (it is given the timestamps).
+    """
+
+    ALPHA = 0.1  # MediaPipe's pose graph: visibility_smoothing low_pass_filter alpha
+
+    def __init__(self, video_fps: float) -> None:
+        self.frame_ms = 1000.0 / video_fps
+        self._mp: np.ndarray | None = None  # MediaPipe's visibility on the last call
+        self._ours: np.ndarray | None = None
+        self._ms = 0
+
+    def apply(self, tracked: list[Pose], ms: int) -> list[Pose]:
+        if not tracked:
+            self._mp = self._ours = None  # MediaPipe starts its filter again with the next person
+            return tracked
+        pose = tracked[0]
+        v = pose.visibility
+        if self._mp is None or self._ours is None:
+            ours = v
+        else:
+            seen = np.clip((v - (1.0 - self.ALPHA) * self._mp) / self.ALPHA, 0.0, 1.0)
+            frames = max(1, round((ms - self._ms) / self.frame_ms))  # as many steps as frames passed
+            ours = self._ours + (1.0 - (1.0 - self.ALPHA) ** frames) * (seen - self._ours)
+        self._mp, self._ours, self._ms = v, ours, ms
+        return [dataclasses.replace(pose, visibility=ours), *tracked[1:]]
+
+
 def _largest_pose(people: list[Pose]) -> int:
     """Index of the person whose visible landmarks span the largest box (in pixels)."""
     if len(people) == 1:
@@ -343,6 +390,32 @@ def _largest_pose(people: list[Pose]) -> int:
         span = pts.max(axis=0) - pts.min(axis=0)
         areas.append(float(span[0] * span[1]))
     return int(np.argmax(areas))
+
+
+class _NotLoaded(types.ModuleType):
+    def __getattr__(self, name: str):
+        raise AttributeError(f"{self.__name__} was not loaded for mediapipe's drawing helpers (posecoach does "
+                             "not use them)")
+
+
+@contextlib.contextmanager
+def _no_pyplot() -> Iterator[None]:
+    """Import mediapipe without matplotlib: its vision package imports its drawing helpers, and they
+    ``matplotlib.pyplot``, about 0.45 s of CPU at every ``posecoach analyze`` start (a third of the
+    start-up) for plots posecoach never asks of it.  While mediapipe is imported, ``matplotlib``
+    and ``matplotlib.pyplot`` are empty stand-ins (unless matplotlib is already loaded); they are
+    removed afterwards, so a later ``import matplotlib`` (the reports) loads the real one."""
+    if "matplotlib" in sys.modules or "mediapipe" in sys.modules:
+        yield
+        return
+    placed = {name: _NotLoaded(name) for name in ("matplotlib", "matplotlib.pyplot")}
+    sys.modules.update(placed)
+    try:
+        yield
+    finally:
+        for name, module in placed.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
 
 
 @contextlib.contextmanager

@@ -29,6 +29,7 @@ __all__ = [
     "MIN_SIDE",
     "VIDEO_SUFFIXES",
     "CameraSource",
+    "FrameSelector",
     "FrameSource",
     "ImageFolderSource",
     "ReconnectingSource",
@@ -118,9 +119,17 @@ class VideoFileSource(FrameSource):
     and 5.x; set here explicitly); where a backend reports a rotation (``CAP_PROP_ORIENTATION_META``)
     but does not apply it, the frames are turned here.  A video smaller than :data:`MIN_SIDE`
     pixels on its short side is refused in one line; frames are never downscaled below it.
+
+    ``analysis_fps``: yield only about that many frames a second (batch analysis), evenly spaced by
+    container time (:class:`FrameSelector`), each with its true time and index; None, or a rate
+    at or above the video's, yields every frame.  A skipped frame is only ``grab()``-ed: decoded,
+    as the next frames need it, but not converted to BGR, turned or resized; with ``skipped``
+    (the scene-cut detector's) it is converted and turned, not resized, and passed to it.
+    ``frames_read`` counts every frame read, kept or skipped (a video's length in frames).
     """
 
-    def __init__(self, path: str | Path, *, max_side: int | None = DEFAULT_MAX_SIDE) -> None:
+    def __init__(self, path: str | Path, *, max_side: int | None = DEFAULT_MAX_SIDE,
+                 analysis_fps: float | None = None, skipped: Callable[[np.ndarray], object] | None = None) -> None:
         self.path = Path(path)
         self.name = str(self.path)
         if not self.path.exists():
@@ -141,6 +150,11 @@ class VideoFileSource(FrameSource):
         n = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.n_frames = n if n > 0 else None
         self.max_side = max_side
+        if analysis_fps is not None and not analysis_fps > 0:  # also refuses NaN
+            raise ValueError(f"analysis_fps must be above 0, got {analysis_fps}")
+        self.analysis_fps = None if analysis_fps is None or analysis_fps >= self.fps else float(analysis_fps)
+        self.frames_read = 0
+        self.skipped = skipped
         self._rotate = self._orientation()
         ok, first = self._cap.read()
         if not ok or first is None:
@@ -180,17 +194,29 @@ class VideoFileSource(FrameSource):
         return prev + 1.0 / self.fps
 
     def __iter__(self) -> Iterator[Frame]:
+        select = FrameSelector(self.analysis_fps, self.fps) if self.analysis_fps is not None else None
         i = 0
-        img = self._first
         t = self._first_t
-        while img is not None:
-            yield Frame(self._resize(img), t, i)
-            i += 1
-            ok, img = self._cap.read()
-            if not ok:
+        self.frames_read = 1
+        if select is None or select.keep(t):
+            yield Frame(self._resize(self._first), t, i)
+        cap = self._cap
+        while True:
+            if not cap.grab():
                 break
-            img = self._upright(img)
+            i += 1
+            self.frames_read += 1
             t = self._timestamp(t)
+            if select is not None and not select.keep(t):
+                if self.skipped is not None:
+                    ok, img = cap.retrieve()
+                    if ok and img is not None:
+                        self.skipped(self._upright(img))
+                continue  # skipped: decoded by grab(), never resized nor given to the model
+            ok, img = cap.retrieve()
+            if not ok or img is None:
+                break
+            yield Frame(self._resize(self._upright(img)), t, i)
 
     def _resize(self, img: np.ndarray) -> np.ndarray:
         if self.max_side is None:
@@ -203,6 +229,33 @@ class VideoFileSource(FrameSource):
 
     def close(self) -> None:
         self._cap.release()
+
+
+class FrameSelector:
+    """Which frames to keep for about ``rate`` frames a second, by their times (``keep(t)`` for
+    every frame, in order).
+
+    Kept frames follow a grid ``rate`` apart: a frame is kept when it is the first at or past the
+    next grid time, less half a source frame (``video_fps``), so that a 30 fps video asked for 15
+    keeps every second frame exactly, one asked for 10 every third, while a 20 fps video asked for
+    15 keeps three frames of four (50 and 100 ms apart, 15 a second on average).  Times, not
+    indices, decide: a variable frame rate (phones) is thinned by time, not by count.  After a
+    gap in the times (a frame dropped by the camera) the grid starts again at the frame after it,
+    rather than keeping every frame until it catches up.
+    """
+
+    def __init__(self, rate: float, video_fps: float) -> None:
+        self.step = 1.0 / rate
+        self.slack = 0.5 / max(video_fps, rate)
+        self._due: float | None = None
+
+    def keep(self, t: float) -> bool:
+        if self._due is not None and t < self._due - self.slack:
+            return False
+        if self._due is None or t - self._due > self.step:
+            self._due = t  # the first frame, or the first after a gap
+        self._due += self.step
+        return True
 
 
 class ImageFolderSource(FrameSource):

@@ -29,7 +29,8 @@ class SyntheticSquats:
     """
 
     def __init__(self, model_path: str | os.PathLike[str] | None = None, *, num_poses: int = 2,
-                 posture: str = "any", period_s: float = 2.5, depth: float = 100.0) -> None:
+                 posture: str = "any", period_s: float = 2.5, depth: float = 100.0,
+                 video_fps: float | None = None) -> None:
         self.num_poses = num_poses
         self.posture = posture
         self.period_s = period_s
@@ -47,7 +48,7 @@ class SyntheticSquats:
             cam = self._cameras[(w, h)] = Camera(view="side", facing="left", size=(w, h)).fit(self._lab)
         return cam
 
-    def restart(self, posture: str | None = None) -> None:
+    def restart(self, posture: str | None = None, *, video_fps: float | None = None) -> None:
         if self._closed:
             raise RuntimeError("SyntheticSquats is closed")
         self.videos += 1
