@@ -43,7 +43,7 @@ def bridge(tmp_path_factory):
 @pytest.fixture
 def replay(monkeypatch, no_model_needed, bridge):  # noqa: F811
     _, sc = bridge
-    monkeypatch.setattr(batch, "_pose_estimator", lambda opts, posture="any": ReplayEstimator(sc.poses, sc.fps))
+    monkeypatch.setattr(batch, "_pose_estimator", lambda opts, posture="any", **_: ReplayEstimator(sc.poses, sc.fps))
 
 
 def frames(path: Path) -> list[np.ndarray]:
@@ -169,7 +169,7 @@ def test_resume_redoes_a_video_whose_annotated_file_is_missing(tmp_path, monkeyp
         def close(self):
             pass
 
-    def estimator(opts, posture="any"):
+    def estimator(opts, posture="any", **_):
         made.append(1)
         return NoPerson()
 
@@ -209,7 +209,7 @@ _CHILD = textwrap.dedent("""
 
     # at the top level: spawned workers import this file again (as __mp_main__) and get them too
     pose_model.find_model = lambda path=None: "pose_landmarker.task"
-    batch._pose_estimator = lambda opts, posture="any": NoPerson()
+    batch._pose_estimator = lambda opts, posture="any", **_: NoPerson()
 
     if __name__ == "__main__":
         from posecoach.cli.main import main

@@ -215,7 +215,7 @@ class Replay:
 
 def test_analyze_writes_report_html_and_says_so(tmp_path, capsys, monkeypatch, no_model_needed):  # noqa: F811
     seq, _ = squat_sequence(fps=10.0)
-    monkeypatch.setattr(batch, "_pose_estimator", lambda opts, posture="any": Replay(seq))
+    monkeypatch.setattr(batch, "_pose_estimator", lambda opts, posture="any", **_: Replay(seq))
     folder = tmp_path / "in"
     folder.mkdir()
     clip(folder / "squats & co.mp4", frames=int(seq[-1][0] * 10) + 1)

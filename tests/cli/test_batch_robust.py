@@ -39,7 +39,7 @@ class NoPerson:
 
 @pytest.fixture
 def fake_model(monkeypatch, no_model_needed):  # noqa: F811
-    monkeypatch.setattr(batch, "_pose_estimator", lambda opts, posture="any": NoPerson())
+    monkeypatch.setattr(batch, "_pose_estimator", lambda opts, posture="any", **_: NoPerson())
 
 
 def strict_json(path: Path) -> dict:
@@ -129,7 +129,7 @@ def test_any_exception_fails_only_its_video(tmp_path, monkeypatch, capsys, no_mo
     good = tiny_video(tmp_path / "good.mp4", frames=4)
     calls = []
 
-    def estimator(opts, posture="any"):
+    def estimator(opts, posture="any", **_):
         calls.append(1)
         return Explodes() if len(calls) == 1 else NoPerson()
 
@@ -149,7 +149,7 @@ def test_any_exception_fails_only_its_video(tmp_path, monkeypatch, capsys, no_mo
 @pytest.mark.slow
 def test_any_exception_fails_only_its_video_on_dask(tmp_path, monkeypatch, no_model_needed):  # noqa: F811
     distributed = pytest.importorskip("distributed")
-    monkeypatch.setattr(batch, "_pose_estimator", lambda opts, posture="any": Explodes())
+    monkeypatch.setattr(batch, "_pose_estimator", lambda opts, posture="any", **_: Explodes())
     video = tiny_video(tmp_path / "v.mp4", frames=3)
     with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
         results = batch.run_batch([video], batch.AnalyzeOptions(exercise="squat"), tmp_path / "out",
@@ -216,7 +216,7 @@ def test_a_file_name_that_is_not_utf8_is_analysed_and_shown_escaped(tmp_path):
                 pass
 
         pose_model.find_model = lambda path=None: "pose_landmarker.task"
-        batch._pose_estimator = lambda opts, posture="any": NoPerson()
+        batch._pose_estimator = lambda opts, posture="any", **_: NoPerson()
         from posecoach.cli.main import main
         sys.exit(main(["analyze", {str(folder)!r}, "-e", "squat", "-o", {str(out)!r}, "-q"]))
     """)

@@ -35,7 +35,7 @@ def counting(monkeypatch, no_model_needed):  # noqa: F811
     """A fake estimator that counts the videos it is made for."""
     made: list[int] = []
 
-    def estimator(opts, posture="any"):
+    def estimator(opts, posture="any", **_):
         made.append(1)
         return NoPerson()
 
