@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from posecoach.cli import batch
-from posecoach.cli.analyze import DEFAULT_ANALYSIS_FPS, analysis_fps
+from posecoach.cli.analyze import AUTO_FPS_HOLDS, AUTO_FPS_REPS, DEFAULT_ANALYSIS_FPS, analysis_fps
 from posecoach.cli.main import main
 from posecoach.core.exercise import find_exercise
 from posecoach.core.session import Session
@@ -214,7 +214,7 @@ def test_visibility_on_every_frame_is_mediapipes_own():
 # -- the command line ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, value", [("auto", DEFAULT_ANALYSIS_FPS), (" Full ", None), ("12.5", 12.5),
+@pytest.mark.parametrize("text, value", [("auto", "auto"), (" Full ", None), ("12.5", 12.5),
                                          ("1", 1.0), ("240", 240.0)])
 def test_analysis_fps_values(text, value):
     assert analysis_fps(text) == value
@@ -288,3 +288,31 @@ def test_a_result_made_at_another_rate_is_not_up_to_date(tmp_path, capsys, fake_
     assert json.loads((out / "v.json").read_text())["frames"] == 30
     assert "skipped" not in run("--analysis-fps", "15") and len(fake_model) == 3
     assert "skipped 1 video" in run("--analysis-fps", "15")
+
+
+@pytest.mark.parametrize("exercise, rate", [("squat", AUTO_FPS_REPS), ("cat_cow", AUTO_FPS_REPS),
+                                            ("plank", AUTO_FPS_HOLDS), ("glute_bridge", AUTO_FPS_HOLDS),
+                                            ("hamstring_stretch", AUTO_FPS_HOLDS)])
+def test_auto_rate_follows_what_the_exercise_times(exercise, rate):
+    """``auto``: reps alone at 10 frames a second, holds (hold mode, a hold in the file) at 15."""
+    from posecoach.cli.batch import analysis_rate
+    from posecoach.core.exercise import find_exercise
+
+    ex = find_exercise(exercise)
+    assert (ex.counting == "hold" or ex.hold is not None) == (rate == AUTO_FPS_HOLDS)
+    assert DEFAULT_ANALYSIS_FPS == "auto" and analysis_rate("auto", ex) == rate
+    assert analysis_rate(12.5, ex) == 12.5 and analysis_rate(None, ex) is None
+
+
+def test_auto_rate_times_a_patients_hold_target_finely():
+    """A rep exercise whose therapist set a hold (the patient's targets) times holds: 15."""
+    from types import SimpleNamespace
+
+    from posecoach.cli.batch import analysis_rate
+    from posecoach.core.exercise import find_exercise
+
+    squat = find_exercise("squat")
+    assert analysis_rate("auto", squat, SimpleNamespace(hold_s=3.0)) == AUTO_FPS_HOLDS
+    assert analysis_rate("auto", squat, SimpleNamespace(hold_s=None)) == AUTO_FPS_REPS
+    plank = find_exercise("plank")
+    assert analysis_rate("auto", plank, SimpleNamespace(hold_s=None)) == AUTO_FPS_HOLDS

@@ -10,17 +10,21 @@ from posecoach.cli.numbers import number
 from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, error, output_folder, readable, say, warning
 from posecoach.errors import PosecoachError, UsageError
 
-__all__ = ["DEFAULT_ANALYSIS_FPS", "MAX_ANALYSIS_FPS", "MAX_WORKERS", "add_parsers", "analysis_fps", "print_table"]
+__all__ = ["AUTO_FPS_HOLDS", "AUTO_FPS_REPS", "DEFAULT_ANALYSIS_FPS", "MAX_ANALYSIS_FPS",
+           "MAX_WORKERS", "add_parsers", "analysis_fps", "print_table"]
 
 MAX_WORKERS = 64  # parallel video processes on one machine
 MAX_ANALYSIS_FPS = 240  # as VideoFileSource trusts a container's rate
-#: Frames a second ``analyze`` looks at by default (``--analysis-fps auto``), chosen on the team's
-#: footage (README, "Analysis frame rate"): at 15 every counted clip gives the reps it gives at full
-#: rate, and the holds within 0.2 s on 18 of 21; at 10 five clips' holds moved by 0.24-0.8 s, and
-#: consecutive frames 0.1 s apart reach the session's continuity guard's limit (``max_dt``: frames
-#: further apart are not compared for glitches).  A video at or below it is analysed frame by frame.
+#: Frames a second ``analyze`` looks at by default (``--analysis-fps auto``), by what the exercise
+#: measures, chosen on the team's footage (README, "Analysis frame rate"): every counted clip gives
+#: the reps of full rate at 10 and at 15 (21 of 21); timing a hold needs finer steps: at 10 five
+#: clips' holds moved by 0.24-0.8 s, at 15 all but three stayed within 0.2 s.  So an exercise that
+#: times holds (``counting: hold``, a hold in its file or in the patient's targets) is analysed at
+#: 15, one that counts reps only at 10.  A video at or below the rate is analysed frame by frame.
 #: Live coaching always takes every frame.
-DEFAULT_ANALYSIS_FPS = 15.0
+AUTO_FPS_REPS = 10.0
+AUTO_FPS_HOLDS = 15.0
+DEFAULT_ANALYSIS_FPS = "auto"
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -31,8 +35,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--workers", "-j", type=number("--workers", 1, MAX_WORKERS, whole=True), default=1,
                    help="videos analysed in parallel processes")
     a.add_argument("--analysis-fps", type=analysis_fps, default="auto", metavar="N|auto|full",
-                   help="frames analysed per second of video: N (1-240), auto (the default, "
-                        f"{DEFAULT_ANALYSIS_FPS:g}; the reps of full rate on the team's footage) or full (every frame)")
+                   help="frames analysed per second of video: N (1-240), auto (the default: "
+                        f"{AUTO_FPS_REPS:g} for exercises counted in reps, {AUTO_FPS_HOLDS:g} where holds are timed; "
+                        "the counts of full rate on the team's footage) or full (every frame)")
     a.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
     a.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     a.add_argument("--dask", metavar="ADDRESS", default=None,
@@ -58,12 +63,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(run=run_replay)
 
 
-def analysis_fps(text: str) -> float | None:
-    """``--analysis-fps``: a rate from 1 to 240 frames a second, ``auto`` (``DEFAULT_ANALYSIS_FPS``)
-    or ``full`` (None: every frame); one ``UsageError`` line otherwise."""
+def analysis_fps(text: str) -> float | str | None:
+    """``--analysis-fps``: a rate from 1 to 240 frames a second, ``auto`` (chosen per exercise:
+    ``cli.batch.analysis_rate``) or ``full`` (None: every frame); one ``UsageError`` line otherwise."""
     word = text.strip().lower()
     if word == "auto":
-        return DEFAULT_ANALYSIS_FPS
+        return "auto"
     if word == "full":
         return None
     return float(number("--analysis-fps", 1, MAX_ANALYSIS_FPS,

@@ -28,7 +28,7 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from posecoach.cli.analyze import DEFAULT_ANALYSIS_FPS
+from posecoach.cli.analyze import AUTO_FPS_HOLDS, AUTO_FPS_REPS, DEFAULT_ANALYSIS_FPS
 from posecoach.cli.output import output_folder, readable
 from posecoach.errors import PosecoachError, SourceError
 from posecoach.io.atomic import write_output
@@ -37,7 +37,8 @@ from posecoach.core.pipeline import Estimator, Pipeline, RawFrame, Step
 from posecoach.core.session import Session, SessionConfig
 
 __all__ = [
-    "DEFAULT_ANALYSIS_FPS", "REP_CSV_FIELDS", "AnalyzeOptions", "analyze_video", "final_result", "output_names",
+    "DEFAULT_ANALYSIS_FPS", "REP_CSV_FIELDS", "AnalyzeOptions", "analysis_rate", "analyze_video", "final_result",
+    "output_names",
     "run_batch", "short_names", "write_result",
 ]
 
@@ -56,7 +57,8 @@ class AnalyzeOptions:
     exercise: str
     model: str | None = None
     max_side: int = 1280
-    analysis_fps: float | None = DEFAULT_ANALYSIS_FPS  # None: every frame (``--analysis-fps full``)
+    # Frames a second analysed: a rate, "auto" (``analysis_rate``) or None (every frame: ``full``).
+    analysis_fps: float | str | None = DEFAULT_ANALYSIS_FPS
     num_poses: int = 2
     config: SessionConfig = field(default_factory=SessionConfig)
     save_landmarks: bool = False
@@ -96,7 +98,8 @@ def analyze_video(
     session = Session(ex, config=opts.config, targets=judge.engine_targets if judge else None)
     recorded: list[RawFrame] | None = [] if record_to is not None else None
     cuts = SceneCutDetector()  # sees the frames the model skips too
-    src = VideoFileSource(path, max_side=opts.max_side, analysis_fps=opts.analysis_fps, skipped=cuts.skipped)
+    rate = analysis_rate(opts.analysis_fps, ex, judge.engine_targets if judge else None)
+    src = VideoFileSource(path, max_side=opts.max_side, analysis_fps=rate, skipped=cuts.skipped)
     with src, _annotating(annotate_to, ex, src.fps) as annotate:
         size = None
         if estimator_factory is not None:
@@ -133,6 +136,19 @@ def analyze_video(
     if judge is not None:
         _judge_for_patient(judge, result, session)
     return result
+
+
+def analysis_rate(asked: float | str | None, exercise: Exercise, targets=None) -> float | None:
+    """The frames a second to analyse: ``asked``, or for ``auto`` by what the exercise measures
+    (``cli.analyze.AUTO_FPS_*``): an exercise that times holds (``counting: hold``, or a hold
+    target in its file or in the patient's ``targets``) at ``AUTO_FPS_HOLDS``, one that counts
+    reps only at ``AUTO_FPS_REPS``: every counted clip's reps are those of full rate at both,
+    a hold's start and end need the finer steps."""
+    if asked != "auto":
+        return None if asked is None else float(asked)
+    target = getattr(targets, "hold_s", None)
+    hold = target if target is not None else (exercise.hold.seconds if exercise.hold else 0.0)
+    return AUTO_FPS_HOLDS if exercise.counting == "hold" or hold > 0 else AUTO_FPS_REPS
 
 
 def _annotating(dest: Path | None, exercise: Exercise, fps: float) -> AbstractContextManager[Callable[[Step], None]]:
