@@ -74,3 +74,29 @@ def test_the_banner_goes_across_the_top(qtbot, judged):
     top = shot[20:50, 40:600].astype(int)
     orange = (top[..., 0] > 150) & (top[..., 1] > 80) & (top[..., 1] < 150) & (top[..., 2] < 60)
     assert orange.mean() > 0.5
+
+
+def test_the_banner_holds_its_whole_text(qtbot, monkeypatch):
+    """The box is as tall as the wrapped text: one line fits, three lines make it taller.  The
+    text is measured by the font: on a real screen (xcb) the painter measured the box's inside
+    (a negative height) as 0 high and the banner showed a 4 px strip of its text; the painter's
+    measure is made to fail that way here."""
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QFont, QImage, QPainter, QFontMetricsF
+
+    monkeypatch.setattr(QPainter, "boundingRect", lambda self, *a: QRectF())
+
+    from posecoach.app.overlay import paint_banner
+
+    img = QImage(600, 400, QImage.Format.Format_RGB32)
+    img.fill(0)
+    font = QFont()
+    font.setPointSizeF(20)
+    font.setBold(True)
+    p = QPainter(img)
+    one = paint_banner(p, "Move back", 600, font, top=16.0) - 16.0
+    three = paint_banner(p, "Move back so your whole body is visible, " * 3, 600, font, top=16.0) - 16.0
+    p.end()
+    line = QFontMetricsF(font).lineSpacing()
+    assert one >= line + 16 - 1
+    assert three >= 3 * line + 16 - 1 > one

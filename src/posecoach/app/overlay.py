@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 
 from posecoach.app.coaching import angle_anchors, angle_unit, bone_indices
 from posecoach.core.exercise.schema import Exercise
@@ -90,8 +90,11 @@ def paint_banner(p: QPainter, text: str, width: float, font: QFont, *, top: floa
     margin = 16
     box = QRectF(margin, top, width - 2 * margin, 10)
     flags = Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignCenter
-    br = p.boundingRect(box.adjusted(16, 8, -16, -8), flags, text)
-    box.setHeight(br.height() + 20)
+    # Measured by the font, in a rect as tall as the text may need: the painter's boundingRect of
+    # the 10 px box's inside (a negative height) came back 0 high on a real screen (xcb), and the
+    # text was cut to a 4 px strip (offscreen it measured right).
+    br = QFontMetricsF(font).boundingRect(QRectF(0, 0, box.width() - 32, 10_000), int(flags), text)
+    box.setHeight(br.height() + 16)
     p.setPen(Qt.PenStyle.NoPen)
     p.setBrush(color if color is not None else QColor(200, 120, 0, 215))
     p.drawRoundedRect(box, 10, 10)
