@@ -356,3 +356,31 @@ def test_database_and_plotting_work_runs_off_the_gui_thread(qtbot, clinic, tmp_p
             "set_programme", "todays_plan", "progress"} <= names
     assert [n for n, on_gui in spy.calls if on_gui] == []
     assert plots and not any(plots)  # the progress chart and the report drawn on a worker thread
+
+
+def test_a_plan_item_is_done_only_when_its_prescribed_work_is(make_window, qtbot, clinic, good_clip):
+    """Issue 12 item 2: a session stopped at 0 reps, or 3 of 16 reps, does not tick the item done."""
+    pid = clinic.add_patient("Hal")
+    clinic.set_programme(pid, [{"exercise_id": "glute_bridge", "sets": 2, "reps": 8, "hold_s": 1}], days_per_week=5)
+    w = make_window(good_clip)
+    w.setup.select_patient(pid)
+    w.setup.set_video(str(good_clip.path))
+    # stopped before any rep
+    qtbot.mouseClick(w.setup.start_button, Qt.MouseButton.LeftButton)
+    w.stop("user")
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary, timeout=20000)
+    assert w.last_summary["reps"] == 0
+    w.back_to_setup()
+    assert "done" not in w.setup.plan_list.item(0).text()
+    assert "Everything on today's plan is done" not in w.setup.plan_hint.text()
+    # the whole clip: 3 of the 16 prescribed reps
+    qtbot.mouseClick(w.setup.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary, timeout=20000)
+    assert w.last_summary["reps"] == 3
+    w.back_to_setup()
+    text = w.setup.plan_list.item(0).text()
+    assert "done" not in text and "3 of 16 today" in text, text
+    assert "Everything on today's plan is done" not in w.setup.plan_hint.text()
+    assert w.setup.exercise_id() == "glute_bridge"  # still the item to do
+    plan = clinic.todays_plan(pid)
+    assert (plan[0].done_today, plan[0].reps_today, plan[0].complete) == (2, 3, False)

@@ -629,7 +629,7 @@ class MainWindow(QMainWindow):
             self.setup.set_plan([], f"Today's plan cannot be read ({exc}).")
             return
         hint = "" if plan else "No programme yet: ask your therapist, or pick an exercise."
-        if plan and all(i.done_today for i in plan):
+        if plan and all(i.complete for i in plan):
             hint = "Everything on today's plan is done. Well done!"
         self.setup.set_plan([i.to_dict() for i in plan], hint)
 

@@ -258,12 +258,11 @@ class SetupPage(QWidget):
             ex = self.exercises.get(it["exercise_id"])
             name = ex.name if ex else it["exercise_id"]
             hold = f", hold {float(it['hold_s']):g} s" if it.get("hold_s") else ""
-            done = "  ✓ done" if it.get("done_today") else ""
-            item = QListWidgetItem(f"{name}: {it['sets']} x {it['reps']}{hold}{done}")
+            item = QListWidgetItem(f"{name}: {it['sets']} x {it['reps']}{hold}{_plan_state(it)}")
             item.setData(Qt.ItemDataRole.UserRole, k)
             if ex is None:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
-            elif first is None and not it.get("done_today"):
+            elif first is None and not it.get("complete"):
                 first = k
             self.plan_list.addItem(item)
         self.plan_list.blockSignals(False)
@@ -335,3 +334,14 @@ class SetupPage(QWidget):
             return
         self.show_error("")
         self.start_requested.emit(src, ex, int(self.pain.value()), int(self.sets.value()), int(self.reps.value()))
+
+
+def _plan_state(item: dict) -> str:
+    """How far today's work on a plan item is: done only when its prescribed reps are (a session
+    stopped at 0 reps is not), "6 of 16 today" when part of it is."""
+    if item.get("complete"):
+        return "  ✓ done"
+    done = int(item.get("reps_today") or 0)
+    if done:
+        return f"  ({done} of {int(item['sets']) * int(item['reps'])} today)"
+    return ""
