@@ -471,3 +471,20 @@ def test_a_data_folder_that_cannot_be_opened_is_tried_again_at_the_next_session(
     wait_summary(qtbot, w)
     assert "not saved" not in w.summary.message.text()
     assert [s["reps"] for s in History().sessions()] == [3]
+
+
+def test_space_pressed_twice_keeps_the_summary_and_the_pain_question(make_window, qtbot, clip):
+    """Issue 12 item 10: a second Space within a second must not press "New session" (which kept the
+    focus on the summary page since it was clicked after the last session) and skip the pain question."""
+    w = make_window(clip, speed=1.0)
+    for k in range(2):
+        w.start_session(str(clip.path), "glute_bridge", 4)
+        qtbot.waitUntil(lambda: w.stats.shown > 3, timeout=5000)
+        qtbot.keyClick(w, Qt.Key.Key_Space)
+        wait_summary(qtbot, w, timeout=3000)
+        qtbot.keyClick(w.focusWidget() or w, Qt.Key.Key_Space)  # the second press
+        assert w.pages.currentWidget() is w.summary, f"session {k + 1}: the summary was skipped"
+        assert w.summary.pain.hasFocus()  # the pain-after question is what keys reach
+        if k == 0:
+            qtbot.mouseClick(w.summary.again, Qt.MouseButton.LeftButton)
+            assert w.pages.currentWidget() is w.setup

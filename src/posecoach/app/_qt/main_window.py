@@ -560,6 +560,9 @@ class MainWindow(QMainWindow):
         w.deleteLater()
         self._show_summary()
         self.pages.setCurrentWidget(self.summary)
+        # The keys go to the pain-after question: the page would give the focus back to the button
+        # clicked there last ("New session"), and a second Space to stop would skip the summary.
+        self.summary.pain.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _tell_problem(self, run: CoachingRun) -> None:
         problem = run.writer.problem
