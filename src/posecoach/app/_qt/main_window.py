@@ -304,6 +304,7 @@ class MainWindow(QMainWindow):
         if run is None:
             self.pages.setCurrentWidget(self.setup)
             return False
+        self.setup.show_error("")  # a failed start's message is history now
         self._begin(run, pain_before)
         src_name = self._remember_choices(source, run.exercise, pain_before)
         run.start(source=src_name, pain_before=pain_before)
@@ -554,6 +555,9 @@ class MainWindow(QMainWindow):
             sc.setEnabled(False)
         self.stopped = self._stopped_as()
         run = self.run
+        if run is not None and not run.started and self.stopped in ("error", "camera_lost"):
+            self._failed_start(w)
+            return
         if run is not None:
             self.last_summary = run.finish(self.stopped, self.pain_after)
             self._tell_problem(run)
@@ -563,6 +567,14 @@ class MainWindow(QMainWindow):
         # The keys go to the pain-after question: the page would give the focus back to the button
         # clicked there last ("New session"), and a second Space to stop would skip the summary.
         self.summary.pain.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _failed_start(self, worker: PipelineWorker) -> None:
+        """The source gave no frame (no camera, not a video, a missing file): nothing was coached,
+        so nothing is stored and there is no summary; the set-up screen says why."""
+        worker.deleteLater()
+        self.last_summary = None
+        self.setup.show_error(self.end_message or "The video source could not be opened: choose another one.")
+        self.pages.setCurrentWidget(self.setup)
 
     def _tell_problem(self, run: CoachingRun) -> None:
         problem = run.writer.problem
