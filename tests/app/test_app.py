@@ -508,3 +508,21 @@ def test_space_pressed_twice_keeps_the_summary_and_the_pain_question(make_window
         if k == 0:
             qtbot.mouseClick(w.summary.again, Qt.MouseButton.LeftButton)
             assert w.pages.currentWidget() is w.setup
+
+
+def test_without_a_patient_a_new_session_after_it_hurts_needs_a_confirmation(make_window, qtbot, clip):
+    """Issue 12 item 6 with nobody chosen: the reason comes from today's history, the pain is the last one."""
+    w = make_window(clip, speed=1.0)
+    w.setup.pain.setValue(3)
+    w.start_session(str(clip.path), "glute_bridge", 3)
+    qtbot.waitUntil(lambda: w.stats.shown > 3, timeout=5000)
+    qtbot.keyClick(w, Qt.Key.Key_H)
+    w.pain_dialog.set_value(7)
+    w.pain_dialog.accept()
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary and w.pain_after == 7, timeout=5000)
+    w.summary.again.click()
+    assert w.pages.currentWidget() is w.setup and w.setup.pain.value() == 7
+    assert not w.setup.start_button.isEnabled()
+    assert "because it hurt (pain 7/10)" in w.setup.caution_label.text()
+    w.setup.confirm.setChecked(True)
+    assert w.setup.start_button.isEnabled()

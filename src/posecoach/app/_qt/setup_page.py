@@ -176,7 +176,15 @@ class SetupPage(QWidget):
         self.pain_warning.setWordWrap(True)
         self.pain_warning.setObjectName("warning")
         pv.addWidget(self.pain_warning)
-        self._pain_changed(0)
+        self.caution_label = QLabel("")
+        self.caution_label.setWordWrap(True)
+        self.caution_label.setObjectName("safety")
+        self.caution_label.hide()
+        pv.addWidget(self.caution_label)
+        self.confirm = QCheckBox("I have read this and still want to exercise now")
+        self.confirm.toggled.connect(lambda _on: self._update_start())
+        pv.addWidget(self.confirm)
+        self._caution = ""
         return box
 
     def _start_row(self, column: QVBoxLayout) -> None:
@@ -191,6 +199,7 @@ class SetupPage(QWidget):
         self.error_label.hide()
         column.addWidget(self.error_label)
         column.addWidget(self.start_button)
+        self._pain_changed(0)
 
     # -- state ----------------------------------------------------------------
     def set_voices(self, voices: list[tuple[str, str]], current: str | None) -> None:
@@ -224,6 +233,24 @@ class SetupPage(QWidget):
         if self.use_video.isChecked():
             return self.video_path
         return int(self.camera_index.value())
+
+    def set_caution(self, reason: str) -> None:
+        """Why exercising now needs the patient's confirmation ("" = no reason): pain of 8 or more, or
+        "It hurts", earlier today.  Start stays disabled until the box is ticked (asked afresh each time)."""
+        self._caution = reason
+        self.caution_label.setText(reason)
+        self.caution_label.setVisible(bool(reason))
+        self.confirm.setChecked(False)
+        self._update_start()
+
+    def needs_confirmation(self) -> bool:
+        """Start needs the box ticked: a reason from today, or pain of 8 or more now."""
+        return bool(self._caution) or self.pain.value() >= 8
+
+    def _update_start(self) -> None:
+        needed = self.needs_confirmation()
+        self.confirm.setVisible(needed)
+        self.start_button.setEnabled(not needed or self.confirm.isChecked())
 
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
@@ -297,6 +324,7 @@ class SetupPage(QWidget):
     def _pain_changed(self, v: int) -> None:
         self.pain_label.setText(f"<b>{v}</b> / 10")
         self.pain_warning.setVisible(v >= 8)
+        self._update_start()
 
     def _choose_video(self) -> None:
         pattern = " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
@@ -324,6 +352,8 @@ class SetupPage(QWidget):
         self.reps.setValue(d.reps)
 
     def _start(self) -> None:
+        if self.needs_confirmation() and not self.confirm.isChecked():
+            return
         ex = self.exercise_id()
         if ex is None:
             self.show_error("Pick an exercise first.")
