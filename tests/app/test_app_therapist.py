@@ -356,3 +356,77 @@ def test_database_and_plotting_work_runs_off_the_gui_thread(qtbot, clinic, tmp_p
             "set_programme", "todays_plan", "progress"} <= names
     assert [n for n, on_gui in spy.calls if on_gui] == []
     assert plots and not any(plots)  # the progress chart and the report drawn on a worker thread
+
+
+def test_a_plan_item_is_done_only_when_its_prescribed_work_is(make_window, qtbot, clinic, good_clip):
+    """Issue 12 item 2: a session stopped at 0 reps, or 3 of 16 reps, does not tick the item done."""
+    pid = clinic.add_patient("Hal")
+    clinic.set_programme(pid, [{"exercise_id": "glute_bridge", "sets": 2, "reps": 8, "hold_s": 1}], days_per_week=5)
+    w = make_window(good_clip)
+    w.setup.select_patient(pid)
+    w.setup.set_video(str(good_clip.path))
+    # stopped before any rep
+    qtbot.mouseClick(w.setup.start_button, Qt.MouseButton.LeftButton)
+    w.stop("user")
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary, timeout=20000)
+    assert w.last_summary["reps"] == 0
+    w.back_to_setup()
+    assert "done" not in w.setup.plan_list.item(0).text()
+    assert "Everything on today's plan is done" not in w.setup.plan_hint.text()
+    # the whole clip: 3 of the 16 prescribed reps
+    qtbot.mouseClick(w.setup.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary, timeout=20000)
+    assert w.last_summary["reps"] == 3
+    w.back_to_setup()
+    text = w.setup.plan_list.item(0).text()
+    assert "done" not in text and "3 of 16 today" in text, text
+    assert "Everything on today's plan is done" not in w.setup.plan_hint.text()
+    assert w.setup.exercise_id() == "glute_bridge"  # still the item to do
+    plan = clinic.todays_plan(pid)
+    assert (plan[0].done_today, plan[0].reps_today, plan[0].complete) == (2, 3, False)
+
+
+def test_after_it_hurts_a_new_session_today_needs_a_confirmation_and_pain_is_per_patient(
+        make_window, qtbot, clinic, good_clip):
+    """Issue 12 item 6: after "It hurts" at 7/10, "New session" does not simply offer Start at the
+    old 3/10; 10/10 needs the confirmation too; one patient's pain is not shown for another."""
+    ann, bob = clinic.add_patient("Ann"), clinic.add_patient("Bob")
+    w = make_window(good_clip)
+    w.setup.select_patient(ann)
+    w.setup.select_exercise("glute_bridge")
+    w.setup.set_video(str(good_clip.path))
+    assert w.setup.start_button.isEnabled()
+    w.setup.pain.setValue(3)
+    qtbot.mouseClick(w.setup.start_button, Qt.MouseButton.LeftButton)
+    assert w.pages.currentWidget() is w.coach
+    qtbot.waitUntil(lambda: w.stats.shown > 2, timeout=10000)
+    w.it_hurts()
+    dlg = w.pain_dialog
+    dlg.set_value(7)
+    dlg.accept()
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary and w.pain_after == 7, timeout=10000)
+    qtbot.mouseClick(w.summary.again, Qt.MouseButton.LeftButton)  # "New session"
+    assert w.pages.currentWidget() is w.setup
+    assert not w.setup.start_button.isEnabled()  # not straight back to Start
+    assert w.setup.pain.value() == 7  # her pain now, not the 3 from before the session
+    why = w.setup.caution_label.text()
+    assert w.setup.caution_label.isVisibleTo(w.setup) and "stopped a session because it hurt" in why, why
+    assert not w.setup.start_button.isEnabled() and w.setup.confirm.isVisibleTo(w.setup)
+    w.setup.confirm.setChecked(True)
+    assert w.setup.start_button.isEnabled()
+    # Bob has no pain of his own recorded: nothing of Ann's shows, no confirmation is asked
+    w.setup.select_patient(bob)
+    assert w.setup.pain.value() == 0 and not w.setup.caution_label.isVisibleTo(w.setup)
+    assert w.setup.start_button.isEnabled()
+    # 10/10 on the slider: Start only after the confirmation
+    w.setup.pain.setValue(10)
+    assert not w.setup.start_button.isEnabled() and w.setup.pain_warning.isVisibleTo(w.setup)
+    qtbot.mouseClick(w.setup.start_button, Qt.MouseButton.LeftButton)
+    assert w.pages.currentWidget() is w.setup
+    w.setup.confirm.setChecked(True)
+    assert w.setup.start_button.isEnabled()
+    w.setup.pain.setValue(2)
+    assert w.setup.start_button.isEnabled() and not w.setup.confirm.isVisibleTo(w.setup)
+    # back to Ann: her reason and her pain again, the box unticked
+    w.setup.select_patient(ann)
+    assert w.setup.pain.value() == 7 and not w.setup.confirm.isChecked() and not w.setup.start_button.isEnabled()

@@ -200,3 +200,23 @@ def test_a_patient_id_nobody_has_is_one_line(capsys, ann, who):
         with pytest.raises(PosecoachError, match="unknown patient"):
             c.patient(10 ** 30)
         assert c.patient(str(ann)).id == ann  # an id written as digits still finds the patient
+
+
+def test_programme_today_says_done_only_when_the_prescribed_reps_are(capsys, ann):
+    """Issue 12 item 2 at the command line: a session stopped at 0 reps, or 6 of 16, is not "done"."""
+    with Clinic() as c:
+        c.set_programme(ann, [{"exercise_id": "glute_bridge", "sets": 2, "reps": 8}])
+        for n in (0, 6):
+            sid = c.start_session(ann, "glute_bridge", source="cam", planned_sets=2, planned_reps=8)
+            for i in range(n):
+                c.history.add_rep(sid, {"index": i + 1, "peak_angle": 170.0, "faults": []}, set_index=1)
+            c.history.finish_session(sid, summary={}, pain_after=None, stopped="user")
+    rc, out, _ = cli(capsys, "programme", "today", "-p", "Ann")
+    assert rc == 0 and "(6 of 16 reps today)" in out and "done" not in out, out
+    with Clinic() as c:
+        sid = c.start_session(ann, "glute_bridge", source="cam", planned_sets=2, planned_reps=8)
+        for i in range(10):
+            c.history.add_rep(sid, {"index": i + 1, "peak_angle": 170.0, "faults": []}, set_index=1)
+        c.history.finish_session(sid, summary={}, pain_after=None, stopped="completed")
+    rc, out, _ = cli(capsys, "programme", "today", "-p", "Ann")
+    assert rc == 0 and "(done today)" in out, out

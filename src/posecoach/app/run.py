@@ -252,6 +252,8 @@ class CoachingRun:
         self.has_hold = has_hold(exercise)
         self.writer = HistoryWriter(history, clinic)
         self._clock = clock
+        self._start_kw: dict[str, Any] | None = None
+        self._started = False
         self.view = self._view(None, SetMilestone.NONE, None, clock())
 
     @property
@@ -259,14 +261,27 @@ class CoachingRun:
         return self.writer.session_id
 
     def start(self, *, source: str, pain_before: int | None) -> None:
-        """Start the history row (on the writer thread)."""
-        self.writer.start(self.exercise.id, self.patient_id, source=source, pain_before=pain_before,
-                          planned_sets=self.plan.sets, planned_reps=self.plan.reps)
+        """What the history row will hold.  It is written (on the writer thread) with the first
+        frame, or at ``finish``: a source that never gave a frame (no camera, not a video, a
+        missing file) leaves no session behind when the run is closed without ``finish``."""
+        self._start_kw = {"source": source, "pain_before": pain_before,
+                          "planned_sets": self.plan.sets, "planned_reps": self.plan.reps}
+
+    @property
+    def started(self) -> bool:
+        """Whether a frame (or ``finish``) has written the session's row."""
+        return self._started
+
+    def _write_start(self) -> None:
+        if not self._started and self._start_kw is not None:
+            self._started = True
+            self.writer.start(self.exercise.id, self.patient_id, **self._start_kw)
 
     # -- per frame (the worker thread) ---------------------------------------------------
     def on_result(self, result: FrameResult, guidance: str) -> CoachView:
         """Track sets, record reps and events, let the policy add set-up and set cues; the view."""
         now = self._clock()
+        self._write_start()
         self.writer.poke()
         self._record(result)
         milestone = self.tracker.update(result.reps, now)
@@ -336,6 +351,7 @@ class CoachingRun:
     def finish(self, stopped: str, pain_after: int | None = None) -> dict:
         """The session's summary (with the patient, targets and similarity), stored; returns it
         once the history has it."""
+        self._write_start()
         self.writer.drain()  # the last reps' similarities are in
         summary = self.session.summary()
         if self.patient_id is not None:

@@ -15,6 +15,7 @@ from posecoach.clinic.records import (
     HOLD_MAX_S,
     REPS_MAX,
     SETS_MAX,
+    PlannedItem,
     Programme,
     ProgrammeItem,
 )
@@ -136,6 +137,12 @@ def _today(args: argparse.Namespace) -> int:
         return EXIT_SOME_FAILED
     say(f"{p.name}, {day.isoformat()}:")
     for i in plan:
-        done = f"  (done {i.done_today}x today)" if i.done_today else ""
-        say(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)} -- {i.progression}{done}")
+        say(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)} -- {i.progression}{_done_today(i)}")
     return EXIT_OK
+
+
+def _done_today(item: PlannedItem) -> str:
+    """Done only when the prescribed reps are (a session stopped early is not), else how far."""
+    if item.complete:
+        return "  (done today)"
+    return f"  ({item.reps_today} of {item.sets * item.reps} reps today)" if item.done_today else ""

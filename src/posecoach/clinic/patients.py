@@ -154,7 +154,9 @@ class Clinic:
     def todays_plan(self, patient_id: int, today: date | None = None) -> list[PlannedItem]:
         """The current programme's items with reps after progression (``progress_plan`` over the
         sessions since the programme was set, up to ``today``), each with ``done_today`` (finished
-        sessions of it today).  [] without a programme."""
+        sessions of it today), ``reps_today`` (their counted reps) and ``complete`` (those reps
+        reach the prescribed sets x reps: an item is done only when its work is).  [] without a
+        programme."""
         prog = self.programme(patient_id)
         if prog is None:
             return []
@@ -164,8 +166,11 @@ class Clinic:
         for item in prog.items:
             mine = [r for r in rows if r["exercise_id"] == item.exercise_id]
             planned = progress_plan(item, [r for r in mine if r["date"] < day], prog.rule)
-            done = sum(1 for r in mine if r["date"] == day)
-            out.append(PlannedItem(**{**planned.to_dict(), "done_today": done}))
+            today_rows = [r for r in mine if r["date"] == day]
+            reps_today = sum(int(r.get("reps_done") or 0) for r in today_rows)
+            complete = reps_today >= max(1, planned.sets * planned.reps)
+            out.append(PlannedItem(**{**planned.to_dict(), "done_today": len(today_rows),
+                                      "reps_today": reps_today, "complete": complete}))
         return out
 
     # ---------------------------------------------------------- sessions

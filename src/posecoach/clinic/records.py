@@ -216,13 +216,17 @@ class Programme(_Record):
 class PlannedItem(ProgrammeItem):
     """A programme item after the progression rule: ``reps`` is today's number, ``base_reps`` the
     prescribed one; ``sessions_counted`` towards the next step, ``sessions_to_next`` (None at the
-    maximum), ``progression`` (one line saying why) and ``done_today`` (sessions of it today)."""
+    maximum), ``progression`` (one line saying why), ``done_today`` (sessions of it today, whatever
+    they counted), ``reps_today`` (reps counted in them) and ``complete`` (today's prescribed work
+    is done: ``reps_today`` reached sets x reps; a session stopped at 0 or 6 of 16 reps is not)."""
 
     base_reps: int = 0
     sessions_counted: int = 0
     sessions_to_next: int | None = None
     progression: str = "as prescribed"
     done_today: int = 0
+    reps_today: int = 0
+    complete: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from datetime import date
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,24 @@ QPushButton#startButton { font-size: 20pt; font-weight: bold; color: white; back
 QTextBrowser#summaryText { font-size: 13pt; }
 QPushButton:checked { background: #6a1b9a; color: white; font-weight: bold; }
 """
+
+
+def caution_reason(today: list[dict]) -> str:
+    """Why a new session today needs the patient's confirmation ("" if it does not): a session
+    stopped with "It hurts", or pain of 8 or more, earlier today (``today``: session rows with
+    ``stopped``, ``pain_before``, ``pain_after``)."""
+    why = ""
+    for r in today:
+        worst = max((int(v) for v in (r.get("pain_before"), r.get("pain_after")) if v is not None), default=None)
+        if r.get("stopped") == "pain":
+            after = f" (pain {worst}/10)" if worst is not None else ""
+            why = f"Earlier today you stopped a session because it hurt{after}."
+        elif worst is not None and worst >= 8 and not why:
+            why = f"Earlier today your pain was {worst}/10."
+    if not why:
+        return ""
+    return (f"{why} Exercising again today may make it worse: rest, and if the pain does not settle "
+            "talk to your physiotherapist or doctor. Start again only if you feel well enough.")
 
 
 class MainWindow(QMainWindow):
@@ -224,8 +243,8 @@ class MainWindow(QMainWindow):
             self.setup.use_camera.setChecked(True)  # the camera stays the default choice
         if getattr(s, "exercise_id", None):
             self.setup.select_exercise(s.exercise_id)
-        if getattr(s, "last_pain", None) is not None:
-            self.setup.pain.setValue(int(s.last_pain))
+        if getattr(s, "last_pain", None) is not None and self.setup.patient_id() is None:
+            self.setup.pain.setValue(int(s.last_pain))  # a patient's own last pain is set from their history
         for wdg in (self.setup.count_aloud, self.setup.rate):
             wdg.blockSignals(True)
         self.setup.count_aloud.setChecked(bool(getattr(s, "count_aloud", False)))
@@ -304,6 +323,7 @@ class MainWindow(QMainWindow):
         if run is None:
             self.pages.setCurrentWidget(self.setup)
             return False
+        self.setup.show_error("")  # a failed start's message is history now
         self._begin(run, pain_before)
         src_name = self._remember_choices(source, run.exercise, pain_before)
         run.start(source=src_name, pain_before=pain_before)
@@ -360,7 +380,7 @@ class MainWindow(QMainWindow):
         else:
             s.video_path = str(source)
             src_name = str(source)
-        if pain_before is not None:
+        if pain_before is not None and self.setup.patient_id() is None:  # a patient's is in their history
             s.last_pain = int(pain_before)
         self.save_settings()
         return src_name
@@ -554,12 +574,26 @@ class MainWindow(QMainWindow):
             sc.setEnabled(False)
         self.stopped = self._stopped_as()
         run = self.run
+        if run is not None and not run.started and self.stopped in ("error", "camera_lost"):
+            self._failed_start(w)
+            return
         if run is not None:
             self.last_summary = run.finish(self.stopped, self.pain_after)
             self._tell_problem(run)
         w.deleteLater()
         self._show_summary()
         self.pages.setCurrentWidget(self.summary)
+        # The keys go to the pain-after question: the page would give the focus back to the button
+        # clicked there last ("New session"), and a second Space to stop would skip the summary.
+        self.summary.pain.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _failed_start(self, worker: PipelineWorker) -> None:
+        """The source gave no frame (no camera, not a video, a missing file): nothing was coached,
+        so nothing is stored and there is no summary; the set-up screen says why."""
+        worker.deleteLater()
+        self.last_summary = None
+        self.setup.show_error(self.end_message or "The video source could not be opened: choose another one.")
+        self.pages.setCurrentWidget(self.setup)
 
     def _tell_problem(self, run: CoachingRun) -> None:
         problem = run.writer.problem
@@ -595,12 +629,47 @@ class MainWindow(QMainWindow):
             self.run.save_pain_after(self.pain_after)
             self._tell_problem(self.run)
             self._show_summary()
-        self.settings.last_pain = self.pain_after
+        if self.patient_id is None:  # a patient's pain is read from their own history
+            self.settings.last_pain = self.pain_after
         self.save_settings()
 
     def back_to_setup(self) -> None:
         self.refresh_patients()
+        if self.clinic is None:  # else _patient_changed did it
+            self._pain_check(None)
         self.pages.setCurrentWidget(self.setup)
+
+    # -- the pain check: per patient, and a confirmation after pain today -------------------
+    def _todays_sessions(self, pid: int | None) -> list[dict]:
+        """Today's finished sessions of the patient (of nobody in particular when ``pid`` is None), oldest first."""
+        today = date.today().isoformat()
+        try:
+            if pid is not None and self.clinic is not None:
+                return [r for r in self.clinic.progress(int(pid)) if r["date"] == today]
+            rows = [r for r in self.history.sessions(50) if str(r.get("started_at") or "")[:10] == today]
+            if self.clinic is not None:
+                rows = [r for r in rows if self.clinic.session_patient(r["id"]) is None]
+        except Exception:  # an unreadable history: no reason known
+            return []
+        return [r for r in reversed(rows) if r.get("stopped")]
+
+    def _pain_check(self, pid: int | None) -> None:
+        """The pain slider at this person's last pain (never another patient's) and the reason, if
+        any, why a session now needs a confirmation: "It hurts" or pain of 8 or more earlier today."""
+        if pid is not None and self.clinic is not None:
+            last = 0
+            try:
+                rows = self.clinic.progress(int(pid))
+            except Exception:
+                rows = []
+            for r in rows:
+                for v in (r.get("pain_before"), r.get("pain_after")):
+                    if v is not None:
+                        last = int(v)
+            self.setup.pain.setValue(last)
+        elif getattr(self.settings, "last_pain", None) is not None:
+            self.setup.pain.setValue(int(self.settings.last_pain))
+        self.setup.set_caution(caution_reason(self._todays_sessions(pid)))
 
     # -- patients (the clinic) --------------------------------------------------------
     def refresh_patients(self) -> None:
@@ -620,6 +689,7 @@ class MainWindow(QMainWindow):
 
     def _patient_changed(self, pid: Any) -> None:
         self.settings.patient_id = int(pid) if pid is not None else None
+        self._pain_check(self.settings.patient_id)
         if self.clinic is None or pid is None:
             self.setup.set_plan([], "")
             return
@@ -629,7 +699,7 @@ class MainWindow(QMainWindow):
             self.setup.set_plan([], f"Today's plan cannot be read ({exc}).")
             return
         hint = "" if plan else "No programme yet: ask your therapist, or pick an exercise."
-        if plan and all(i.done_today for i in plan):
+        if plan and all(i.complete for i in plan):
             hint = "Everything on today's plan is done. Well done!"
         self.setup.set_plan([i.to_dict() for i in plan], hint)
 

@@ -176,7 +176,15 @@ class SetupPage(QWidget):
         self.pain_warning.setWordWrap(True)
         self.pain_warning.setObjectName("warning")
         pv.addWidget(self.pain_warning)
-        self._pain_changed(0)
+        self.caution_label = QLabel("")
+        self.caution_label.setWordWrap(True)
+        self.caution_label.setObjectName("safety")
+        self.caution_label.hide()
+        pv.addWidget(self.caution_label)
+        self.confirm = QCheckBox("I have read this and still want to exercise now")
+        self.confirm.toggled.connect(lambda _on: self._update_start())
+        pv.addWidget(self.confirm)
+        self._caution = ""
         return box
 
     def _start_row(self, column: QVBoxLayout) -> None:
@@ -191,6 +199,7 @@ class SetupPage(QWidget):
         self.error_label.hide()
         column.addWidget(self.error_label)
         column.addWidget(self.start_button)
+        self._pain_changed(0)
 
     # -- state ----------------------------------------------------------------
     def set_voices(self, voices: list[tuple[str, str]], current: str | None) -> None:
@@ -225,6 +234,24 @@ class SetupPage(QWidget):
             return self.video_path
         return int(self.camera_index.value())
 
+    def set_caution(self, reason: str) -> None:
+        """Why exercising now needs the patient's confirmation ("" = no reason): pain of 8 or more, or
+        "It hurts", earlier today.  Start stays disabled until the box is ticked (asked afresh each time)."""
+        self._caution = reason
+        self.caution_label.setText(reason)
+        self.caution_label.setVisible(bool(reason))
+        self.confirm.setChecked(False)
+        self._update_start()
+
+    def needs_confirmation(self) -> bool:
+        """Start needs the box ticked: a reason from today, or pain of 8 or more now."""
+        return bool(self._caution) or self.pain.value() >= 8
+
+    def _update_start(self) -> None:
+        needed = self.needs_confirmation()
+        self.confirm.setVisible(needed)
+        self.start_button.setEnabled(not needed or self.confirm.isChecked())
+
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
         self.error_label.setVisible(bool(text))
@@ -258,12 +285,11 @@ class SetupPage(QWidget):
             ex = self.exercises.get(it["exercise_id"])
             name = ex.name if ex else it["exercise_id"]
             hold = f", hold {float(it['hold_s']):g} s" if it.get("hold_s") else ""
-            done = "  ✓ done" if it.get("done_today") else ""
-            item = QListWidgetItem(f"{name}: {it['sets']} x {it['reps']}{hold}{done}")
+            item = QListWidgetItem(f"{name}: {it['sets']} x {it['reps']}{hold}{_plan_state(it)}")
             item.setData(Qt.ItemDataRole.UserRole, k)
             if ex is None:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
-            elif first is None and not it.get("done_today"):
+            elif first is None and not it.get("complete"):
                 first = k
             self.plan_list.addItem(item)
         self.plan_list.blockSignals(False)
@@ -298,6 +324,7 @@ class SetupPage(QWidget):
     def _pain_changed(self, v: int) -> None:
         self.pain_label.setText(f"<b>{v}</b> / 10")
         self.pain_warning.setVisible(v >= 8)
+        self._update_start()
 
     def _choose_video(self) -> None:
         pattern = " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES))
@@ -325,6 +352,8 @@ class SetupPage(QWidget):
         self.reps.setValue(d.reps)
 
     def _start(self) -> None:
+        if self.needs_confirmation() and not self.confirm.isChecked():
+            return
         ex = self.exercise_id()
         if ex is None:
             self.show_error("Pick an exercise first.")
@@ -335,3 +364,14 @@ class SetupPage(QWidget):
             return
         self.show_error("")
         self.start_requested.emit(src, ex, int(self.pain.value()), int(self.sets.value()), int(self.reps.value()))
+
+
+def _plan_state(item: dict) -> str:
+    """How far today's work on a plan item is: done only when its prescribed reps are (a session
+    stopped at 0 reps is not), "6 of 16 today" when part of it is."""
+    if item.get("complete"):
+        return "  ✓ done"
+    done = int(item.get("reps_today") or 0)
+    if done:
+        return f"  ({done} of {int(item['sets']) * int(item['reps'])} today)"
+    return ""
