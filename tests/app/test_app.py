@@ -526,3 +526,27 @@ def test_without_a_patient_a_new_session_after_it_hurts_needs_a_confirmation(mak
     assert "because it hurt (pain 7/10)" in w.setup.caution_label.text()
     w.setup.confirm.setChecked(True)
     assert w.setup.start_button.isEnabled()
+
+
+def test_the_pain_confirmation_fits_a_laptop_screen(make_window, qtbot):
+    """At 1366x768 the settings column does not squash its text when the pain warning and its
+    confirmation appear: it scrolls, and the confirmation is scrolled into view; Start is grey
+    until it is ticked."""
+    w = make_window()
+    w.resize(1366, 768)
+    w.show()
+    qtbot.waitExposed(w)
+    s = w.setup
+    s.pain.setValue(10)
+    label = s.pain_warning
+
+    def laid_out() -> bool:  # the wrapped warning at its full height, the confirmation all in view
+        return (s.confirm.isVisible() and label.height() >= label.heightForWidth(label.width()) - 1
+                and s.confirm.visibleRegion().boundingRect().height() >= s.confirm.height() > 0)
+
+    qtbot.waitUntil(laid_out, timeout=3000)
+    assert not s.start_button.isEnabled()
+    grey = s.start_button.grab().toImage().pixelColor(s.start_button.width() // 2, 6)
+    s.confirm.setChecked(True)
+    green = s.start_button.grab().toImage().pixelColor(s.start_button.width() // 2, 6)
+    assert s.start_button.isEnabled() and green.green() > green.red() + 40 and abs(grey.green() - grey.red()) < 20

@@ -62,6 +62,7 @@ QPushButton#hurtButton { font-size: 15pt; font-weight: bold; color: white; backg
 QPushButton#hurtButton:disabled { background: #bdbdbd; }
 QPushButton#startButton { font-size: 20pt; font-weight: bold; color: white; background: #2e7d32;
                           border-radius: 10px; }
+QPushButton#startButton:disabled { background: #bdbdbd; color: #f5f5f5; }
 QTextBrowser#summaryText { font-size: 13pt; }
 QPushButton:checked { background: #6a1b9a; color: white; font-weight: bold; }
 """

@@ -5,10 +5,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup, QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget,
-    QListWidgetItem, QPushButton, QRadioButton, QSlider, QSpinBox, QTextBrowser, QVBoxLayout, QWidget,
+    QListWidgetItem, QPushButton, QRadioButton, QScrollArea, QSlider, QSpinBox, QTextBrowser, QVBoxLayout, QWidget,
 )
 
 from posecoach.core.exercise.schema import Exercise
@@ -41,9 +41,22 @@ class SetupPage(QWidget):
         for box in (self._who_box(), self._camera_box(), self._plan_box(), self._speech_box(), self._pain_box()):
             right.addWidget(box)
         right.addStretch(1)
-        self._start_row(right)
+        # The settings scroll when the window is too low for them (a 768 px laptop screen with the
+        # pain warning and its confirmation shown): squashed, their text was cut off.  Start and the
+        # error line stay in view below them.
+        boxes = QWidget()
+        boxes.setLayout(right)
+        scroll = self._scroll = QScrollArea()
+        scroll.setWidget(boxes)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(scroll, 1)
+        self._start_row(column)
         right_w = QFrame()
-        right_w.setLayout(right)
+        right_w.setLayout(column)
         right_w.setFixedWidth(380)
         lay = QHBoxLayout(self)
         lay.addLayout(left)
@@ -181,7 +194,7 @@ class SetupPage(QWidget):
         self.caution_label.setObjectName("safety")
         self.caution_label.hide()
         pv.addWidget(self.caution_label)
-        self.confirm = QCheckBox("I have read this and still want to exercise now")
+        self.confirm = QCheckBox("I have read this; I still want to exercise")
         self.confirm.toggled.connect(lambda _on: self._update_start())
         pv.addWidget(self.confirm)
         self._caution = ""
@@ -249,8 +262,12 @@ class SetupPage(QWidget):
 
     def _update_start(self) -> None:
         needed = self.needs_confirmation()
+        shown = needed and not self.confirm.isVisibleTo(self)
         self.confirm.setVisible(needed)
         self.start_button.setEnabled(not needed or self.confirm.isChecked())
+        scroll = getattr(self, "_scroll", None)
+        if shown and scroll is not None:  # scrolled into view: on a low screen it appears below the visible part
+            QTimer.singleShot(0, lambda: scroll.ensureWidgetVisible(self.confirm))
 
     def show_error(self, text: str) -> None:
         self.error_label.setText(text)
