@@ -117,6 +117,22 @@ def test_a_patients_run_uses_their_targets_and_todays_hold():
     assert clinic.session_patient(run.session_id) == pid
 
 
+def test_the_summarys_similarity_is_the_median_the_progress_view_shows():
+    """Issue 12 item 4: two reps scored 61 and 74 are 67.5 in the summary, as in the progress
+    view and the report (the summary took the upper middle one, 74)."""
+    import statistics
+
+    clinic = Clinic()
+    pid = clinic.add_patient("Ann")
+    run = CoachingRun(find_exercise("glute_bridge"), SetPlan(sets=1, reps=3), history=clinic.history,
+                      clinic=clinic, patient_id=pid)
+    run.start(source="clip.mp4", pain_before=1)
+    run.similarities = [74.0, 61.0]
+    summary = run.finish("user")
+    run.close()
+    assert summary["similarity_median"] == 67.5 == statistics.median(run.similarities)
+
+
 def test_targets_pointing_the_wrong_way_refuse_the_run():
     clinic = Clinic()
     pid = clinic.add_patient("Bo")

@@ -20,6 +20,7 @@ live state (the session's traces grow on the worker thread).
 from __future__ import annotations
 
 import bisect
+import statistics
 import time
 from collections import deque
 from collections.abc import Callable
@@ -358,9 +359,8 @@ class CoachingRun:
             summary["patient_id"] = self.patient_id
             if self.targets:
                 summary["targets"] = dict(self.targets)
-            if self.similarities:
-                sims = sorted(self.similarities)
-                summary["similarity_median"] = sims[len(sims) // 2]
+            if self.similarities:  # the median the progress view and the report take (middle two averaged)
+                summary["similarity_median"] = round(statistics.median(self.similarities), 1)
         self.summary = summary
         self.stopped = stopped
         self.writer.finish(summary, pain_after=pain_after, stopped=stopped)
