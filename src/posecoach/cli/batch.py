@@ -113,7 +113,7 @@ def analyze_video(
         for step in pipeline.steps(src, session):
             size = step.frame.size_wh
             annotate(step)
-        fps, expected, read, rate = src.fps, src.n_frames, src.frames_read, src.analysis_fps
+        fps, expected, read, analysed_at = src.fps, src.n_frames, src.frames_read, src.analysis_fps
     if session.frames == 0:
         raise SourceError(f"{path}: no frame could be decoded (corrupt or empty video)")
     if record_to is not None and recorded is not None:
@@ -126,7 +126,7 @@ def analyze_video(
         result["warnings"] = [*result["warnings"], cut_short]
     result["fps"] = round(fps, 3)
     # "frames" (and frames_with_pose, frames_usable) count the frames analysed, of frames_in_video.
-    result["analysis_fps"] = round(rate if rate is not None else fps, 3)
+    result["analysis_fps"] = round(analysed_at if analysed_at is not None else fps, 3)
     result["frames_in_video"] = read
     result["size"] = list(size) if size else None
     result["processing_s"] = round(time.perf_counter() - t0, 3)
@@ -144,11 +144,11 @@ def analysis_rate(asked: float | str | None, exercise: Exercise, targets=None) -
     target in its file or in the patient's ``targets``) at ``AUTO_FPS_HOLDS``, one that counts
     reps only at ``AUTO_FPS_REPS``: every counted clip's reps are those of full rate at both,
     a hold's start and end need the finer steps."""
+    from posecoach.core.engine import times_holds
+
     if asked != "auto":
         return None if asked is None else float(asked)
-    target = getattr(targets, "hold_s", None)
-    hold = target if target is not None else (exercise.hold.seconds if exercise.hold else 0.0)
-    return AUTO_FPS_HOLDS if exercise.counting == "hold" or hold > 0 else AUTO_FPS_REPS
+    return AUTO_FPS_HOLDS if times_holds(exercise, targets) else AUTO_FPS_REPS
 
 
 def _annotating(dest: Path | None, exercise: Exercise, fps: float) -> AbstractContextManager[Callable[[Step], None]]:

@@ -11,7 +11,7 @@ Import from here: ``from posecoach.core.engine import ExerciseEngine, EngineEven
 
 from __future__ import annotations
 
-from posecoach.core.engine.counter import Closing, ExerciseEngine
+from posecoach.core.engine.counter import Closing, ExerciseEngine, hold_target, times_holds
 from posecoach.core.engine.records import (
     EngineEvent,
     EventKind,
@@ -21,4 +21,5 @@ from posecoach.core.engine.records import (
     Targets,
 )
 
-__all__ = ["Closing", "EngineEvent", "EventKind", "ExerciseEngine", "Phase", "RepRecord", "ResetReason", "Targets"]
+__all__ = ["Closing", "EngineEvent", "EventKind", "ExerciseEngine", "Phase", "RepRecord", "ResetReason", "Targets",
+           "hold_target", "times_holds"]

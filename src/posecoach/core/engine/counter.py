@@ -45,7 +45,7 @@ from posecoach.core.engine.records import (
 from posecoach.core.engine.rules import FormRules
 from posecoach.core.exercise.schema import Exercise, RepCounting
 
-__all__ = ["Closing", "ExerciseEngine"]
+__all__ = ["Closing", "ExerciseEngine", "hold_target", "times_holds"]
 
 
 class Closing(Enum):
@@ -58,6 +58,17 @@ class Closing(Enum):
 
 
 _REP_DETAIL = {Closing.UNSEEN: "return not seen", Closing.LEARNED: "counted once this person's range was learned"}
+
+
+def hold_target(exercise: Exercise, targets: Targets | None = None) -> float:
+    """Seconds a rep's peak is to be held: the patient's target, else the exercise file's (0: none)."""
+    t = targets.hold_s if targets is not None else None
+    return t if t is not None else (exercise.hold.seconds if exercise.hold else 0.0)
+
+
+def times_holds(exercise: Exercise, targets: Targets | None = None) -> bool:
+    """Does the engine time holds: a hold exercise, or a hold target (``hold_target``)?"""
+    return exercise.counting == "hold" or hold_target(exercise, targets) > 0
 
 
 class ExerciseEngine:
@@ -93,13 +104,13 @@ class ExerciseEngine:
         self._reversed = False  # rep.start: either, first seen at the peak end: rest and peak swapped
         self.rest = self.peak = self.sign = self.span = self.h = 0.0
         self._set_thresholds(self._rest0, self._peak0, rep.hysteresis)
-        self.hold_target = t.hold_s if t.hold_s is not None else (exercise.hold.seconds if exercise.hold else 0.0)
+        self.hold_target = hold_target(exercise, t)
         self.side = side
         self.max_gap_s = max_gap_s
         self.max_hold_dt = max_hold_dt
         self._hold_cue = exercise.hold.cue_done if exercise.hold else ""
         self.hold_mode = exercise.counting == "hold"
-        self._times_hold = self.hold_mode or self.hold_target > 0
+        self._times_hold = times_holds(exercise, t)
         self._rules = FormRules(exercise, judge_hold=self._times_hold)
         self.relative = rep.relative
         self._baseline = RelativeBaseline(rep.baseline_s)
