@@ -259,11 +259,30 @@ def test_dropped_frames_short_gap_keeps_the_rep_long_gap_abandons_it(make_exerci
         assert eng.count == 0
         resets = [e for es in events for e in es if e.kind == "reset"]
         assert len(resets) == 1 and resets[0].detail == "pose lost"
-        # abandoned on the first missing frame past max_gap_s, not later
+        # abandoned on the first missing frame where the person has certainly been gone longer
+        # than max_gap_s (they may have been there up to a frame after the last seen), not later
         last_seen = max(i for i, v in enumerate(seq) if v is not None and i < seq.index(None))
-        assert resets[0].t == pytest.approx(first(range(len(seq)), lambda i: i * DT - last_seen * DT > 0.75, last_seen) * DT)
+        assert resets[0].t == pytest.approx(
+            first(range(len(seq)), lambda i: (i - last_seen - 1) * DT > 0.75, last_seen) * DT)
     feed(eng, sig.cycle(REST, PEAK), t0=len(seq) * DT)
     assert eng.count == (2 if kept else 1)
+
+
+@pytest.mark.parametrize("every", [1, 3])
+def test_the_same_absence_is_judged_alike_at_30_and_10_fps(make_exercise, sig, feed, event_kinds, every):
+    """The person is lost twice at the peak (0.33 s, seen for one frame, 0.33 s): at 30 fps no gap
+    passes max_gap_s.  At 10 fps the one frame that found them is not among those analysed, and
+    the frames seen are 0.9 s apart, of which only 0.7 s is certainly an absence: the rep is kept
+    at both rates.  Fails if the whole time between frames seen is taken as the absence."""
+    seq: list = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, 0.5)
+    seq += [None] * 10 + [PEAK] + [None] * 10 + sig.hold(PEAK, 0.3)
+    seq += sig.ramp(PEAK, REST, 1.0) + sig.hold(REST, 0.5)
+    lone = seq.index(PEAK, seq.index(None))
+    assert lone % 3 != 0  # (the lone frame is not among every third frame)
+    eng = ExerciseEngine(make_exercise(), max_gap_s=0.75)
+    events = feed(eng, seq[::every], fps=sig.fps / every)
+    assert eng.count == 1
+    assert "reset" not in event_kinds(events)
 
 
 def test_time_jump_without_frames_abandons_the_rep(make_exercise, sig):

@@ -134,6 +134,8 @@ class ExerciseEngine:
         self._reset_cycle()
         self.phase = Phase.UNKNOWN
         self._last_seen: float | None = None
+        self._last_t: float | None = None  # the last frame fed, seen or not
+        self._intervals: deque[float] = deque(maxlen=9)  # between the last frames fed (see _frame_interval)
         self._recent: deque[tuple[float, float]] = deque()  # (t, x) over the last STILL_WINDOW_S
         self._frame_side = side
         # A held position seen on both sides of a camera cut is one rep (a press-up held
@@ -201,6 +203,9 @@ class ExerciseEngine:
         side (a rep keeps the side it started on); ``None`` keeps the engine's own.
         """
         self._frame_side = self.side if side is None else side
+        if self._last_t is not None and 0 < t - self._last_t <= self.max_gap_s:
+            self._intervals.append(t - self._last_t)
+        self._last_t = t
         main = None if values is None else values.get(self.exercise.rep.angle)
         if values is None or main is None or math.isnan(main):
             return self._reset_after_gap(t, ResetReason.POSE_LOST)
@@ -247,10 +252,23 @@ class ExerciseEngine:
 
     # -- the state machine ----------------------------------------------------
     def _reset_after_gap(self, t: float, why: ResetReason) -> list[EngineEvent]:
-        """Abandon the cycle if the pose has been missing longer than ``max_gap_s``."""
-        if self._last_seen is not None and t - self._last_seen > self.max_gap_s and self.phase != Phase.UNKNOWN:
+        """Abandon the cycle if the pose has certainly been missing longer than ``max_gap_s``.
+
+        Frames are samples: the person may still have been there up to one frame interval
+        after the last frame they were seen in, and (on the frame they are seen again) back
+        up to one interval before it.  Only the part of the gap that is certain counts, so
+        the same absence is judged alike at 30 frames a second and at 10, where an odd frame
+        that found the person in the middle of the gap is less often among those analysed."""
+        if self._last_seen is None or self.phase == Phase.UNKNOWN:
+            return []
+        unsure = (1 if why is ResetReason.POSE_LOST else 2) * self._frame_interval()
+        if t - self._last_seen - unsure > self.max_gap_s:
             return self.reset(t, why)
         return []
+
+    def _frame_interval(self) -> float:
+        """The usual time between frames fed (median of the last few; 0 before two frames)."""
+        return statistics.median(self._intervals) if self._intervals else 0.0
 
     def _track_rep(self, t: float, main: float, x: float, values: dict[str, float]) -> None:
         """Inside a rep: keep its frames and its extreme value."""
