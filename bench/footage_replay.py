@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Counts and holds on the shared footage, its mirror and half its frame rate, from saved landmarks.
 
-    .venv/bin/python bench/footage_replay.py --landmarks DIR [--make] [--only EXERCISE]
+    .venv/bin/python bench/footage_replay.py --landmarks DIR [--make] [--only EXERCISE] [--analysis-fps N]
 
 The model is the slow part of `score_footage.py --mirror --half-fps` (90 clip
 variants through MediaPipe take an hour here); the counting is not.  So this
@@ -101,7 +101,7 @@ def make(root: Path, rows: list[dict], footage: Path) -> None:
                            check=False, stdout=subprocess.DEVNULL)
 
 
-def score_row(root: Path, r: dict) -> dict:
+def score_row(root: Path, r: dict, rate: float | None = None) -> dict:
     ex = find_exercise(r["exercise_id"])
     has_reps = r["reps_min"].strip().isdigit()
     want = holds_of(r)
@@ -113,7 +113,7 @@ def score_row(root: Path, r: dict) -> dict:
         if not path.exists():
             row[kind] = None
             continue
-        res = replay_recording(path, ex)
+        res = replay_recording(path, ex, rate)
         got: dict = {"reps": res["reps"], "reps_by_side": res.get("reps_by_side")}
         if has_reps:
             lo, hi = row["reps_want"]
@@ -156,12 +156,17 @@ def summary(rows: list[dict]) -> dict:
 
 def markdown(report: dict, path: Path) -> str:
     rows, s, when = report["rows"], report["summary"], report["when"]
+    rate = report.get("analysis_fps")
     lines = [
-        "# Counts and holds on the shared footage, mirrored and at half frame rate (replayed landmarks)",
+        "# Counts and holds on the shared footage, mirrored and at half frame rate (replayed landmarks)"
+        + ("" if rate is None else f", judged at {rate:g} frames a second"),
         "",
         f"{when}, commit {report['commit']}. MediaPipe's landmarks of each clip variant were saved once "
         "(`bench/footage_replay.py --make`) and replayed through this commit's code: the same session, "
-        "landmarks and shot-cut flags as `posecoach analyze`, without re-running the model.",
+        "landmarks and shot-cut flags as `posecoach analyze`, without re-running the model."
+        + ("" if rate is None else f" Only the frames `analyze --analysis-fps {rate:g}` analyses are judged "
+           "(`--analysis-fps`); the landmarks are still those the model found with every frame, so the "
+           "model's own tracking from fewer frames is not in these figures."),
         "",
         f"**Reps exact {s['reps_exact']}/{s['reps_scored']}, within one {s['within_one']}/{s['reps_scored']}; "
         f"holds matched {s['holds_matched']}/{s['holds_wanted']}, spurious holds {s['spurious']}.**",
@@ -178,7 +183,7 @@ def markdown(report: dict, path: Path) -> str:
         lines.append(f"| {row['clip']} | {row['exercise']} | {want} | {' | '.join(reps)} | {hw} | {holds} |")
     lines += ["", "✗ = outside the hand count; n/a = landmarks of that variant not made yet.", ""]
     changes = Path(__file__).resolve().parent / "footage_changes.md"
-    if changes.exists():  # the second table: what changed per exercise, and why (kept by hand)
+    if changes.exists() and rate is None:  # the second table: what changed per exercise, and why (kept by hand)
         lines += ["#" + ln if ln.startswith("#") else ln for ln in changes.read_text(encoding="utf-8").splitlines()]
     text = "\n".join(lines)
     path.write_text(text, encoding="utf-8")
@@ -192,6 +197,8 @@ def main() -> int:
     ap.add_argument("--make", action="store_true", help="run the model for variants not saved yet")
     ap.add_argument("--only", help="only this exercise id")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--analysis-fps", type=float, help="judge only the frames `analyze --analysis-fps N` analyses "
+                    "(writes footage_<N>fps.md; the landmarks stay the full-rate model's)")
     a = ap.parse_args()
     if not (a.footage / "MANIFEST.tsv").exists():
         print(f"no footage at {a.footage}: nothing to score")
@@ -199,10 +206,10 @@ def main() -> int:
     rows = counted(read_manifest(a.footage), a.only)
     if a.make:
         make(a.landmarks, rows, a.footage)
-    scored = [score_row(a.landmarks, r) for r in rows]
+    scored = [score_row(a.landmarks, r, a.analysis_fps) for r in rows]
     report = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "commit": git_commit(),
-              "summary": summary(scored), "rows": scored}
-    save_results(a.out, "footage", report, markdown)
+              "analysis_fps": a.analysis_fps, "summary": summary(scored), "rows": scored}
+    save_results(a.out, "footage" if a.analysis_fps is None else f"footage_{a.analysis_fps:g}fps", report, markdown)
     return 0
 
 

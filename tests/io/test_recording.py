@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from posecoach.testing import synth
 from posecoach.cli.batch import replay_recording
@@ -50,6 +51,23 @@ def test_replay_judges_like_the_live_session(tmp_path):
     res = replay_recording(path, find_exercise("glute_bridge"))
     assert res["reps"] == sc.truth["reps"] == direct.summary()["reps"] == 3
     assert res["cuts"] == 1
+
+
+def test_replay_at_an_analysis_rate_judges_those_frames_and_keeps_a_cut_on_a_frame_left_out(tmp_path):
+    sc, frames = _scenario_with_cut()
+    i_cut = next(i for i, f in enumerate(frames) if f[2])
+    if i_cut % 3 == 0:  # the cut must fall on a frame that 10 of 30 a second leaves out
+        frames = frames[1:]
+        i_cut -= 1
+    assert i_cut % 3 != 0 and sc.fps == 30
+    path = tmp_path / "rec.jsonl"
+    write_recording(path, frames, {"source": "synthetic", "fps": sc.fps})
+    full = replay_recording(path, find_exercise("glute_bridge"))
+    tenth = replay_recording(path, find_exercise("glute_bridge"), rate=10)
+    assert full["frames"] == len(frames)
+    assert tenth["frames"] == pytest.approx(len(frames) / 3, abs=1)
+    assert tenth["cuts"] == full["cuts"] == 1
+    assert tenth["reps"] == full["reps"] == 3
 
 
 def test_replay_cli_writes_results_and_reports_a_corrupt_file(tmp_path, capsys):

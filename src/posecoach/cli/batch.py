@@ -305,18 +305,33 @@ def _judge_for_patient(judge, result: dict, session: Session) -> None:
         result["session_id"] = judge.store(c, result)
 
 
-def replay_recording(path: str | Path, exercise: Exercise) -> dict:
-    """Judge a landmark recording (``posecoach replay``): the same session, without the model."""
+def replay_recording(path: str | Path, exercise: Exercise, rate: float | None = None) -> dict:
+    """Judge a landmark recording (``posecoach replay``): the same session, without the model.
+
+    ``rate``: judge only the frames ``analyze --analysis-fps rate`` would have analysed (a
+    camera cut on a frame left out is seen on the next one kept, as the cut detector does).
+    The landmarks stay those the model found on every frame, so this measures the counting's
+    dependence on the frame rate, not the model's tracking from fewer frames."""
     from posecoach.io.recording import iter_recording
+    from posecoach.io.sources import FrameSelector
 
     session = Session(exercise)
     meta: dict = {}
+    pick: FrameSelector | None = None
+    cut_left_out = False
     for item in iter_recording(path):
         if isinstance(item, dict):
             meta = item
             continue
         t, pose, cut = item
-        session.process(t, pose, cut)
+        if rate is not None and pick is None:
+            fps = meta.get("fps")
+            pick = FrameSelector(rate, float(fps) if isinstance(fps, (int, float)) and fps > 0 else rate)
+        if pick is not None and not pick.keep(t):
+            cut_left_out = cut_left_out or cut
+            continue
+        session.process(t, pose, cut or cut_left_out)
+        cut_left_out = False
     if session.frames == 0:
         raise SourceError(f"{path}: the recording holds no frames")
     source = meta.get("source")
