@@ -285,6 +285,25 @@ def test_the_same_absence_is_judged_alike_at_30_and_10_fps(make_exercise, sig, f
     assert "reset" not in event_kinds(events)
 
 
+@pytest.mark.parametrize("how", ["camera cut", "end of the stream"])
+@pytest.mark.parametrize("back_to, counted", [(REST - H / 2, True), (REST - 2 * H, False)])
+def test_a_rep_cut_off_within_the_band_of_rest_has_returned(make_exercise, sig, feed, event_kinds, how,
+                                                            back_to, counted):
+    """On the way back, last seen within the hysteresis band of rest, then a cut (or the end): the
+    frame that would have crossed the line was not seen (at 10 fps, often chance).  Counted when
+    back inside the band, at the last frame seen; not when still further out."""
+    eng = ExerciseEngine(make_exercise())
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, 0.1) + sig.ramp(PEAK, back_to, 0.6)
+    seq.append(back_to)
+    feed(eng, seq)
+    assert eng.phase == Phase.RETURNING
+    t = len(seq) * DT
+    ev = eng.reset(t, "camera cut") if how == "camera cut" else eng.flush(t)
+    assert eng.count == (1 if counted else 0)
+    if counted:
+        assert event_kinds(ev) == ["rep"] and eng.reps[0].end_s == pytest.approx((len(seq) - 1) * DT)
+
+
 def test_time_jump_without_frames_abandons_the_rep(make_exercise, sig):
     eng = ExerciseEngine(make_exercise(), max_gap_s=0.75)
     t = 0.0

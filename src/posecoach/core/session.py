@@ -45,6 +45,16 @@ _SIDE_L = np.array([INDEX[n] for n in ("left_shoulder", "left_hip", "left_knee",
 _SIDE_R = np.array([INDEX[n] for n in ("right_shoulder", "right_hip", "right_knee", "right_ankle")])
 _NEAR = "near"  # the engine key of an exercise done on one side (the side facing the camera)
 
+# The near side's evidence and the view's yaw are averaged over time (exponentially, by these
+# half-lives), not over a number of frames: what 0.1 and 0.2 a frame did at 30 frames a second.
+SIDE_HALF_LIFE_S = math.log(0.5) / math.log(0.9) / 30  # 0.22 s
+YAW_HALF_LIFE_S = math.log(0.5) / math.log(0.8) / 30  # 0.10 s
+
+
+def _ema_weight(dt: float, half_life_s: float) -> float:
+    """The weight of a new value in an exponential average, ``dt`` after the last one."""
+    return 1.0 - 0.5 ** (max(dt, 0.0) / half_life_s)
+
 GUIDANCE: dict[str, str] = {
     Status.NO_PERSON: "Step into the camera's view",
     Status.NOT_VISIBLE: "Move back so your whole body is visible",
@@ -165,6 +175,7 @@ class Session:
         self._side_seen = False
         self._yaw: float | None = None
         self._yaw_now: float | None = None
+        self._yaw_t = self._side_t = 0.0  # when the yaw and the side were last updated
         self._view_status: Status | None = None  # the view judged this frame (None: not judged)
         self._view_accepted = False  # the shot has been seen in the right view
         self._beyond: dict[bytes, np.ndarray] = {}  # needed joints -> the body parts beyond them
@@ -313,9 +324,9 @@ class Session:
     def _prepare(self, t: float, pose: Pose) -> Pose:
         """Smooth the pose and update what is judged from the whole body: the near side and the view."""
         smoothed = self._smooth(t, pose) if self.config.smoothing else pose
-        self._track_side(smoothed)
+        self._track_side(t, smoothed)
         torso_visible = float(smoothed.visibility[_TORSO].min()) >= self.config.min_visibility
-        self._yaw_now = self._view_yaw(smoothed) if torso_visible else None
+        self._yaw_now = self._view_yaw(t, smoothed) if torso_visible else None
         self._view_status = self._judge_view(self._yaw_now)
         return smoothed
 
@@ -384,8 +395,9 @@ class Session:
         world = self._filter_world(pose.world, t) if pose.world is not None else None
         return Pose(xy=xy, visibility=pose.visibility, world=world, size_wh=pose.size_wh, n_people=pose.n_people)
 
-    def _track_side(self, pose: Pose) -> None:
-        """Which side faces the camera: nearer in depth, and more visible."""
+    def _track_side(self, t: float, pose: Pose) -> None:
+        """Which side faces the camera: nearer in depth, and more visible (averaged over
+        ``SIDE_HALF_LIFE_S``, in time, so that the side settles as fast at 10 frames a second as at 30)."""
         if not self._uses_sides:
             return
         score = float(pose.visibility[_SIDE_L].mean() - pose.visibility[_SIDE_R].mean())
@@ -402,13 +414,16 @@ class Session:
             self._side_known = True
             self._side_seen = True
         else:
-            self._side_score += 0.1 * (score - self._side_score)
+            self._side_score += _ema_weight(t - self._side_t, SIDE_HALF_LIFE_S) * (score - self._side_score)
+        self._side_t = t
         if self._side_score > 0.05:
             self._side = "left"
         elif self._side_score < -0.05:
             self._side = "right"
 
-    def _view_yaw(self, pose: Pose) -> float | None:
+    def _view_yaw(self, t: float, pose: Pose) -> float | None:
+        """How far the trunk is turned from facing the camera (0) toward side-on (90), averaged
+        over ``YAW_HALF_LIFE_S`` (in time: the view is accepted as soon at 10 frames a second as at 30)."""
         if pose.world is None:
             return None
         w = pose.world
@@ -417,7 +432,8 @@ class Session:
             d = w[a] - w[b]
             yaws.append(math.degrees(math.atan2(abs(float(d[2])), abs(float(d[0])) + 1e-9)))
         y = (yaws[0] + yaws[1]) / 2.0
-        self._yaw = y if self._yaw is None else self._yaw + 0.2 * (y - self._yaw)
+        self._yaw = y if self._yaw is None else self._yaw + _ema_weight(t - self._yaw_t, YAW_HALF_LIFE_S) * (y - self._yaw)
+        self._yaw_t = t
         return self._yaw
 
     def _judge_view(self, yaw: float | None) -> Status | None:

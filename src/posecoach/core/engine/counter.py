@@ -134,6 +134,7 @@ class ExerciseEngine:
         self._reset_cycle()
         self.phase = Phase.UNKNOWN
         self._last_seen: float | None = None
+        self._last_x = math.nan  # the main value, measured from rest, when last seen
         self._last_t: float | None = None  # the last frame fed, seen or not
         self._intervals: deque[float] = deque(maxlen=9)  # between the last frames fed (see _frame_interval)
         self._recent: deque[tuple[float, float]] = deque()  # (t, x) over the last STILL_WINDOW_S
@@ -183,6 +184,8 @@ class ExerciseEngine:
             self._suspended = (t, cur, self._reach_t)
         elif cur is not None and self.hold_mode and self.phase in (Phase.PEAK, Phase.RETURNING):
             events += self._close(t, Closing.HOLD_ENDED, then=Phase.UNKNOWN)
+        elif cur is not None and self._back_in_band():
+            events += self._close(self._last_seen or t, Closing.RETURNED, then=Phase.UNKNOWN)
         elif cur is not None and self._held_enough(t):
             events += self._close(t, Closing.UNSEEN, then=Phase.UNKNOWN)
         elif cur is not None:
@@ -217,6 +220,7 @@ class ExerciseEngine:
         dt = 0.0 if self._last_seen is None else min(t - self._last_seen, self.max_hold_dt)
         self._last_seen = t
         x = self.sign * (main - self.rest)
+        self._last_x = x
         if self._times_hold:  # only a hold asks how still the value is
             self._recent.append((t, x))
             while self._recent and t - self._recent[0][0] > self.STILL_WINDOW_S:
@@ -246,6 +250,8 @@ class ExerciseEngine:
             return self._close(st, Closing.UNSEEN, then=Phase.UNKNOWN)
         if self.hold_mode and self._cur is not None and self.phase == Phase.PEAK:
             return self._close(t, Closing.HOLD_ENDED, then=Phase.UNKNOWN)
+        if self._cur is not None and self._back_in_band():
+            return self._close(self._last_seen or t, Closing.RETURNED, then=Phase.UNKNOWN)
         if self._cur is not None and self._held_enough(t, self.end_after_s):
             return self._close(t, Closing.UNSEEN, then=Phase.UNKNOWN)
         return []
@@ -434,6 +440,16 @@ class ExerciseEngine:
         self._after_cut = False
         if phase == Phase.REST:
             self._rest_t = t  # a rep starts from the last frame seen at rest
+
+    def _back_in_band(self) -> bool:
+        """A rep on its way back, last seen within the hysteresis band of rest: returned.
+
+        Only asked when the stream is interrupted (a cut, a lost pose, its end): the band is
+        the engine's own tolerance for noise at the rest line (a person first seen in it is
+        placed at rest), and whether the one frame that crossed the line is among those
+        analysed is chance at a low frame rate."""
+        return (not self.hold_mode and self.phase == Phase.RETURNING
+                and not math.isnan(self._last_x) and self._last_x <= self.h)
 
     def _held_enough(self, t: float, after_s: float | None = None) -> bool:
         """A rep that reached its peak and stayed there ``after_s`` (``carry_after_s``) has been done."""
