@@ -219,6 +219,11 @@ class RedFlags:
         """The newest screen with a "yes" not cleared yet (coaching is stopped while there is one)."""
         return next((s for s in self.screens(patient) if s.open), None)
 
+    def open_patients(self) -> set[int]:
+        """The ids of the patients with an open flag (the therapist's patient list marks them)."""
+        return self.store.read(lambda c: {int(r[0]) for r in c.execute(
+            "SELECT DISTINCT patient_id FROM clinic_red_flags WHERE flagged = 1 AND cleared_at IS NULL")})
+
     def due(self, patient: int, today: date | None = None) -> bool:
         """Whether the patient must answer the screen before exercising (``is_due``)."""
         last = self.last(patient)

@@ -29,6 +29,7 @@ from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
 from posecoach.app._qt.coach_page import CoachPage
 from posecoach.app._qt.pain_dialog import PainDialog
+from posecoach.app._qt.red_flags import RedFlagGate
 from posecoach.app._qt.setup_page import SetupPage
 from posecoach.app._qt.summary_page import SummaryPage
 
@@ -207,6 +208,7 @@ class MainWindow(QMainWindow):
         self.patient_id: int | None = None
 
     def _connect_pages(self) -> None:
+        self.red_flags = RedFlagGate(self, self.setup, lambda text: self.statusBar().showMessage(text))
         self.setup.start_requested.connect(self.start_session)
         self.coach.stop_button.clicked.connect(lambda: self.stop("user"))
         self.coach.hurt_button.clicked.connect(self.it_hurts)
@@ -320,6 +322,10 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             return False
         self._reopen_history()
+        pid = self.setup.patient_id() if patient_id == "setup" else patient_id
+        if not self.red_flags.allow(self.clinic, pid, lambda: self.start_session(
+                source, exercise_id, pain_before, sets, reps, patient_id=patient_id)):
+            return False  # a red flag stops coaching, or the screen is asked first
         run = self._new_run(exercise_id, sets, reps, patient_id)
         if run is None:
             self.pages.setCurrentWidget(self.setup)
@@ -691,6 +697,7 @@ class MainWindow(QMainWindow):
     def _patient_changed(self, pid: Any) -> None:
         self.settings.patient_id = int(pid) if pid is not None else None
         self._pain_check(self.settings.patient_id)
+        self.red_flags.show_state(self.clinic, self.settings.patient_id)
         if self.clinic is None or pid is None:
             self.setup.set_plan([], "")
             return

@@ -210,6 +210,14 @@ class SetupPage(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("error")
         self.error_label.hide()
+        # A red-flag "yes" (``posecoach.app._qt.red_flags``): the advice, and Start stays grey for
+        # this patient until their therapist clears it (no confirmation box can override it).
+        self.blocked_label = QLabel("")
+        self.blocked_label.setWordWrap(True)
+        self.blocked_label.setObjectName("safety")
+        self.blocked_label.hide()
+        self._blocked = ""
+        column.addWidget(self.blocked_label)
         column.addWidget(self.error_label)
         column.addWidget(self.start_button)
         self._pain_changed(0)
@@ -256,6 +264,13 @@ class SetupPage(QWidget):
         self.confirm.setChecked(False)
         self._update_start()
 
+    def set_blocked(self, reason: str) -> None:
+        """Why this patient may not exercise now ("" = nothing): shown above Start, which stays grey."""
+        self._blocked = reason
+        self.blocked_label.setText(reason)
+        self.blocked_label.setVisible(bool(reason))
+        self._update_start()
+
     def needs_confirmation(self) -> bool:
         """Start needs the box ticked: a reason from today, or pain of 8 or more now."""
         return bool(self._caution) or self.pain.value() >= 8
@@ -264,7 +279,7 @@ class SetupPage(QWidget):
         needed = self.needs_confirmation()
         shown = needed and not self.confirm.isVisibleTo(self)
         self.confirm.setVisible(needed)
-        self.start_button.setEnabled(not needed or self.confirm.isChecked())
+        self.start_button.setEnabled(not getattr(self, "_blocked", "") and (not needed or self.confirm.isChecked()))
         scroll = getattr(self, "_scroll", None)
         if shown and scroll is not None:  # scrolled into view: on a low screen it appears below the visible part
             QTimer.singleShot(0, lambda: scroll.ensureWidgetVisible(self.confirm))
@@ -369,7 +384,7 @@ class SetupPage(QWidget):
         self.reps.setValue(d.reps)
 
     def _start(self) -> None:
-        if self.needs_confirmation() and not self.confirm.isChecked():
+        if self._blocked or (self.needs_confirmation() and not self.confirm.isChecked()):
             return
         ex = self.exercise_id()
         if ex is None:
