@@ -29,6 +29,7 @@ __all__ = [
     "angle_unit",
     "bone_indices",
     "lighting_guidance",
+    "patient_readable",
     "summary_html",
     "summary_text",
 ]
@@ -116,14 +117,26 @@ def _point_xy(name: str, side: str, xy: np.ndarray) -> np.ndarray:
     return xy[INDEX[side_name(name, side)]]
 
 
+def patient_readable(exercise: Exercise, name: str) -> bool:
+    """Whether the patient can read this feature as an angle: a plain joint angle (0-180, 180 =
+    straight) or an inclination (0-180).  A signed joint angle runs 0-360 (a plank's "knee lift"
+    reads 223) and ratios, heights and offsets are not angles at all: they are measuring devices
+    of the exercise file, for the annotated videos a therapist reads, not for the patient."""
+    spec = exercise.angles.get(name)
+    if spec is None:
+        return False
+    return (spec.kind == "joint" and not spec.signed) or spec.kind == "inclination"
+
+
 def angle_anchors(
-    exercise: Exercise, xy: np.ndarray, side: str, values: dict[str, float]
+    exercise: Exercise, xy: np.ndarray, side: str, values: dict[str, float], *, patient: bool = False
 ) -> list[tuple[str, float, float, float, bool]]:
     """Where to write each angle that matters: ``(name, value, x, y, is_rep_angle)``.
 
     The angles are the rep angle and the form rules' angles; a joint angle is
     written at its vertex (the middle point), other features at their first point.
-    Angles without a value this frame (hidden joints) are left out.
+    Angles without a value this frame (hidden joints) are left out; with ``patient`` (the
+    patient's window) so are those a patient cannot read as 0-180 degrees (``patient_readable``).
     """
     names = [exercise.rep.angle] + [r.angle for r in exercise.form_rules if r.angle]
     seen: list[str] = []
@@ -132,6 +145,8 @@ def angle_anchors(
         if name in seen or name not in exercise.angles:
             continue
         seen.append(name)
+        if patient and not patient_readable(exercise, name):
+            continue
         v = values.get(name, math.nan)
         if v is None or math.isnan(v):
             continue

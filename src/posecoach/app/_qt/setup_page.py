@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem, QPushButton, QRadioButton, QScrollArea, QSlider, QSpinBox, QTextBrowser, QVBoxLayout, QWidget,
 )
 
+from posecoach.app.wording import dose_text, rest_text
 from posecoach.core.exercise.schema import Exercise
 from posecoach.io.sources import VIDEO_SUFFIXES
 
@@ -349,8 +350,10 @@ class SetupPage(QWidget):
         self._show_exercise(self.list.currentItem())  # fresh details even when it was already chosen
         self.sets.setValue(int(it["sets"]))
         self.reps.setValue(int(it["reps"]))
-        hold = f", hold {float(it['hold_s']):g} s" if it.get("hold_s") else ""
-        self.details.append(f"<h3>Your plan today</h3><p><b>{int(it['sets'])} sets of {int(it['reps'])} reps{hold}</b>"
+        ex = self.exercises.get(it["exercise_id"])
+        dose = dose_text(int(it["sets"]), int(it["reps"]), it.get("hold_s"),
+                         hold_exercise=ex is not None and ex.counting == "hold")
+        self.details.append(f"<h3>Your plan today</h3><p><b>{html.escape(dose)}</b>"
                             " (from your therapist's programme).</p>")
 
     def _pain_changed(self, v: int) -> None:
@@ -371,12 +374,14 @@ class SetupPage(QWidget):
         e = self.exercises[item.data(Qt.ItemDataRole.UserRole)]
         d = e.dosage
         steps = "".join(f"<li>{html.escape(s)}</li>" for s in e.instructions)
-        hold = f", hold {d.hold_s:g} s" if d.hold_s else ""
+        holds = e.counting == "hold"
+        rest = rest_text(d.rest_s, d.sets, d.reps, hold_exercise=holds)
         self.details.setHtml(
             f"<h2>{html.escape(e.name)}</h2><p>{html.escape(e.summary)}</p>"
             f"<h3>Set up the camera</h3><p>{html.escape(e.camera_setup.strip())}</p>"
             f"<h3>How to do it</h3><ol>{steps}</ol>"
-            f"<h3>Dose</h3><p>{d.sets} sets of {d.reps} reps{hold}, rest {d.rest_s:g} s between sets."
+            f"<h3>Dose</h3><p>{html.escape(dose_text(d.sets, d.reps, d.hold_s, hold_exercise=holds))}"
+            + (f", {rest}." if rest else ".")
             + (f" {html.escape(d.progression)}" if d.progression else "") + "</p>"
             f"<p><i>{html.escape(e.safety)}</i></p>"
         )
