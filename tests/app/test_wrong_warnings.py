@@ -71,6 +71,8 @@ def test_the_light_is_mentioned_only_while_it_spoils_the_tracking():
     assert back[-1] == "" and "" in back[:40]  # and gone again when the tracking is fine
     card = LightingWatch()
     assert all(card.update(i / 30, 5.0, "no_person") == "" for i in range(90))  # a black end card
+    turned = LightingWatch()  # seen well enough to be facing the wrong way: not the light's fault
+    assert all(turned.update(i / 30, 245.0, "wrong_view_side") == "" for i in range(90))
 
 
 def _guidance_seen(w: MainWindow, qtbot, video: str) -> list[str]:
