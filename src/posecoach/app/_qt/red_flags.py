@@ -31,7 +31,9 @@ INTRO = ("Before you exercise, please answer these questions. They check for sig
 def blocked_text(outcome: Outcome, since: str = "") -> str:
     """What the set-up screen says while a "yes" stops coaching."""
     when = f" on {since[:10]}" if since else ""
-    return (f"Coaching is stopped: you answered yes to a safety question{when}. {outcome.advice} "
+    see = ("Do not exercise: see a doctor today." if outcome.urgent
+           else "See your doctor or physiotherapist before exercising.")
+    return (f"Coaching is stopped: you answered yes to a safety question{when}. {see} "
             "Your therapist can let you exercise again once they have reviewed it.")
 
 
