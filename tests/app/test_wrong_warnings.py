@@ -212,3 +212,20 @@ def test_a_cue_does_not_stay_on_screen_for_the_rest_of_a_session(make_window, qt
     qtbot.waitUntil(lambda: w.coach.cue_label.text() == "" and w._running, timeout=10000)  # cleared mid-session
     w.stop("user")
     qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary, timeout=20000)
+
+
+def test_a_plank_counts_holds_in_the_summary_and_the_progress_line():
+    from posecoach.app.coaching import summary_html, summary_text
+    from posecoach.core.sets import SetPlan, SetTracker
+
+    plank = find_exercise("plank")
+    summary = {"reps": 1, "duration_s": 40.0, "hold_target_s": 20.0, "faults": {}, "warnings": [],
+               "rep_details": [{"index": 1, "hold_s": 21.0, "faults": []}]}
+    for fn in (summary_text, summary_html):
+        text = fn(summary, exercise=plank, plan=SetPlan(3, 1, 60), stopped="user", pain_before=1, pain_after=1)
+        assert "1 of 3 holds" in text and "Set 1: 1 of 1 hold" in text and "reps" not in text, text
+    t = SetTracker(SetPlan(3, 1, 60))
+    t.update(1, 10.0)
+    assert t.progress_line("hold") == "Session: 1 of 3 holds, 1 of 3 sets done"
+    one = SetTracker(SetPlan(1, 1, 60))
+    assert one.progress_line() == "Session: 0 of 1 rep, 0 of 1 set done"

@@ -165,6 +165,13 @@ def angle_unit(exercise: Exercise, name: str) -> str:
 # --------------------------------------------------------------------------- summary
 
 
+def _count(exercise: Exercise, n: int) -> str:
+    """"1 rep", "8 reps"; "3 holds" for a hold exercise (issue 12: not "1 reps")."""
+    from posecoach.app.wording import plural
+
+    return plural(n, "hold" if exercise.counting == "hold" else "rep")
+
+
 _STOPPED_TEXT = {
     "completed": "Session complete.",
     "user": "You stopped the session.",
@@ -178,7 +185,7 @@ def summary_text(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
                  pain_before: int | None, pain_after: int | None, fault_cues: dict[str, str] | None = None,
                  message: str = "") -> str:
     """A plain-text (HTML-free) summary: reps per set, holds, faults, pain before/after."""
-    lines = [f"{exercise.name}: {summary.get('reps', 0)} of {plan.total} reps "
+    lines = [f"{exercise.name}: {summary.get('reps', 0)} of {_count(exercise, plan.total)} "
              f"in {summary.get('duration_s', 0.0):.0f} s",
              message or _STOPPED_TEXT.get(stopped, stopped)]
     details = summary.get("rep_details", [])
@@ -187,7 +194,7 @@ def summary_text(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
         reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
         if not reps and s > 1:
             continue
-        lines.append(f"Set {s}: {len(reps)} of {plan.reps} reps")
+        lines.append(f"Set {s}: {len(reps)} of {_count(exercise, plan.reps)}")
         for d in reps:
             bits = []
             if hold_target > 0 or exercise.counting == "hold":
@@ -224,7 +231,7 @@ def summary_html(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
     details = summary.get("rep_details", [])
     hold_target = float(summary.get("hold_target_s") or 0.0)
     show_hold = hold_target > 0 or exercise.counting == "hold"
-    out = [f"<h2>{esc(exercise.name)}: {summary.get('reps', 0)} of {plan.total} reps "
+    out = [f"<h2>{esc(exercise.name)}: {summary.get('reps', 0)} of {_count(exercise, plan.total)} "
            f"in {summary.get('duration_s', 0.0):.0f} s</h2>",
            f"<p>{esc(_STOPPED_TEXT.get(stopped, stopped))}</p>"]
     pb = "-" if pain_before is None else f"{pain_before}/10"
@@ -234,7 +241,7 @@ def summary_html(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
         reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
         if not reps and s > 1:
             continue
-        out.append(f"<h3>Set {s}: {len(reps)} of {plan.reps} reps</h3>")
+        out.append(f"<h3>Set {s}: {len(reps)} of {_count(exercise, plan.reps)}</h3>")
         if reps:
             head = "<th align=left>rep</th>" + ("<th align=left>held</th>" if show_hold else "") + \
                 "<th align=left>form</th>"
