@@ -188,3 +188,28 @@ def test_a_report_written_is_news_not_an_error(make_window, clinic, tmp_path):
     t.add_patient()  # a problem is still red
     colour = t.message.palette().color(t.message.foregroundRole())
     assert colour.red() > colour.green(), colour.name()
+
+
+def test_answers_that_cannot_be_saved_still_count_for_this_run(make_window, qtbot, clinic, clip, monkeypatch):
+    from posecoach.errors import OutputError
+
+    pid = clinic.add_patient("Gus")
+    w = make_window(clip)
+    _ready(w, pid, clip)
+
+    def full(*_a, **_kw):
+        raise OutputError("the disk is full")
+
+    monkeypatch.setattr(clinic.red_flags, "record", full)
+    assert not w.start_session(str(clip.path), "glute_bridge", 2, 1, 2)
+    dlg = w.red_flags.dialog
+    for q in QUESTIONS:
+        dlg.answer(q.id, q.id == "fever_weight")
+    dlg.accept()
+    assert "could not be saved" in w.statusBar().currentMessage()
+    assert w.pages.currentWidget() is w.setup and not w.setup.start_button.isEnabled()
+    assert "Coaching is stopped" in w.setup.blocked_label.text()
+    w.red_flags.advice_box.accept()
+    w.setup.select_patient(None)
+    w.setup.select_patient(pid)  # still stopped for this patient while the app runs
+    assert not w.setup.start_button.isEnabled()
