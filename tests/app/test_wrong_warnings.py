@@ -196,12 +196,6 @@ def test_a_cue_is_cleared_a_few_seconds_after_it_was_shown(make_window):
     assert w.coach.cue_label.text() == "Lift your hips a little, keep a straight line"  # still fresh
     w._fade_cue(now + mw.CUE_SHOWN_S + 0.1)
     assert w.coach.cue_label.text() == ""
-    # set-up guidance goes as soon as it no longer applies
-    w._show_cue("Step into the camera's view", setup=True)
-    w._fade_cue(time.monotonic(), "Step into the camera's view")
-    assert w.coach.cue_label.text() == "Step into the camera's view"
-    w._fade_cue(time.monotonic(), "")
-    assert w.coach.cue_label.text() == ""
 
 
 def test_a_cue_does_not_stay_on_screen_for_the_rest_of_a_session(make_window, qtbot, clip, monkeypatch):

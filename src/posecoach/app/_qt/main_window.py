@@ -36,7 +36,7 @@ from posecoach.app._qt.summary_page import SummaryPage
 __all__ = ["STYLE", "MainWindow"]
 
 CUES_SHOWN_KEPT = 200  # the cues shown lately (``cue_history``), not all of a long session
-CUE_SHOWN_S = 6.0  # a cue is cleared this long after it was shown (set-up guidance: once it no longer applies)
+CUE_SHOWN_S = 6.0  # a cue (form, praise, "set done") is cleared this long after it was shown
 
 STYLE = """
 QWidget { font-size: 11pt; }
@@ -368,7 +368,7 @@ class MainWindow(QMainWindow):
         self.stop_reason, self.end_reason, self.end_message = None, "", ""
         self.last_summary = None
         self.cue_history = deque(maxlen=CUES_SHOWN_KEPT)
-        self._cue_shown: tuple[str, float, bool] | None = None
+        self._cue_shown: tuple[str, float] | None = None
         self.last_guidance = ""
         self.source_paused = False
         self._problem_told = ""
@@ -452,8 +452,7 @@ class MainWindow(QMainWindow):
         self.coach.video.show_frame(live)
         self.last_guidance = live.guidance
         for text in view.show:
-            self._show_cue(text, setup=text == live.guidance)
-        self._fade_cue(time.monotonic(), live.guidance)
+            self._show_cue(text)
         if view.all_done and self._all_done_timer is None:
             self._all_done_timer = QTimer(self)
             self._all_done_timer.setSingleShot(True)
@@ -463,19 +462,19 @@ class MainWindow(QMainWindow):
             self.coach.hold_label.setText(view.hold_text)
         self._update_counters(time.monotonic())
 
-    def _show_cue(self, text: str, *, setup: bool = False) -> None:
+    def _show_cue(self, text: str) -> None:
         self.coach.cue_label.setText(text)
         self.cue_history.append(text)
-        self._cue_shown = (text, time.monotonic(), setup)
+        self._cue_shown = (text, time.monotonic())
 
-    def _fade_cue(self, now: float, guidance: str | None = None) -> None:
-        """Clear the cue once it no longer applies: ``CUE_SHOWN_S`` after it was shown, or at once
-        for set-up guidance ("Step into view") when this frame's ``guidance`` no longer says it."""
+    def _fade_cue(self, now: float) -> None:
+        """Clear the cue ``CUE_SHOWN_S`` after it was shown: "Lift your hips" no longer applies half a
+        minute later.  (Set-up guidance is on the picture, where it follows every frame.)"""
         shown = getattr(self, "_cue_shown", None)
         if shown is None:
             return
-        text, at, setup = shown
-        if now - at >= CUE_SHOWN_S or (setup and guidance is not None and guidance != text):
+        text, at = shown
+        if now - at >= CUE_SHOWN_S:
             if self.coach.cue_label.text() == text:
                 self.coach.cue_label.setText("")
             self._cue_shown = None
