@@ -44,6 +44,9 @@ class RedFlagDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Safety questions")
         self.setModal(True)
+        # Read at arm's length, maybe with reading glasses: larger than the window's 11 pt.
+        self.setStyleSheet("QLabel, QRadioButton, QPushButton { font-size: 13pt; }"
+                           " QLabel#exerciseName { font-size: 16pt; font-weight: bold; }")
         lay = QVBoxLayout(self)
         title = QLabel(f"Safety questions for {name}" if name else "Safety questions")
         title.setObjectName("exerciseName")
