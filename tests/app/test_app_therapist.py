@@ -27,6 +27,7 @@ from app_helpers import (  # noqa: E402
 )
 from posecoach.app._qt.main_window import MainWindow  # noqa: E402
 from posecoach.clinic.patients import Clinic  # noqa: E402
+from posecoach.clinic.red_flags import QUESTIONS  # noqa: E402
 from posecoach.io.speech import Speaker  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -63,6 +64,12 @@ def make_window(qtbot, tmp_path, clinic):
                           lossless=True, **kw)
 
     yield from window_maker(qtbot, build, wait_active=False)
+
+
+def screened(clinic, *pids) -> None:
+    """The red-flag screen answered "no" throughout (it is asked before a patient's first session)."""
+    for pid in pids:
+        clinic.red_flags.record(pid, {q.id: False for q in QUESTIONS})
 
 
 def _therapist(w: MainWindow):
@@ -174,6 +181,7 @@ def test_programme_edit_and_todays_plan(make_window, clinic):
 
 def test_patient_follows_todays_plan_with_their_targets(make_window, qtbot, clinic, stiff_clip, tmp_path):
     pid = clinic.add_patient("Fay")
+    screened(clinic, pid)
     clinic.set_targets(pid, "glute_bridge", {"rest": 138.0, "peak": 146.0, "hold_s": None, "tempo_s": None,
                                              "rom_share": 0.6, "reference_id": None, "note": "stiff"})
     clinic.set_programme(pid, [{"exercise_id": "squat", "sets": 1, "reps": 5, "hold_s": 0},
@@ -247,6 +255,7 @@ def test_patient_reps_are_scored_against_their_reference(make_window, qtbot, cli
     from posecoach.clinic.references import record_reference
 
     pid = clinic.add_patient("Hal")
+    screened(clinic, pid)
     res = record_reference(str(good_clip.path), "glute_bridge", pid, clinic=clinic, rom_share=0.5,
                            estimator_factory=good_clip.estimator_factory())
     # the therapist lowers the peak target so the stiff patient's 150-degree bridges count
@@ -361,6 +370,7 @@ def test_database_and_plotting_work_runs_off_the_gui_thread(qtbot, clinic, tmp_p
 def test_a_plan_item_is_done_only_when_its_prescribed_work_is(make_window, qtbot, clinic, good_clip):
     """Issue 12 item 2: a session stopped at 0 reps, or 3 of 16 reps, does not tick the item done."""
     pid = clinic.add_patient("Hal")
+    screened(clinic, pid)
     clinic.set_programme(pid, [{"exercise_id": "glute_bridge", "sets": 2, "reps": 8, "hold_s": 1}], days_per_week=5)
     w = make_window(good_clip)
     w.setup.select_patient(pid)
@@ -391,6 +401,7 @@ def test_after_it_hurts_a_new_session_today_needs_a_confirmation_and_pain_is_per
     """Issue 12 item 6: after "It hurts" at 7/10, "New session" does not simply offer Start at the
     old 3/10; 10/10 needs the confirmation too; one patient's pain is not shown for another."""
     ann, bob = clinic.add_patient("Ann"), clinic.add_patient("Bob")
+    screened(clinic, ann, bob)
     w = make_window(good_clip)
     w.setup.select_patient(ann)
     w.setup.select_exercise("glute_bridge")

@@ -29,6 +29,7 @@ __all__ = [
     "angle_unit",
     "bone_indices",
     "lighting_guidance",
+    "patient_readable",
     "summary_html",
     "summary_text",
 ]
@@ -116,14 +117,26 @@ def _point_xy(name: str, side: str, xy: np.ndarray) -> np.ndarray:
     return xy[INDEX[side_name(name, side)]]
 
 
+def patient_readable(exercise: Exercise, name: str) -> bool:
+    """Whether the patient can read this feature as an angle: a plain joint angle (0-180, 180 =
+    straight) or an inclination (0-180).  A signed joint angle runs 0-360 (a plank's "knee lift"
+    reads 223) and ratios, heights and offsets are not angles at all: they are measuring devices
+    of the exercise file, for the annotated videos a therapist reads, not for the patient."""
+    spec = exercise.angles.get(name)
+    if spec is None:
+        return False
+    return (spec.kind == "joint" and not spec.signed) or spec.kind == "inclination"
+
+
 def angle_anchors(
-    exercise: Exercise, xy: np.ndarray, side: str, values: dict[str, float]
+    exercise: Exercise, xy: np.ndarray, side: str, values: dict[str, float], *, patient: bool = False
 ) -> list[tuple[str, float, float, float, bool]]:
     """Where to write each angle that matters: ``(name, value, x, y, is_rep_angle)``.
 
     The angles are the rep angle and the form rules' angles; a joint angle is
     written at its vertex (the middle point), other features at their first point.
-    Angles without a value this frame (hidden joints) are left out.
+    Angles without a value this frame (hidden joints) are left out; with ``patient`` (the
+    patient's window) so are those a patient cannot read as 0-180 degrees (``patient_readable``).
     """
     names = [exercise.rep.angle] + [r.angle for r in exercise.form_rules if r.angle]
     seen: list[str] = []
@@ -132,6 +145,8 @@ def angle_anchors(
         if name in seen or name not in exercise.angles:
             continue
         seen.append(name)
+        if patient and not patient_readable(exercise, name):
+            continue
         v = values.get(name, math.nan)
         if v is None or math.isnan(v):
             continue
@@ -150,6 +165,13 @@ def angle_unit(exercise: Exercise, name: str) -> str:
 # --------------------------------------------------------------------------- summary
 
 
+def _count(exercise: Exercise, n: int) -> str:
+    """"1 rep", "8 reps"; "3 holds" for a hold exercise (issue 12: not "1 reps")."""
+    from posecoach.app.wording import plural
+
+    return plural(n, "hold" if exercise.counting == "hold" else "rep")
+
+
 _STOPPED_TEXT = {
     "completed": "Session complete.",
     "user": "You stopped the session.",
@@ -163,7 +185,7 @@ def summary_text(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
                  pain_before: int | None, pain_after: int | None, fault_cues: dict[str, str] | None = None,
                  message: str = "") -> str:
     """A plain-text (HTML-free) summary: reps per set, holds, faults, pain before/after."""
-    lines = [f"{exercise.name}: {summary.get('reps', 0)} of {plan.total} reps "
+    lines = [f"{exercise.name}: {summary.get('reps', 0)} of {_count(exercise, plan.total)} "
              f"in {summary.get('duration_s', 0.0):.0f} s",
              message or _STOPPED_TEXT.get(stopped, stopped)]
     details = summary.get("rep_details", [])
@@ -172,7 +194,7 @@ def summary_text(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
         reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
         if not reps and s > 1:
             continue
-        lines.append(f"Set {s}: {len(reps)} of {plan.reps} reps")
+        lines.append(f"Set {s}: {len(reps)} of {_count(exercise, plan.reps)}")
         for d in reps:
             bits = []
             if hold_target > 0 or exercise.counting == "hold":
@@ -209,7 +231,7 @@ def summary_html(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
     details = summary.get("rep_details", [])
     hold_target = float(summary.get("hold_target_s") or 0.0)
     show_hold = hold_target > 0 or exercise.counting == "hold"
-    out = [f"<h2>{esc(exercise.name)}: {summary.get('reps', 0)} of {plan.total} reps "
+    out = [f"<h2>{esc(exercise.name)}: {summary.get('reps', 0)} of {_count(exercise, plan.total)} "
            f"in {summary.get('duration_s', 0.0):.0f} s</h2>",
            f"<p>{esc(_STOPPED_TEXT.get(stopped, stopped))}</p>"]
     pb = "-" if pain_before is None else f"{pain_before}/10"
@@ -219,7 +241,7 @@ def summary_html(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
         reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
         if not reps and s > 1:
             continue
-        out.append(f"<h3>Set {s}: {len(reps)} of {plan.reps} reps</h3>")
+        out.append(f"<h3>Set {s}: {len(reps)} of {_count(exercise, plan.reps)}</h3>")
         if reps:
             head = "<th align=left>rep</th>" + ("<th align=left>held</th>" if show_hold else "") + \
                 "<th align=left>form</th>"

@@ -57,13 +57,15 @@ def paint_skeleton(p: QPainter, xy: np.ndarray, vis: np.ndarray, rect: QRectF, s
             p.drawEllipse(pts[i], rad, rad)
 
 
-def paint_angles(p: QPainter, exercise: Exercise, result, rect: QRectF, scale: float, base: QFont) -> None:
+def paint_angles(p: QPainter, exercise: Exercise, result, rect: QRectF, scale: float, base: QFont, *,
+                 patient: bool = False) -> None:
     """Each angle that matters (``angle_anchors``) in a box by its joint: the rep angle yellow,
-    the form rules' blue.  ``result``: a ``FrameResult`` with a pose and values."""
+    the form rules' blue.  ``result``: a ``FrameResult`` with a pose and values.  ``patient``: only
+    the angles a patient reads as 0-180 degrees (the coaching window; annotated videos show all)."""
     side = result.side if result.side in ("left", "right") else "left"
     p.setFont(sized(base, max(11.0, 15.0 * min(1.4, max(scale, 0.8)))))
     fm = p.fontMetrics()
-    for name, value, x, y, is_rep in angle_anchors(exercise, result.pose.xy, side, result.values):
+    for name, value, x, y, is_rep in angle_anchors(exercise, result.pose.xy, side, result.values, patient=patient):
         unit = angle_unit(exercise, name)
         text = f"{value:.0f}{unit}" if unit else f"{value:.2f}"
         label = f"{name.replace('_', ' ')} {text}"

@@ -340,7 +340,8 @@ class CoachingRun:
         elif milestone == SetMilestone.ALL_DONE:
             show.append("All sets done. Well done!")
         return CoachView(
-            reps=t.reps, set_line=t.set_line(), rep_line=t.rep_line(), progress_line=t.progress_line(),
+            reps=t.reps, set_line=t.set_line(), rep_line=t.rep_line(),
+            progress_line=t.progress_line("hold" if self.exercise.counting == "hold" else "rep"),
             rest_until=t.rest_until, hold_text=self._hold_text(result), show=tuple(show),
             all_done=milestone == SetMilestone.ALL_DONE, cue=cue, problem=self.writer.problem,
         )

@@ -38,7 +38,8 @@ from posecoach.core.exercise.schema import Exercise
 from posecoach.core.pipeline import Estimator, Pipeline, Step
 from posecoach.core.session import FrameResult, Session
 from posecoach.core.types import Frame
-from posecoach.app.coaching import CAMERA_LOST_NOTICE, lighting_guidance
+from posecoach.app.coaching import CAMERA_LOST_NOTICE
+from posecoach.app.lighting import LightingWatch
 
 __all__ = ["LiveFrame", "PipelineWorker", "default_estimator_factory", "default_source_factory"]
 
@@ -94,11 +95,11 @@ def default_estimator_factory(model: str | None = None) -> Callable[[], Estimato
 
 def default_source_factory(spec: str | int, *, max_side: int | None = 960) -> Callable[[], Any]:
     def make():
-        from posecoach.io.sources import CameraSource, VideoFileSource, camera_index, open_source
+        from posecoach.io.sources import APP_CAMERA_HINT, CameraSource, VideoFileSource, camera_index, open_source
 
         index = camera_index(spec)
         if index is not None:
-            return CameraSource(index)
+            return CameraSource(index, hint=APP_CAMERA_HINT)  # no "--source N" for a patient in the window
         src = open_source(spec)
         if isinstance(src, VideoFileSource):
             src.max_side = max_side
@@ -209,6 +210,7 @@ class PipelineWorker(QThread):
         self.lossless = lossless
         self.camera_retry_s = camera_retry_s
         self.camera_wait_s = camera_wait_s
+        self._light = LightingWatch()
         self._mail = _Mailbox(lossless)
         self._reader: threading.Thread | None = None
         self._source: Any = None
@@ -371,8 +373,8 @@ class PipelineWorker(QThread):
         frame, result = step.frame, step.result
         img = frame.image
         bright = brightness(img)
-        light = lighting_guidance(bright)
-        guidance = light if (light and result.status != "ok") else (result.guidance or light)
+        # The light is mentioned only while it spoils the tracking (never over an empty title card).
+        guidance = self._light.update(result.t, bright, str(result.status)) or result.guidance
         coach = self._speak(result, guidance)
         rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
         h, w = rgb.shape[:2]

@@ -1,4 +1,4 @@
-"""``posecoach patient add|list|delete`` and ``posecoach db backup|restore``: the clinic database
+"""``posecoach patient add|list|delete|red-flags`` and ``posecoach db backup|restore``: the clinic database
 (the same file as the app's session history, under POSECOACH_HOME)."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from posecoach.cli import red_flags
 from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, printable, say, warning
 from posecoach.clinic import Clinic
 from posecoach.errors import UsageError
@@ -27,6 +28,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     x.add_argument("name", help="patient name (or id)")
     x.add_argument("--yes", action="store_true", help="really delete (without it, only says what would go)")
     x.set_defaults(run=_delete)
+    red_flags.add_parser(psub)
 
     db = sub.add_parser("db", help="back up or restore the database (history, patients, programmes)")
     dsub = db.add_subparsers(dest="action", required=True)
@@ -48,6 +50,7 @@ def _add(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     with Clinic() as clinic:
         rows = clinic.patients()
+        flagged = clinic.red_flags.open_patients()
     if not rows:
         say("no patients yet: add one with `posecoach patient add NAME`")
         return EXIT_OK
@@ -55,7 +58,8 @@ def _list(args: argparse.Namespace) -> int:
     for r in rows:
         last = f", last {r.last_session}" if r.last_session else ""
         notes = f"  {r.notes}" if r.notes else ""
-        say(f"{r.id:>4}  {printable(r.name):<{width}}  {r.sessions} sessions{last}{notes}")
+        flag = "  RED FLAG (see `posecoach patient red-flags`)" if r.id in flagged else ""
+        say(f"{r.id:>4}  {printable(r.name):<{width}}  {r.sessions} sessions{last}{notes}{flag}")
     return EXIT_OK
 
 

@@ -30,6 +30,7 @@ from posecoach.clinic.db import targets as _targets
 from posecoach.clinic.db.targets import TARGET_KEYS
 from posecoach.clinic.history import History
 from posecoach.clinic.progression import progress_plan
+from posecoach.clinic.red_flags import RedFlags
 from posecoach.clinic.records import (
     DEFAULT_RULE,
     DeletedPatient,
@@ -61,6 +62,8 @@ class Clinic:
         self._own = history is None
         self.history: History = history if history is not None else History(path)
         self.store: Store = self.history.store
+        #: the patients' red-flag screens (``posecoach.clinic.red_flags``)
+        self.red_flags = RedFlags(self.store)
 
     def close(self) -> None:
         if self._own:

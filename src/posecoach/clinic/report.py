@@ -361,6 +361,7 @@ def progress_figure_png(rows: Sequence[dict], exercise_id: str | None = None, *,
 _CSS = BASE_CSS + """
 .plots { display: grid; grid-template-columns: repeat(2, 1fr); gap: 0.8em; }
 .plots figure { margin: 0; } .plots img { width: 100%; height: auto; }
+.redflag { background: #ffebee; border: 2px solid #c62828; padding: 0.5em 0.8em; font-weight: bold; }
 .privacy { background: #f7f7f7; border-left: 4px solid #888; padding: 0.5em 0.8em; font-size: 0.85em; color: #444; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
@@ -429,8 +430,39 @@ def export_report(clinic: Any, patient: str | int, out_dir: str | Path, *,
     if exercise:
         ex_ids = {exercise}
     targets = {ex: t for ex in sorted(ex_ids) if (t := clinic.targets(p.id, ex))}
-    path = render_report(p.to_dict(), rows, Path(out_dir), programme=programme, targets=targets)
+    red = getattr(clinic, "red_flags", None)
+    screens = [s.to_dict() for s in red.screens(p.id)] if red is not None else None
+    path = render_report(p.to_dict(), rows, Path(out_dir), programme=programme, targets=targets,
+                         red_flags=screens)
     return path, len(rows)
+
+
+def _red_flags_html(screens: Sequence[dict] | None) -> str:
+    """The red-flag screens (``Screen.to_dict()``, newest first): an open "yes" in a red box at the
+    top of the report, then every answered screen with its clearing."""
+    if screens is None:
+        return ""
+    if not screens:
+        return ("<h2>Red-flag screen</h2><p class=\"note\">Not answered yet: the patient is asked before "
+                "their first session.</p>")
+    parts = ["<h2>Red-flag screen</h2>"]
+    for s in screens:
+        if s.get("open"):
+            parts.append(f'<p class="redflag">Open red flag since {html.escape(str(s.get("answered_at", ""))[:10])}: '
+                         f'the patient answered yes to {html.escape(str(s.get("yes_text", "")))}. '
+                         "Coaching is stopped until a therapist has reviewed and cleared it.</p>")
+    body = []
+    for s in screens:
+        cleared = ""
+        if s.get("cleared_at"):
+            who = f" by {s['cleared_by']}" if s.get("cleared_by") else ""
+            note = f": {s['clear_note']}" if s.get("clear_note") else ""
+            cleared = f"cleared {str(s['cleared_at'])[:10]}{who}{note}"
+        outcome = ("open: urgent, same day" if s.get("urgent") else "open") if s.get("open") else \
+            ("stopped coaching" if s.get("flagged") else "all no")
+        body.append([str(s.get("answered_at", ""))[:10], s.get("yes_text") or "none", outcome, cleared])
+    parts.append(_table(["date", "answered yes", "outcome", "therapist review"], body))
+    return "".join(parts)
 
 
 def _programme_html(programme: dict | None) -> str:
@@ -513,12 +545,13 @@ def render_report(
     programme: dict | None = None,
     targets: dict[str, dict] | None = None,
     generated_at: datetime | None = None,
+    red_flags: Sequence[dict] | None = None,
 ) -> Path:
     """Write ``report.html``, ``sessions.csv`` and ``progress.csv`` into ``out_dir``; return the HTML path.
 
     ``patient``: ``{"name", "notes", ...}``; ``rows``: ``Clinic.progress()`` rows; optionally the current
     ``programme`` (``Programme.to_dict()``, see ``programme_for_report``) and ``targets`` per exercise id
-    (``Clinic.targets()``).
+    (``Clinic.targets()``); ``red_flags``: the patient's red-flag screens (``Screen.to_dict()``, newest first).
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -539,6 +572,7 @@ def render_report(
     if patient.get("notes"):
         parts.append(f'<p class="note">Notes: {html.escape(str(patient["notes"]))}</p>')
     parts.append(f'<p class="privacy">{html.escape(PRIVACY_NOTE)}</p>')
+    parts.append(_red_flags_html(red_flags))
     if not rows:
         parts.append("<p>No finished sessions yet.</p>")
     else:

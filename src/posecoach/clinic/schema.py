@@ -125,5 +125,24 @@ def _v3(con: sqlite3.Connection) -> None:
     con.execute("CREATE INDEX clinic_programmes_patient ON clinic_programmes(patient_id)")
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
+def _v4(con: sqlite3.Connection) -> None:
+    # Issue 12, safety (``posecoach.clinic.red_flags``): each answered red-flag screen of a patient
+    # (the answers as JSON), whether it stopped coaching, and the therapist's clearing after review.
+    con.execute(
+        """CREATE TABLE clinic_red_flags (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            patient_id INTEGER NOT NULL REFERENCES clinic_patients(id) ON DELETE CASCADE,
+            answered_at TEXT NOT NULL,
+            answers TEXT NOT NULL,
+            flagged INTEGER NOT NULL,
+            urgent INTEGER NOT NULL,
+            cleared_at TEXT,
+            cleared_by TEXT NOT NULL DEFAULT '',
+            clear_note TEXT NOT NULL DEFAULT ''
+        )"""
+    )
+    con.execute("CREATE INDEX clinic_red_flags_patient ON clinic_red_flags(patient_id, answered_at)")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3, _v4]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -113,7 +113,9 @@ class SetTracker:
             return f"{self.per_set[-1]} / {self.plan.reps}"
         return f"{self.per_set[self.current_set - 1]} / {self.plan.reps}"
 
-    def progress_line(self) -> str:
+    def progress_line(self, unit: str = "rep") -> str:
+        """"Session: 3 of 16 reps, 1 of 2 sets done" (``unit`` "hold" for a hold exercise)."""
         sets_done = sum(1 for n in self.per_set if n >= self.plan.reps)
-        return (f"Session: {self.reps} of {self.plan.total} reps, "
-                f"{sets_done} of {self.plan.sets} sets done")
+        total = self.plan.total
+        return (f"Session: {self.reps} of {total} {unit}{'' if total == 1 else 's'}, "
+                f"{sets_done} of {self.plan.sets} set{'' if self.plan.sets == 1 else 's'} done")

@@ -283,6 +283,11 @@ class ImageFolderSource(FrameSource):
 
 
 CAMERA_INDEX_MAX = 999
+#: what to do about a missing camera, on the command line
+CLI_CAMERA_HINT = "plug one in, pick another with --source N, or play a video file instead"
+#: the same in the app's window, where a patient has no command line: what they can do there
+APP_CAMERA_HINT = ("check that the camera is plugged in and not being used by another app, or pick another "
+                   "camera number (or a video file) on the set-up screen")
 
 
 def camera_index(spec: object) -> int | None:
@@ -306,19 +311,18 @@ def camera_index(spec: object) -> int | None:
 
 
 class CameraSource(FrameSource):
-    """A webcam by index.  Raises ``SourceError`` when it is missing; stops when unplugged."""
+    """A webcam by index.  Raises ``SourceError`` when it is missing (its message ends with ``hint``:
+    what to do, ``CLI_CAMERA_HINT`` or the window's ``APP_CAMERA_HINT``); stops when unplugged."""
 
-    def __init__(self, index: int = 0, *, width: int = 640, height: int = 480, read_timeout_s: float = 2.0) -> None:
+    def __init__(self, index: int = 0, *, width: int = 640, height: int = 480, read_timeout_s: float = 2.0,
+                 hint: str = CLI_CAMERA_HINT) -> None:
         self.index = int(index)
         camera_index(self.index)  # SourceError beyond CAMERA_INDEX_MAX (OpenCV would overflow)
         self.name = f"camera {index}"
         self._cap = cv2.VideoCapture(index)
         if not self._cap.isOpened():
             self._cap.release()
-            raise SourceError(
-                f"camera {index}: no camera found; plug one in, pick another with --source N, "
-                "or play a video file instead"
-            )
+            raise SourceError(f"camera {index}: no camera found; {hint}")
         self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
         fps = float(self._cap.get(cv2.CAP_PROP_FPS) or 0.0)

@@ -29,12 +29,14 @@ from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
 from posecoach.app._qt.coach_page import CoachPage
 from posecoach.app._qt.pain_dialog import PainDialog
+from posecoach.app._qt.red_flags import RedFlagGate
 from posecoach.app._qt.setup_page import SetupPage
 from posecoach.app._qt.summary_page import SummaryPage
 
 __all__ = ["STYLE", "MainWindow"]
 
 CUES_SHOWN_KEPT = 200  # the cues shown lately (``cue_history``), not all of a long session
+CUE_SHOWN_S = 6.0  # a cue (form, praise, "set done") is cleared this long after it was shown
 
 STYLE = """
 QWidget { font-size: 11pt; }
@@ -207,6 +209,7 @@ class MainWindow(QMainWindow):
         self.patient_id: int | None = None
 
     def _connect_pages(self) -> None:
+        self.red_flags = RedFlagGate(self, self.setup, lambda text: self.statusBar().showMessage(text))
         self.setup.start_requested.connect(self.start_session)
         self.coach.stop_button.clicked.connect(lambda: self.stop("user"))
         self.coach.hurt_button.clicked.connect(self.it_hurts)
@@ -320,6 +323,10 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             return False
         self._reopen_history()
+        pid = self.setup.patient_id() if patient_id == "setup" else patient_id
+        if not self.red_flags.allow(self.clinic, pid, lambda: self.start_session(
+                source, exercise_id, pain_before, sets, reps, patient_id=patient_id)):
+            return False  # a red flag stops coaching, or the screen is asked first
         run = self._new_run(exercise_id, sets, reps, patient_id)
         if run is None:
             self.pages.setCurrentWidget(self.setup)
@@ -361,6 +368,7 @@ class MainWindow(QMainWindow):
         self.stop_reason, self.end_reason, self.end_message = None, "", ""
         self.last_summary = None
         self.cue_history = deque(maxlen=CUES_SHOWN_KEPT)
+        self._cue_shown: tuple[str, float] | None = None
         self.last_guidance = ""
         self.source_paused = False
         self._problem_told = ""
@@ -457,6 +465,19 @@ class MainWindow(QMainWindow):
     def _show_cue(self, text: str) -> None:
         self.coach.cue_label.setText(text)
         self.cue_history.append(text)
+        self._cue_shown = (text, time.monotonic())
+
+    def _fade_cue(self, now: float) -> None:
+        """Clear the cue ``CUE_SHOWN_S`` after it was shown: "Lift your hips" no longer applies half a
+        minute later.  (Set-up guidance is on the picture, where it follows every frame.)"""
+        shown = getattr(self, "_cue_shown", None)
+        if shown is None:
+            return
+        text, at = shown
+        if now - at >= CUE_SHOWN_S:
+            if self.coach.cue_label.text() == text:
+                self.coach.cue_label.setText("")
+            self._cue_shown = None
 
     def _update_counters(self, now: float) -> None:
         v = self.view
@@ -480,6 +501,7 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.stats_label.setText(self.stats.status_line(now))
             self._update_counters(now)
+            self._fade_cue(now)
         msg = None
         try:
             msg = self.speaker.status_once()
@@ -691,6 +713,7 @@ class MainWindow(QMainWindow):
     def _patient_changed(self, pid: Any) -> None:
         self.settings.patient_id = int(pid) if pid is not None else None
         self._pain_check(self.settings.patient_id)
+        self.red_flags.show_state(self.clinic, self.settings.patient_id)
         if self.clinic is None or pid is None:
             self.setup.set_plan([], "")
             return

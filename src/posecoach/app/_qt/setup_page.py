@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem, QPushButton, QRadioButton, QScrollArea, QSlider, QSpinBox, QTextBrowser, QVBoxLayout, QWidget,
 )
 
+from posecoach.app.wording import dose_text, rest_text
 from posecoach.core.exercise.schema import Exercise
 from posecoach.io.sources import VIDEO_SUFFIXES
 
@@ -210,6 +211,14 @@ class SetupPage(QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setObjectName("error")
         self.error_label.hide()
+        # A red-flag "yes" (``posecoach.app._qt.red_flags``): the advice, and Start stays grey for
+        # this patient until their therapist clears it (no confirmation box can override it).
+        self.blocked_label = QLabel("")
+        self.blocked_label.setWordWrap(True)
+        self.blocked_label.setObjectName("safety")
+        self.blocked_label.hide()
+        self._blocked = ""
+        column.addWidget(self.blocked_label)
         column.addWidget(self.error_label)
         column.addWidget(self.start_button)
         self._pain_changed(0)
@@ -256,6 +265,13 @@ class SetupPage(QWidget):
         self.confirm.setChecked(False)
         self._update_start()
 
+    def set_blocked(self, reason: str) -> None:
+        """Why this patient may not exercise now ("" = nothing): shown above Start, which stays grey."""
+        self._blocked = reason
+        self.blocked_label.setText(reason)
+        self.blocked_label.setVisible(bool(reason))
+        self._update_start()
+
     def needs_confirmation(self) -> bool:
         """Start needs the box ticked: a reason from today, or pain of 8 or more now."""
         return bool(self._caution) or self.pain.value() >= 8
@@ -264,7 +280,7 @@ class SetupPage(QWidget):
         needed = self.needs_confirmation()
         shown = needed and not self.confirm.isVisibleTo(self)
         self.confirm.setVisible(needed)
-        self.start_button.setEnabled(not needed or self.confirm.isChecked())
+        self.start_button.setEnabled(not getattr(self, "_blocked", "") and (not needed or self.confirm.isChecked()))
         scroll = getattr(self, "_scroll", None)
         if shown and scroll is not None:  # scrolled into view: on a low screen it appears below the visible part
             QTimer.singleShot(0, lambda: scroll.ensureWidgetVisible(self.confirm))
@@ -334,8 +350,10 @@ class SetupPage(QWidget):
         self._show_exercise(self.list.currentItem())  # fresh details even when it was already chosen
         self.sets.setValue(int(it["sets"]))
         self.reps.setValue(int(it["reps"]))
-        hold = f", hold {float(it['hold_s']):g} s" if it.get("hold_s") else ""
-        self.details.append(f"<h3>Your plan today</h3><p><b>{int(it['sets'])} sets of {int(it['reps'])} reps{hold}</b>"
+        ex = self.exercises.get(it["exercise_id"])
+        dose = dose_text(int(it["sets"]), int(it["reps"]), it.get("hold_s"),
+                         hold_exercise=ex is not None and ex.counting == "hold")
+        self.details.append(f"<h3>Your plan today</h3><p><b>{html.escape(dose)}</b>"
                             " (from your therapist's programme).</p>")
 
     def _pain_changed(self, v: int) -> None:
@@ -356,12 +374,14 @@ class SetupPage(QWidget):
         e = self.exercises[item.data(Qt.ItemDataRole.UserRole)]
         d = e.dosage
         steps = "".join(f"<li>{html.escape(s)}</li>" for s in e.instructions)
-        hold = f", hold {d.hold_s:g} s" if d.hold_s else ""
+        holds = e.counting == "hold"
+        rest = rest_text(d.rest_s, d.sets, d.reps, hold_exercise=holds)
         self.details.setHtml(
             f"<h2>{html.escape(e.name)}</h2><p>{html.escape(e.summary)}</p>"
             f"<h3>Set up the camera</h3><p>{html.escape(e.camera_setup.strip())}</p>"
             f"<h3>How to do it</h3><ol>{steps}</ol>"
-            f"<h3>Dose</h3><p>{d.sets} sets of {d.reps} reps{hold}, rest {d.rest_s:g} s between sets."
+            f"<h3>Dose</h3><p>{html.escape(dose_text(d.sets, d.reps, d.hold_s, hold_exercise=holds))}"
+            + (f", {rest}." if rest else ".")
             + (f" {html.escape(d.progression)}" if d.progression else "") + "</p>"
             f"<p><i>{html.escape(e.safety)}</i></p>"
         )
@@ -369,7 +389,7 @@ class SetupPage(QWidget):
         self.reps.setValue(d.reps)
 
     def _start(self) -> None:
-        if self.needs_confirmation() and not self.confirm.isChecked():
+        if self._blocked or (self.needs_confirmation() and not self.confirm.isChecked()):
             return
         ex = self.exercise_id()
         if ex is None:

@@ -67,7 +67,7 @@ class VideoView(QWidget):
         if r.pose is not None:  # the overlay is posecoach.app.overlay's, as in annotated videos
             paint_skeleton(p, r.pose.xy, r.pose.visibility, rect, scale, ok=r.status == "ok")
             if self.exercise is not None and r.values:
-                paint_angles(p, self.exercise, r, rect, scale, self.font())
+                paint_angles(p, self.exercise, r, rect, scale, self.font(), patient=True)
         banner = self.banner or live.guidance
         if banner:
             paint_banner(p, banner, self.width(), sized(self.font(), 20))

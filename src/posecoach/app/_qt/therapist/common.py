@@ -23,7 +23,7 @@ class PageContext:
     clinic: Any
     exercises: dict[str, Exercise]
     patient_id: Callable[[], int | None]
-    say: Callable[[str], None]
+    say: Callable[..., None]  # say(text): a problem; say(text, ok=True): news, not an error
 
     def db(self, fn: Callable[[Any], T]) -> T:
         clinic = self.clinic

@@ -29,6 +29,7 @@ from posecoach.app._qt.therapist.jobs import RecordWorker
 from posecoach.app._qt.therapist.patients import PatientsPanel
 from posecoach.app._qt.therapist.programme import ProgrammeTab
 from posecoach.app._qt.therapist.progress import ProgressTab
+from posecoach.app._qt.therapist.red_flags import RedFlagPanel, mark_flagged
 from posecoach.app._qt.therapist.reference import ReferenceTab
 from posecoach.core.exercise.schema import Exercise
 
@@ -60,11 +61,13 @@ class TherapistPage(QWidget):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("error")
-        self.ctx = PageContext(clinic, self.exercises, self.patient_id, self.message.setText)
+        self.ctx = PageContext(clinic, self.exercises, self.patient_id, self._say)
         self.patients = PatientsPanel(self.ctx)
         self.reference = ReferenceTab(self.ctx, record, record_kwargs or {})
         self.programme = ProgrammeTab(self.ctx)
         self.progress = ProgressTab(self.ctx, lambda title: QFileDialog.getExistingDirectory(self, title))
+        self.safety = RedFlagPanel(self.ctx)
+        self.safety.cleared.connect(self._flags_changed)
         self.patients.selected.connect(self._patient_selected)
         self.patients.changed.connect(self.patients_changed.emit)
         self.reference.recorded.connect(self.reference_recorded.emit)
@@ -127,6 +130,7 @@ class TherapistPage(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.patient_title)
         right.addWidget(self.patient_notes)
+        right.addWidget(self.safety)
         right.addWidget(self.tabs, 1)
         right.addWidget(self.message)
         lay = QHBoxLayout(self)
@@ -170,6 +174,7 @@ class TherapistPage(QWidget):
         pid = self.patient_id()
         self.tabs.setEnabled(pid is not None)
         self.delete_button.setEnabled(pid is not None)
+        self._flags_changed(pid)
         if pid is None:
             self.patient_title.setText("Add a patient to start")
             self.patient_notes.hide()
@@ -188,6 +193,20 @@ class TherapistPage(QWidget):
         self.reference.show_targets()
         self.programme.show_programme()
         self.progress.fill_exercises()
+
+    def _say(self, text: str, *, ok: bool = False) -> None:
+        """A message under the tabs: a problem in red, news (``ok``: a report written) in green."""
+        self.message.setObjectName("info" if ok else "error")
+        self.message.setStyleSheet("color: #1b5e20; font-weight: normal;" if ok else "")
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+        self.message.setText(text)
+
+    def _flags_changed(self, pid: int | None = None) -> None:
+        """The red flags: marked in the patient list, the chosen patient's in the panel."""
+        pid = self.patient_id() if pid is None else pid
+        mark_flagged(self.patient_list, self.ctx.db(lambda c: c.red_flags.open_patients()))
+        self.safety.show_patient(pid)
 
     def _programme_saved(self) -> None:
         self.progress.fill_exercises()

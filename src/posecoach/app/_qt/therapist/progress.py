@@ -120,5 +120,5 @@ class ProgressTab(QWidget):
         except (PosecoachError, OSError) as exc:  # an unwritable folder: say so
             self.ctx.say(f"Report not written: {exc}")
             return None
-        self.ctx.say(f"Report written: {path}")
+        self.ctx.say(f"Report written: {path}", ok=True)
         return path
