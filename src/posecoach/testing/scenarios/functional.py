@@ -1,5 +1,6 @@
 """Synthetic scenarios for the plank, side plank, side-lying leg raise, clamshell,
-sit-to-stand (from sitting or from standing), lunge, standing leg raise and lift from the floor (``posecoach.testing.synth`` postures and cameras).
+sit-to-stand (from sitting or from standing), lunge, standing leg raise and lift from the floor
+(``posecoach.testing.synth`` postures and cameras).
 
 Each builder returns a :class:`posecoach.testing.synth.Scenario` whose ``truth`` has the reps
 (or holds), their windows, the injected fault per rep and, for holds, the seconds
