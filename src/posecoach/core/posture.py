@@ -48,8 +48,10 @@ __all__ = [
     "PostureReading",
     "PostureSettings",
     "PostureState",
+    "Segment",
     "load_posture_settings",
     "measure",
+    "timeline",
 ]
 
 _Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -340,3 +342,65 @@ def _median(ms: Iterable[Measures]) -> Measures:
     with np.errstate(all="ignore"):
         out = [float(np.nanmedian(col)) if not np.all(np.isnan(col)) else math.nan for col in arr.T]
     return Measures(*out)
+
+
+# --------------------------------------------------------------------------- timeline
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of time in one state: its median measures, and the reminders given in it."""
+
+    start_s: float
+    end_s: float
+    state: PostureState
+    head: float
+    lean: float
+    tilt: float
+    why: str
+    reminders: tuple[float, ...] = ()
+
+    def as_dict(self) -> dict[str, object]:
+        def num(v: float, nd: int) -> float | None:
+            return None if math.isnan(v) else round(v, nd)
+
+        return {"start_s": round(self.start_s, 2), "end_s": round(self.end_s, 2), "state": str(self.state),
+                "head_forward": num(self.head, 3), "lean_deg": num(self.lean, 1), "tilt_deg": num(self.tilt, 1),
+                "why": self.why, "reminders_at_s": [round(t, 2) for t in self.reminders]}
+
+
+def timeline(readings: Iterable[PostureReading], min_s: float = 1.0) -> list[Segment]:
+    """The readings as segments of one state each.  A blip shorter than ``min_s`` between two
+    stretches of the same state (a glance away, a moment across a limit) joins them, so the
+    timeline reads as what a person would call the posture of those minutes; the measures of a
+    segment are the medians of its own state's readings."""
+    runs: list[list[PostureReading]] = []
+    for r in readings:
+        if runs and runs[-1][0].state == r.state:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    merged: list[list[PostureReading]] = []
+    for i, run in enumerate(runs):
+        nxt = runs[i + 1] if i + 1 < len(runs) else None
+        blip = (merged and run[-1].t - run[0].t < min_s and merged[-1][0].state != PostureState.CALIBRATING
+                and (nxt is None or nxt[0].state == merged[-1][0].state))
+        if merged and (blip or merged[-1][0].state == run[0].state):
+            merged[-1].extend(run)
+        else:
+            merged.append(run)
+    out: list[Segment] = []
+    for i, run in enumerate(merged):
+        end = merged[i + 1][0].t if i + 1 < len(merged) else run[-1].t
+        state = run[0].state
+        own = [r for r in run if r.state == state]
+
+        def med(vals: list[float]) -> float:
+            v = [x for x in vals if not math.isnan(x)]
+            return float(np.median(v)) if v else math.nan
+
+        whys = sorted({r.why for r in own if r.why})
+        out.append(Segment(run[0].t, end, state, med([r.head for r in own]), med([r.lean for r in own]),
+                           med([r.tilt for r in own]), "; ".join(whys),
+                           tuple(r.t for r in run if r.reminder)))
+    return out
