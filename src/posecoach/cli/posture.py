@@ -14,13 +14,12 @@ import csv
 import io
 import itertools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 from posecoach.cli.numbers import number
 from posecoach.cli.output import say, warning
 from posecoach.core.posture import PostureCoach, PostureReading, Segment, load_posture_settings, timeline
-from posecoach.core.types import Pose
+from posecoach.io.poses import iter_poses
 
 __all__ = ["add_parsers", "run_posture"]
 
@@ -53,7 +52,7 @@ def run_posture(source: str, *, out: str | None = None, settings: str | None = N
         "Press Ctrl+C to stop.")
     readings: list[PostureReading] = []
     try:
-        for t, pose in _poses(source, fps, model):
+        for t, pose in iter_poses(source, fps, model):
             r = coach.update(t, pose)
             readings.append(r)
             if r.reminder:
@@ -73,25 +72,6 @@ def run_posture(source: str, *, out: str | None = None, settings: str | None = N
         _write(Path(out), segments)
         say(f"timeline written to {out}")
     return 0
-
-
-def _poses(source: str, fps: float, model: str | None) -> Iterator[tuple[float, Pose | None]]:
-    """(t, pose) at about ``fps`` a second from a recording, a video or a camera."""
-    if source.endswith(".jsonl"):
-        from posecoach.io.recording import read_recording
-
-        frames, _meta = read_recording(source)
-        yield from ((t, p) for t, p, _cut in frames)
-        return
-    from posecoach.io.estimator import PoseEstimator
-    from posecoach.io.sources import FrameSelector, camera_index, open_source
-
-    camera = camera_index(source) is not None
-    with open_source(source, **({} if camera else {"analysis_fps": fps})) as src, PoseEstimator(model) as est:
-        keep = FrameSelector(fps, src.fps)  # a video is thinned as it is read; a camera here
-        for frame in src:
-            if keep.keep(frame.t):
-                yield frame.t, est.detect(frame.image, frame.t)
 
 
 def _seconds(readings: list[PostureReading]) -> tuple[float, float]:
