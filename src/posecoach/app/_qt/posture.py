@@ -23,7 +23,7 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QThread, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
-    QApplication, QFrame, QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget,
+    QApplication, QFrame, QGridLayout, QHBoxLayout, QLabel, QLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget,
 )
 
 from posecoach.core.landmarks import INDEX
@@ -47,8 +47,8 @@ def stick_figure(posture: S.Posture, good: bool, prop: str = "", size: int = 200
     ``good``, red otherwise, with a ``prop`` ("chair", "box") drawn in grey."""
     pts = S.landmarks_lab(posture)[:, :2]  # lab x forward, y up: the side view
     xs, ys = pts[:, 0], pts[:, 1]
-    lo = np.array([min(xs.min(), -0.35), min(ys.min(), 0.0)])
-    hi = np.array([max(xs.max(), 0.45), max(ys.max(), 1.0)])
+    lo = np.array([min(xs.min() - 0.14, -0.35), min(ys.min(), 0.0)])  # room for the head's circle
+    hi = np.array([max(xs.max() + 0.14, 0.45), max(ys.max() + 0.14, 1.0)])
     scale = (size - 24) / float(max(hi - lo))
     centre = (lo + hi) / 2
 
@@ -74,9 +74,10 @@ def stick_figure(posture: S.Posture, good: bool, prop: str = "", size: int = 200
         qp.drawLine(seat(-0.15, 0), seat(-0.15, -sy))
         qp.drawLine(seat(0.2, 0), seat(0.2, -sy))
     elif prop == "box":
-        w = pts[INDEX["left_wrist"]]
-        corner = at(np.array([w[0] - 0.15, min(w[1], 0.3)]))
-        far = at(np.array([w[0] + 0.15, 0.0]))
+        # on the floor in front of the toes, under the hands where they reach that far
+        x0 = max(float(pts[INDEX["left_wrist"], 0]) - 0.12, float(pts[INDEX["left_foot_index"], 0]) + 0.03)
+        corner = at(np.array([x0, 0.28]))
+        far = at(np.array([x0 + 0.28, 0.0]))
         qp.drawRect(QRectF(corner, far))
     colour = _GOOD if good else _BAD
     qp.setPen(QPen(colour, 7, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap))
@@ -101,7 +102,7 @@ def _sections() -> list[tuple[str, S.Posture, S.Posture, str, list[str]]]:
     from posecoach.testing.scenarios.posture import seated
 
     stand = S.standing()
-    slouch = stand.with_(trunk_pitch=12.0, neck_flex=30.0, lumbar_flex=12.0)
+    slouch = stand.with_(trunk_pitch=15.0, neck_flex=35.0, lumbar_flex=15.0, hip_flex=-5.0, knee_flex=8.0)
     return [
         ("Sitting at a laptop", seated(), seated(head_deg=30.0, slump_deg=20.0), "chair", [
             "Sit back in the chair so it supports your lower back (a small cushion helps).",
@@ -114,7 +115,9 @@ def _sections() -> list[tuple[str, S.Posture, S.Posture, str, list[str]]]:
             "Let your shoulders relax down and back; keep your chin in.",
             "Weight on both feet; change position often rather than standing still for long.",
         ]),
-        ("Lifting from the floor", lift_posture(), lift_posture(stoop=True), "box", [
+        # the arms reach forward to the box (the generated lifts let them hang)
+        ("Lifting from the floor", lift_posture().with_(shoulder_flex=80.0),
+         lift_posture(stoop=True).with_(shoulder_flex=95.0), "box", [
             "Stand close to the object, feet apart.",
             "Bend your knees and hips, keep your back straight and your chest up.",
             "Hold it close to your body and stand up with your legs; do not twist.",
@@ -215,8 +218,8 @@ class _CheckThread(QThread):
 _COLOURS = {PostureState.GOOD: ("#1b5e20", "#e8f5e9"), PostureState.FAIR: ("#8d6e00", "#fff8e1"),
             PostureState.POOR: ("#b71c1c", "#ffebee"), PostureState.CALIBRATING: ("#0d47a1", "#e3f2fd"),
             PostureState.AWAY: ("#555555", "#eeeeee")}
-_WORDS = {PostureState.GOOD: "Good posture", PostureState.FAIR: "Posture: watch it",
-          PostureState.POOR: "Posture: sit back, head up", PostureState.CALIBRATING: "Sit upright: measuring...",
+_WORDS = {PostureState.GOOD: "Good posture", PostureState.FAIR: "Watch your posture",
+          PostureState.POOR: "Sit back, head up", PostureState.CALIBRATING: "Sit upright: measuring...",
           PostureState.AWAY: "Not seen: face the camera"}
 
 
@@ -246,8 +249,10 @@ class PostureWindow(QWidget):
         self.state_label = QLabel(_WORDS[PostureState.CALIBRATING])
         self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.state_label.setMinimumHeight(48)
+        self.state_label.setWordWrap(True)
         self.detail_label = QLabel("")
         self.detail_label.setObjectName("hint")
+        self.detail_label.setWordWrap(True)
         self.poor_label = QLabel("")
         self.poor_label.setObjectName("hint")
         self.reminder_label = QLabel("")
@@ -266,7 +271,8 @@ class PostureWindow(QWidget):
         g.addWidget(self.reminder_label, 3, 0, 1, 2)
         g.addWidget(self.recalibrate_button, 4, 0)
         g.addWidget(self.stop_button, 4, 1)
-        self.setMinimumWidth(340)
+        g.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # grows with a reminder's lines
+        self.setMinimumWidth(380)
         self._paint_state(PostureState.CALIBRATING)
         if poses is None:
             from posecoach.io.poses import iter_poses
@@ -281,11 +287,12 @@ class PostureWindow(QWidget):
 
     def show_reading(self, r: PostureReading) -> None:
         self.last = r
+        reminder_shown = self.reminder_label.isVisible()
         if self.state_label.text() != _WORDS[r.state]:
             self.state_label.setText(_WORDS[r.state])
             self._paint_state(r.state)
         if r.state in (PostureState.GOOD, PostureState.FAIR, PostureState.POOR):
-            parts = [f"head forward {r.head:.2f}"]
+            parts = [f"head forward {r.head:.2f} (poor from {self.settings.head_forward.poor:g})"]
             parts.append("lean not seen" if math.isnan(r.lean) else f"lean {r.lean:.0f}°")
             parts.append(f"tilt {r.tilt:.0f}°")
             self.detail_label.setText("  ·  ".join(parts) + (f"  ({r.why})" if r.why else ""))
@@ -299,6 +306,8 @@ class PostureWindow(QWidget):
             QApplication.alert(self)
         elif r.state == PostureState.GOOD and self.reminder_label.isVisible():
             self.reminder_label.hide()  # done: back upright
+        if self.reminder_label.isVisible() != reminder_shown or self.height() < self.sizeHint().height():
+            self.adjustSize()  # a small window: it grows for the reminder's lines and shrinks after
         self.reading_shown.emit(r)
 
     def recalibrate(self) -> None:
@@ -324,6 +333,18 @@ class PostureWindow(QWidget):
         self.state_label.setText("The posture check stopped")
         self._paint_state(PostureState.AWAY)
         self.detail_label.setText(message)
+        self.poor_label.setText("")
+        self.recalibrate_button.setEnabled(False)
+        self.stop_button.setText("Close")
+
+    def showEvent(self, event: Any) -> None:
+        """The first time: in the top right corner of the screen, out of the way of the work."""
+        super().showEvent(event)
+        if not getattr(self, "_placed", False):
+            self._placed = True
+            screen = self.screen().availableGeometry() if self.screen() is not None else None
+            if screen is not None:
+                self.move(screen.right() - self.frameGeometry().width() - 16, screen.top() + 16)
 
     def stop(self) -> None:
         """Stop the check and wait for its thread (idempotent)."""

@@ -36,12 +36,12 @@ class SetupPage(QWidget):
         self.exercises = {e.id: e for e in exercises}
         self.video_path: str | None = None
         left = self._exercise_column(exercises, problems)
+        left.addWidget(self._posture_box())  # under the list: in view without scrolling
         self.details = QTextBrowser()
         self.details.setOpenExternalLinks(False)
         self.details.setMinimumWidth(360)
         right = QVBoxLayout()
-        for box in (self._who_box(), self._camera_box(), self._plan_box(), self._speech_box(), self._pain_box(),
-                    self._posture_box()):
+        for box in (self._who_box(), self._camera_box(), self._plan_box(), self._speech_box(), self._pain_box()):
             right.addWidget(box)
         right.addStretch(1)
         # The settings scroll when the window is too low for them (a 768 px laptop screen with the
