@@ -160,3 +160,24 @@ def test_a_broken_settings_file_is_told_on_set_up(make_window, qtbot, tmp_path, 
     qtbot.mouseClick(w.setup.posture_check_button, Qt.MouseButton.LeftButton)
     assert w.posture.window is None
     assert "poor_s: expected a number" in w.setup.error_label.text()
+
+
+def test_starting_an_exercise_ends_the_posture_check(make_window, qtbot, tmp_path):
+    """The exercise takes the camera: a posture check still open would hold it."""
+    from app_helpers import bridge_clip
+    from posecoach.io.recording import write_recording
+
+    sc = laptop_session([(600.0, seated())], fps=5.0)
+    rec = tmp_path / "desk_landmarks.jsonl"
+    write_recording(rec, [(t, p, False) for t, p in sc.poses])
+    clip = bridge_clip(tmp_path / "bridges.mp4", [180.0])
+    w = make_window(estimator_factory=clip.estimator_factory(), speed=6.0, lossless=True)
+    w.setup.set_video(str(rec))
+    qtbot.mouseClick(w.setup.posture_check_button, Qt.MouseButton.LeftButton)
+    win = w.posture.window
+    assert win is not None
+    qtbot.waitUntil(lambda: win.last is not None, timeout=10000)
+    assert w.start_session(str(clip.path), "glute_bridge")
+    assert w.posture.window is None and not win.thread_.isRunning()
+    w.stop("user")
+    qtbot.waitUntil(lambda: w.pages.currentWidget() is w.summary, timeout=15000)

@@ -331,6 +331,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentWidget(self.setup)
             return False
         self.setup.show_error("")  # a failed start's message is history now
+        self.posture.shutdown()  # one user of the camera at a time: the exercise takes it
         self._begin(run, pain_before)
         src_name = self._remember_choices(source, run.exercise, pain_before)
         run.start(source=src_name, pain_before=pain_before)
