@@ -141,25 +141,30 @@ class PostureGuidePage(QWidget):
                        "Green is the way to do it; red is what to avoid.")
         intro.setWordWrap(True)
         body = QWidget()
-        col = QVBoxLayout(body)
+        grid = QGridLayout(body)  # a column per section: all three in view at 1366x768
         self.section_titles: list[str] = []
-        for name, good, bad, prop, points in _sections():
+        for i, (name, good, bad, prop, points) in enumerate(_sections()):
             self.section_titles.append(name)
             head = QLabel(name)
             head.setObjectName("exerciseName")
-            col.addWidget(head)
+            grid.addWidget(head, 0, i)
             row = QHBoxLayout()
             for posture, ok in ((good, True), (bad, False)):
                 pic = QLabel()
-                pic.setPixmap(stick_figure(posture, ok, prop))
-                pic.setFixedSize(200, 200)
+                pic.setPixmap(stick_figure(posture, ok, prop, size=190))
+                pic.setFixedSize(190, 190)
                 row.addWidget(pic)
-            text = QLabel("<ul>" + "".join(f"<li>{p}</li>" for p in points) + "</ul>")
+            row.addStretch(1)
+            grid.addLayout(row, 1, i)
+            text = QLabel("\n".join(f"•  {p}" for p in points))  # plain text: wraps to its full height
+            text.setTextFormat(Qt.TextFormat.PlainText)
             text.setWordWrap(True)
-            row.addWidget(text, 1)
-            col.addLayout(row)
-        col.addStretch(1)
-        scroll = QScrollArea()
+            text.setStyleSheet("font-size: 13pt;")  # read from a chair, not leaning in
+            text.setAlignment(Qt.AlignmentFlag.AlignTop)
+            text.setMaximumWidth(430)
+            grid.addWidget(text, 2, i)
+        grid.setRowStretch(3, 1)
+        scroll = self.scroll = QScrollArea()
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
