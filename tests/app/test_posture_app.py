@@ -49,7 +49,7 @@ def test_the_guide_is_reachable_from_set_up_and_back(make_window, qtbot):
     assert page.section_titles == ["Sitting at a laptop", "Standing", "Lifting from the floor"]
     w.resize(1366, 768)
     qtbot.wait(50)
-    assert page.scroll.verticalScrollBar().maximum() == 0  # all three sections in view on a laptop screen
+    assert page.scroll_area.verticalScrollBar().maximum() == 0  # all three sections in view on a laptop screen
     qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
     assert w.pages.currentWidget() is w.setup
 

@@ -164,7 +164,7 @@ class PostureGuidePage(QWidget):
             text.setMaximumWidth(430)
             grid.addWidget(text, 2, i)
         grid.setRowStretch(3, 1)
-        scroll = self.scroll = QScrollArea()
+        scroll = self.scroll_area = QScrollArea()
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
