@@ -1,7 +1,7 @@
 """Where posecoach finds its data folders.
 
-``exercises/`` and ``models/`` live at the repository root.  Environment
-variables override them (``POSECOACH_EXERCISES``, ``POSECOACH_MODEL_DIR``);
+``exercises/``, ``posture/`` and ``models/`` live at the repository root.  Environment
+variables override them (``POSECOACH_EXERCISES``, ``POSECOACH_POSTURE``, ``POSECOACH_MODEL_DIR``);
 ``POSECOACH_HOME`` is the user's data folder (session history, settings).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["exercises_dir", "home_dir", "models_dir", "repo_root"]
+__all__ = ["exercises_dir", "home_dir", "models_dir", "posture_file", "repo_root"]
 
 
 def repo_root() -> Path:
@@ -28,6 +28,13 @@ def _pick(env: str, name: str) -> Path:
 
 def exercises_dir() -> Path:
     return _pick("POSECOACH_EXERCISES", "exercises")
+
+
+def posture_file() -> Path:
+    """The posture check's settings (``posture/posture_check.yaml``; ``POSECOACH_POSTURE`` names another file)."""
+    if os.environ.get("POSECOACH_POSTURE"):
+        return Path(os.environ["POSECOACH_POSTURE"]).expanduser()
+    return _pick("POSECOACH_POSTURE_DIR", "posture") / "posture_check.yaml"
 
 
 def models_dir() -> Path:

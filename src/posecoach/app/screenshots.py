@@ -1,6 +1,7 @@
-"""Screenshots of the real window for the docs: set-up, coaching, summary (and "it hurts"), then
-the therapist's page and a patient's set-up screen with today's plan, on the synthetic patient of
-``bench/make_sample_report.py`` (two weeks).
+"""Screenshots of the real window for the docs: set-up, coaching, summary (and "it hurts"), the
+posture guide and the posture check's small window, then the therapist's page and a patient's
+set-up screen with today's plan, on the synthetic patient of ``bench/make_sample_report.py`` (two
+weeks).
 
     Xvfb :99 -screen 0 1366x768x24 &
     DISPLAY=:99 QT_QPA_PLATFORM=xcb .venv/bin/python -m posecoach.app.screenshots docs/screenshots
@@ -79,9 +80,30 @@ def main(argv: list[str] | None = None) -> int:
         dlg.accept()
     _pump(app, 5, lambda: w.pages.currentWidget() is w.summary)
     shot("summary")
+    _posture_shots(app, w, out, shot)
     _therapist_shots(app, w, tmp, shot)
     w.close()
     return 0
+
+
+def _posture_shots(app, w, out: Path, shot) -> None:
+    """The "how to sit, stand and lift" page, and the posture check's small window after a
+    generated desk session (a minute and a half with the head forward: one reminder)."""
+    from posecoach.app._qt.posture import PostureWindow
+    from posecoach.testing.scenarios.posture import laptop_session, seated
+
+    w.back_to_setup()
+    w.posture.show_guide()
+    shot("posture_guide")
+    w.back_to_setup()
+    sc = laptop_session([(15.0, seated()), (90.0, seated(head_deg=25.0))], fps=5.0, noise_px=1.0, seed=1)
+    win = PostureWindow(poses=lambda stop: iter(sc.poses))
+    win.show()
+    _pump(app, 20, lambda: win.last is not None and win.last.t >= sc.poses[-1][0] - 1e-6)
+    _pump(app, 0.3)
+    win.grab().save(str(out / "posture_check.png"))
+    print(f"wrote {out / 'posture_check.png'}")
+    win.close()
 
 
 def _therapist_shots(app, w, tmp: Path, shot) -> None:

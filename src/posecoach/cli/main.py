@@ -5,7 +5,7 @@ point so tests call it in-process; every ``PosecoachError`` becomes a one-line
 One module per command group, each with ``add_parsers(sub)`` that also names
 its handler (``set_defaults(run=...)``): ``analyze`` (analyze, replay),
 ``exercises``, ``coach`` (app, start, demo, live, setup-model), ``patients``
-(patient, db), ``programme``, ``reference`` (reference, targets), ``report``.
+(patient, db), ``programme``, ``reference`` (reference, targets), ``report``, ``posture``.
 
 Exit codes: 0 ok, 1 some input failed (others were still processed), 2 usage
 or set-up error, 130 interrupted, 141 the reader of the output went away
@@ -24,6 +24,7 @@ from posecoach.cli import (
     coach,
     exercises,
     patients,
+    posture,
     programme,
     reference,
     report,
@@ -33,7 +34,7 @@ from posecoach.errors import PosecoachError
 
 __all__ = ["build_parser", "entry_point", "main", "native_stderr_off", "run"]
 
-_GROUPS = (analyze, exercises, coach, report, patients, programme, reference)
+_GROUPS = (analyze, exercises, coach, report, patients, programme, reference, posture)
 
 
 def build_parser() -> argparse.ArgumentParser:

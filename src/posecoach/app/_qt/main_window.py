@@ -29,6 +29,7 @@ from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
 from posecoach.app._qt.coach_page import CoachPage
 from posecoach.app._qt.pain_dialog import PainDialog
+from posecoach.app._qt.posture import PostureLauncher
 from posecoach.app._qt.red_flags import RedFlagGate
 from posecoach.app._qt.setup_page import SetupPage
 from posecoach.app._qt.summary_page import SummaryPage
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
 
             estimator_factory = default_estimator_factory(model)
         self._estimator_factory = estimator_factory
+        self._model = model
         self._source_factory = source_factory or default_source_factory
         self.speed = speed
         self.lossless = lossless
@@ -174,6 +176,8 @@ class MainWindow(QMainWindow):
         for w in (self.setup, self.coach, self.summary):
             self.pages.addWidget(w)
         self.setCentralWidget(self.pages)
+        self.posture = PostureLauncher(self.pages, self.back_to_setup, self.setup.source, model=self._model,
+                                       speaker=self.speaker, on_error=self.setup.show_error)
 
     def _build_status_bar(self, hist_err: str) -> None:
         self.stats_label = QLabel("")
@@ -222,6 +226,8 @@ class MainWindow(QMainWindow):
         self.summary.new_session.connect(self.back_to_setup)
         self.setup.patient_changed.connect(self._patient_changed)
         self.setup.therapist_requested.connect(self.show_therapist)
+        self.setup.posture_guide_requested.connect(self.posture.show_guide)
+        self.setup.posture_check_requested.connect(self.posture.start_check)
         self.setup.therapist_button.setEnabled(self.clinic is not None)
         self.refresh_patients()
         self.summary.quit_requested.connect(self.close)
@@ -332,6 +338,7 @@ class MainWindow(QMainWindow):
             self.pages.setCurrentWidget(self.setup)
             return False
         self.setup.show_error("")  # a failed start's message is history now
+        self.posture.shutdown()  # one user of the camera at a time: the exercise takes it
         self._begin(run, pain_before)
         src_name = self._remember_choices(source, run.exercise, pain_before)
         run.start(source=src_name, pain_before=pain_before)
@@ -790,6 +797,7 @@ class MainWindow(QMainWindow):
         if self.run is not None:
             self.run.close()
         self._tick.stop()
+        self.posture.shutdown()
         if self.therapist is not None:
             self.therapist.shutdown()
         self.save_settings()

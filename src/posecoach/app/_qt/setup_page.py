@@ -29,12 +29,15 @@ class SetupPage(QWidget):
     start_requested = Signal(object, str, int, int, int)
     patient_changed = Signal(object)
     therapist_requested = Signal()
+    posture_guide_requested = Signal()
+    posture_check_requested = Signal()
 
     def __init__(self, exercises: list[Exercise], problems: list[str], parent=None) -> None:
         super().__init__(parent)
         self.exercises = {e.id: e for e in exercises}
         self.video_path: str | None = None
         left = self._exercise_column(exercises, problems)
+        left.addWidget(self._posture_box())  # under the list: in view without scrolling
         self.details = QTextBrowser()
         self.details.setOpenExternalLinks(False)
         self.details.setMinimumWidth(360)
@@ -199,6 +202,20 @@ class SetupPage(QWidget):
         self.confirm.toggled.connect(lambda _on: self._update_start())
         pv.addWidget(self.confirm)
         self._caution = ""
+        return box
+
+    def _posture_box(self) -> QGroupBox:
+        """Posture education: the how-to page and the posture check at the laptop (``app._qt.posture``)."""
+        box = QGroupBox("Posture")
+        self.posture_guide_button = QPushButton("How to sit, stand and lift")
+        self.posture_guide_button.clicked.connect(self.posture_guide_requested.emit)
+        self.posture_check_button = QPushButton("Posture check at my laptop")
+        self.posture_check_button.setToolTip("A small window on top watches your posture on the camera above "
+                                             "and reminds you gently when you have slumped for a while")
+        self.posture_check_button.clicked.connect(self.posture_check_requested.emit)
+        lay = QVBoxLayout(box)
+        lay.addWidget(self.posture_guide_button)
+        lay.addWidget(self.posture_check_button)
         return box
 
     def _start_row(self, column: QVBoxLayout) -> None:

@@ -1,5 +1,6 @@
 """Synthetic scenarios for the plank, side plank, side-lying leg raise, clamshell,
-sit-to-stand (from sitting or from standing), lunge and standing leg raise (``posecoach.testing.synth`` postures and cameras).
+sit-to-stand (from sitting or from standing), lunge, standing leg raise and lift from the floor
+(``posecoach.testing.synth`` postures and cameras).
 
 Each builder returns a :class:`posecoach.testing.synth.Scenario` whose ``truth`` has the reps
 (or holds), their windows, the injected fault per rep and, for holds, the seconds
@@ -23,6 +24,8 @@ __all__ = [
     "forearm_plank",
     "kneeling_plank",
     "leg_raise_peak",
+    "lift_from_floor",
+    "lift_posture",
     "lunge",
     "lunge_posture",
     "plank_hold",
@@ -417,6 +420,42 @@ def standing_leg_raise(n_reps: int = 4, fault: str | None = None, fault_reps: Se
     cam = camera or Camera(view=view, facing=facing)
     sc = _reps_scen("standing_leg_raise", base, peaks, faults, cam, fps, rep_s, hold_s, rest_s, start_rest,
                     noise_px, seed, {"legs": legs})
+    sc.truth["reps"] = sum(f != "half" for f in faults)
+    sc.truth["rep_windows"] = [w for w, f in zip(sc.truth["rep_windows"], faults) if f != "half"]
+    return sc
+
+
+# --------------------------------------------------------------------------- lift from the floor
+
+
+def lift_posture(stoop: bool = False, knee_deg: float = 100.0) -> Posture:
+    """The bottom of a lift from the floor, hands hanging down to the object.
+
+    Good (``stoop`` False): a squat-style hip hinge, knees bent ``knee_deg``, the trunk 40 deg
+    forward with a straight back.  Stooped: knees nearly straight (5 deg), the legs vertical and
+    the trunk folded 80 deg forward from the hips."""
+    if stoop:
+        trunk = 80.0
+        return S.standing().with_(trunk_pitch=trunk, hip_flex=trunk, knee_flex=5.0, shoulder_flex=trunk,
+                                  root=(0.0, 0.0, 0.0), anchor="floor")
+    trunk = 40.0
+    return S.squat_posture(knee_deg, trunk, arms_flex=trunk).with_(root=(0.0, 0.0, 0.0), anchor="floor")
+
+
+def lift_from_floor(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence[int] | None = None,
+                    view: str = "side", facing: str = "left", fps: float = 30.0, rep_s: float = 2.4,
+                    hold_s: float = 0.4, rest_s: float = 1.2, start_rest: float = 1.0, noise_px: float = 0.0,
+                    seed: int = 0, camera: Camera | None = None) -> Scenario:
+    """Lifts from the floor: standing -> bottom (hands at the object) -> standing.  Faults:
+    "stoop" (knees nearly straight, trunk folded 80 deg: bending over from the back),
+    "half" (the trunk bent 40 deg forward only: a near miss that must not count)."""
+    faults = _faults(n_reps, fault, fault_reps)
+    base = S.standing().with_(root=(0.0, 0.0, 0.0), anchor="floor")
+    peaks = [S.standing().with_(trunk_pitch=40.0, hip_flex=40.0, root=(0.0, 0.0, 0.0), anchor="floor")
+             if f == "half" else lift_posture(stoop=f == "stoop") for f in faults]
+    cam = camera or Camera(view=view, facing=facing)
+    sc = _reps_scen("lift_from_floor", base, peaks, faults, cam, fps, rep_s, hold_s, rest_s, start_rest,
+                    noise_px, seed)
     sc.truth["reps"] = sum(f != "half" for f in faults)
     sc.truth["rep_windows"] = [w for w, f in zip(sc.truth["rep_windows"], faults) if f != "half"]
     return sc
