@@ -173,29 +173,51 @@ def _assert_body_in_place(poses: S.Seq, t_cut: float) -> None:
     assert not body_moved(body_box(before.xy), body_box(after.xy), CFG.shot_jump, CFG.shot_scale)
 
 
-def test_rep_spliced_across_a_shot_change_with_the_body_in_place_is_not_counted(run_session, exercise):
-    """Half a rep, a cut to another take at a different phase with the body in the same place,
-    the other half: not a rep.  Fails if the shot-change-with-body-in-place check is skipped."""
+def test_rep_spliced_across_a_shot_change_with_the_body_in_place_is_one_rep_cut_there(run_session, exercise):
+    """Half a rep, a shot change with the body in the same place to the bottom of the rep, the
+    other half.  The shot change is seen as a cut (fails if the shot-change-with-body-in-place
+    check is skipped); the next shot shows the rep at its bottom, so it goes on across the cut,
+    as someone watching counts it: one rep, starting before the cut and ending after it."""
     ex = exercise("squat")
     poses, t_cut = spliced_rep((ex.rep.rest, ex.rep.peak))
     _assert_body_in_place(poses, t_cut)
     session, results = run_session(ex, poses, scene_cuts=[t_cut])
-    assert session.summary()["reps"] == 0
     assert session.cuts == 1
     assert [r.t for r in results if r.cut] == [t_cut]
-    # the same frames without the shot-change flag are one (fast) movement: one rep
+    (rep,) = session.summary()["rep_details"]
+    assert rep["start_s"] < t_cut < rep["end_s"]
+    # the same frames without the shot-change flag are one (fast) movement: one rep, no cut
     control, _ = run_session(ex, poses)
-    assert control.summary()["reps"] == 1
+    assert control.summary()["reps"] == 1 and control.cuts == 0
+
+
+def test_a_shot_that_opens_elsewhere_in_the_rep_counts_nothing_across_the_cut(run_session, exercise):
+    """Half-way down, a cut to a shot that opens half-way (not at the bottom) and rises: the rep in
+    progress does not go on (the next shot may be another take), and nothing is counted."""
+    ex = exercise("squat")
+    rest, peak = ex.rep.rest, ex.rep.peak
+    half = S.squat_posture(180.0 - (rest + peak) / 2)
+    stand = S.standing()
+    cam = S.Camera().fit(np.concatenate([S.landmarks_lab(p) for p in (stand, half)]))
+    first = S.keyframe_sequence([(0.0, stand), (1.0, stand), (2.0, half)], camera=cam)
+    t_cut = round(first[-1][0] + DT, 6)
+    second = S.keyframe_sequence([(0.0, half), (0.5, half), (1.5, stand), (2.5, stand)], camera=cam)
+    poses = S.cut(first + [(round(t_cut + t, 6), p) for t, p in second], t_cut, shift_px=(60.0, 30.0), scale=0.5)
+    session, _ = run_session(ex, poses, scene_cuts=[t_cut])
+    assert session.cuts == 1
+    assert session.summary()["reps"] == 0
 
 
 def test_both_sided_exercise_gets_the_same_shot_change_check(run_session, make_exercise):
-    """A both-sided exercise must not count the spliced rep either (the angle check runs per side)."""
+    """A both-sided exercise sees the shot change too (the angle check runs per side): each side's
+    rep goes on across the cut, once."""
     ex = make_exercise(sides="both", rep={"rest": 150, "peak": 120, "min_duration_s": 0.8})
     poses, t_cut = spliced_rep((150.0, 120.0))
     _assert_body_in_place(poses, t_cut)
     session, _ = run_session(ex, poses, scene_cuts=[t_cut])
-    assert session.summary()["reps_by_side"] == {"left": 0, "right": 0}
     assert session.cuts == 1
+    assert session.summary()["reps_by_side"] == {"left": 1, "right": 1}
+    assert all(d["start_s"] < t_cut < d["end_s"] for d in session.summary()["rep_details"])
     control, _ = run_session(ex, poses)
     assert control.summary()["reps_by_side"] == {"left": 1, "right": 1}
 

@@ -217,8 +217,13 @@ def test_clip_opening_mid_way_down_does_not_count(make_exercise, sig, feed):
     assert eng.count == 0
 
 
-@pytest.mark.parametrize("at", ["moving", "peak", "returning"])
-def test_reset_mid_rep_counts_nothing_across_it(make_exercise, sig, feed, event_kinds, at):
+@pytest.mark.parametrize("at, goes_on", [("moving", False), ("peak", True), ("returning", False)])
+def test_a_cut_mid_rep_counts_it_only_if_the_next_shot_shows_its_peak(make_exercise, sig, feed, event_kinds,
+                                                                       at, goes_on):
+    """A cut in the middle of a rep, the same movement going on after it.  The next shot opens at
+    the peak (a cut to a close-up of the held position): the same rep, counted once when it
+    returns.  It opens on the way up or down: it may be another take, nothing counts across the
+    cut, and the reset is said once the shot's first frames (``resume_grace_s``) are past."""
     eng = ExerciseEngine(make_exercise())
     seq = sig.hold(REST, 0.5) + sig.cycle(REST, PEAK, up_s=1.0, hold_s=1.0, down_s=1.0)
     cut = {
@@ -229,13 +234,30 @@ def test_reset_mid_rep_counts_nothing_across_it(make_exercise, sig, feed, event_
     feed(eng, seq[:cut])
     assert eng.phase.value == at
     ev = eng.reset(cut * DT, "camera cut")
-    assert event_kinds(ev) == ["reset"] and ev[0].detail == "camera cut"
-    assert eng.phase == Phase.UNKNOWN
-    feed(eng, seq[cut:], t0=cut * DT)
-    assert eng.count == 0
+    assert ev == [] and eng.phase == Phase.UNKNOWN  # (decided on the next shot)
+    after = feed(eng, seq[cut:], t0=cut * DT)
+    assert eng.count == (1 if goes_on else 0)
+    resets = [e for es in after for e in es if e.kind == "reset"]
+    if goes_on:
+        assert resets == [] and eng.reps[0].start_s < cut * DT < eng.reps[0].end_s
+    else:
+        assert [e.detail for e in resets] == ["camera cut"]
+        first_after_grace = next(i for i in range(cut, len(seq)) if i * DT - cut * DT > eng.resume_grace_s)
+        assert next(i for i, es in enumerate(after) if es) + cut == first_after_grace
     # once seen at rest again, the next rep counts
     feed(eng, sig.cycle(REST, PEAK), t0=len(seq) * DT)
-    assert eng.count == 1
+    assert eng.count == (2 if goes_on else 1)
+
+
+def test_a_shot_opening_at_the_peak_for_one_frame_does_not_carry_the_rep(make_exercise, sig, feed):
+    """The next shot's first frame happens to read the peak (a transition), then rest: the rep in
+    progress at the cut is not carried over (decided after the shot's first frames)."""
+    eng = ExerciseEngine(make_exercise())
+    seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, 0.2)
+    feed(eng, seq)
+    eng.reset(len(seq) * DT, "camera cut")
+    feed(eng, [PEAK] + sig.hold(REST, 1.0), t0=len(seq) * DT)
+    assert eng.count == 0
 
 
 def test_reset_at_rest_emits_nothing(make_exercise, sig, feed):

@@ -32,6 +32,7 @@ import math
 import statistics
 from collections import deque
 from enum import Enum
+from typing import NamedTuple
 
 from posecoach.core.engine.baseline import RangeLearner, RelativeBaseline
 from posecoach.core.engine.records import (
@@ -46,6 +47,20 @@ from posecoach.core.engine.rules import FormRules
 from posecoach.core.exercise.schema import Exercise, RepCounting
 
 __all__ = ["Closing", "ExerciseEngine", "hold_target", "times_holds"]
+
+# A rep in these phases, interrupted for these reasons, may go on after the interruption.
+_INTERRUPTIBLE = frozenset({Phase.MOVING, Phase.PEAK, Phase.RETURNING})
+_INTERRUPTIONS = frozenset({ResetReason.CAMERA_CUT})
+
+
+class _Suspended(NamedTuple):
+    """A rep interrupted by a camera cut, waiting for the next shot's first clear frames."""
+
+    since: float  # the cut
+    rep: RepRecord
+    reach_t: float  # when it reached its peak (nan: not yet)
+    counted: bool  # counted (its lowering unseen) if not seen at the peak again: held long enough before a cut
+    why: ResetReason
 
 
 class Closing(Enum):
@@ -142,7 +157,7 @@ class ExerciseEngine:
         # A held position seen on both sides of a camera cut is one rep (a press-up held
         # across cuts), never a new one; the hold time is kept per shot.
         self._carry_holds = exercise.hold is not None or self.hold_mode
-        self._suspended: tuple[float, RepRecord, float] | None = None  # (t, rep, reach_t)
+        self._suspended: _Suspended | None = None
         self.carry_after_s = 2.0  # only a position already held this long is carried over a cut
         self.end_after_s = 1.0  # a stream that ends at the peak held this long ends a done rep
         self.resume_within_s = 2.0  # ...and only if the next shot shows it held this soon after the cut
@@ -181,13 +196,17 @@ class ExerciseEngine:
         if cur is not None and self._carry_holds and self.phase == Phase.PEAK and why is ResetReason.CAMERA_CUT \
                 and t - self._reach_t >= self.carry_after_s:
             cur.hold_segments.append(cur.hold_s - sum(cur.hold_segments))
-            self._suspended = (t, cur, self._reach_t)
+            self._suspended = _Suspended(t, cur, self._reach_t, True, why)
         elif cur is not None and self.hold_mode and self.phase in (Phase.PEAK, Phase.RETURNING):
             events += self._close(t, Closing.HOLD_ENDED, then=Phase.UNKNOWN)
         elif cur is not None and self._back_in_band():
             events += self._close(self._last_seen or t, Closing.RETURNED, then=Phase.UNKNOWN)
         elif cur is not None and self._held_enough(t):
             events += self._close(t, Closing.UNSEEN, then=Phase.UNKNOWN)
+        elif cur is not None and not self.hold_mode and self.phase in _INTERRUPTIBLE and why in _INTERRUPTIONS:
+            # A cut in the middle of a rep: if the next shot opens at its peak, the video cut to
+            # another view of the same rep (see _resume); the reset is said then, if at all.
+            self._suspended = _Suspended(t, cur, self._reach_t, False, why)
         elif cur is not None:
             events.append(EngineEvent(t, EventKind.RESET, detail=why))
         self._reset_cycle()
@@ -244,8 +263,10 @@ class ExerciseEngine:
         """The stream ended: close a hold in progress (hold mode), and count a rep that was
         held at its peak long enough (its lowering was not seen); other unfinished reps are not reps."""
         if self._suspended is not None:
-            st, rep, reach_t = self._suspended
+            st, rep, reach_t, counted, why = self._suspended
             self._suspended = None
+            if not counted:
+                return [EngineEvent(st, EventKind.RESET, detail=why)]
             self._cur, self._reach_t = rep, reach_t
             return self._close(st, Closing.UNSEEN, then=Phase.UNKNOWN)
         if self.hold_mode and self._cur is not None and self.phase == Phase.PEAK:
@@ -263,8 +284,8 @@ class ExerciseEngine:
         Frames are samples: the person may still have been there up to one frame interval
         after the last frame they were seen in, and (on the frame they are seen again) back
         up to one interval before it.  Only the part of the gap that is certain counts, so
-        the same absence is judged alike at 30 frames a second and at 10, where an odd frame
-        that found the person in the middle of the gap is less often among those analysed."""
+        the same absence is judged alike at 30 frames a second and at 10 (where an odd
+        frame that found the person mid-gap is less likely to be among those analysed)."""
         if self._last_seen is None or self.phase == Phase.UNKNOWN:
             return []
         unsure = (1 if why is ResetReason.POSE_LOST else 2) * self._frame_interval()
@@ -288,22 +309,33 @@ class ExerciseEngine:
         self._max_x = max(self._max_x, x)
 
     def _resume(self, t: float, x: float) -> list[EngineEvent]:
-        """First frames after a cut that suspended a held rep: resume it, or count it as done.
+        """First frames after a cut that suspended a rep: resume it, count it as done, or let it go.
 
+        Seen at the peak within ``resume_within_s``: the same rep goes on, as a person watching
+        counts it (an instructional video cuts to a close-up of the raised leg in the middle of
+        the rep; the tracker lost the person for a moment in the app).  A whole unseen rep
+        cannot fit in that time at a rehab tempo, and one that did is lost either way.
+        Otherwise a rep already held long enough before the cut was done, its lowering unseen,
+        and any other is abandoned: a shot that opens anywhere else in a rep counts nothing.
         A shot's first frames may still be the transition (a dissolve, a blurred frame): within
-        ``resume_grace_s`` of the cut a frame between rest and the peak is waited out."""
+        ``resume_grace_s`` of the cut a frame between rest and the peak is waited out, and a rep
+        still in progress at the cut is judged only on the frames after that."""
         if self.phase != Phase.UNKNOWN or self._suspended is None:
             return []
-        st, rep, reach_t = self._suspended
-        if 0 < x < self.span - self.h and t - st <= self.resume_grace_s:
-            return []
+        st, rep, reach_t, counted, why = self._suspended
+        if t - st <= self.resume_grace_s and (0 < x < self.span - self.h or not counted):
+            return []  # (a rep in progress at the cut goes on only if the shot shows it after its transition)
         self._suspended = None
+        if x >= self.span - self.h and t - st <= self.resume_within_s:
+            self._cur, self._reach_t = rep, reach_t
+            self._peak_judged = counted  # (a rep held before the cut was judged then)
+            self._reach_peak(t)
+            self._after_cut = False
+            return []
+        if not counted:
+            return [EngineEvent(st, EventKind.RESET, detail=why)]
         self._cur, self._reach_t = rep, reach_t
         self._peak_judged = True
-        if x >= self.span - self.h and t - st <= self.resume_within_s:
-            self.phase = Phase.PEAK
-            self._phase_t = t
-            return []
         # Not held after the cut: the rep was done before it; its lowering was not seen.
         return self._close(st, Closing.UNSEEN, then=Phase.UNKNOWN)
 
