@@ -18,7 +18,7 @@ from posecoach.app.main import make_app  # noqa: E402
 
 make_app()
 
-from PySide6.QtWidgets import QAbstractButton, QLabel, QWidget  # noqa: E402
+from PySide6.QtWidgets import QAbstractButton, QLabel, QListWidget, QWidget  # noqa: E402
 
 from app_helpers import (  # noqa: E402
     RecordingBackend,
@@ -129,6 +129,12 @@ def cut_text(root: QWidget) -> list[str]:
                     cut.append(f"label {wdg.text()[:40]!r} {wdg.height()} < {wdg.heightForWidth(wdg.width())}")
             elif wdg.width() < wdg.sizeHint().width() - 1 or wdg.height() < wdg.sizeHint().height() - 1:
                 cut.append(f"label {wdg.text()[:40]!r} {wdg.size()} < {wdg.sizeHint()}")
+        elif isinstance(wdg, QListWidget):
+            width = wdg.viewport().width()
+            for i in range(wdg.count()):
+                need = wdg.fontMetrics().horizontalAdvance(wdg.item(i).text()) + 8
+                if need > width:
+                    cut.append(f"list item {wdg.item(i).text()!r} {need} > {width}")
         elif isinstance(wdg, QAbstractButton) and wdg.text():
             if wdg.width() < wdg.minimumSizeHint().width() - 1:
                 cut.append(f"button {wdg.text()!r} {wdg.width()} < {wdg.minimumSizeHint().width()}")
