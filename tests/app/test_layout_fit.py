@@ -11,10 +11,10 @@ import os
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
-import pytest  # noqa: E402
+import pytest
 
-import posecoach.app  # noqa: E402,F401 - applies the PySide6/CPython 3.11 refcount guard
-from posecoach.app.main import make_app  # noqa: E402
+import posecoach.app  # noqa: F401 - applies the PySide6/CPython 3.11 refcount guard
+from posecoach.app.main import make_app
 
 make_app()
 
@@ -135,9 +135,8 @@ def cut_text(root: QWidget) -> list[str]:
                 need = wdg.fontMetrics().horizontalAdvance(wdg.item(i).text()) + 8
                 if need > width:
                     cut.append(f"list item {wdg.item(i).text()!r} {need} > {width}")
-        elif isinstance(wdg, QAbstractButton) and wdg.text():
-            if wdg.width() < wdg.minimumSizeHint().width() - 1:
-                cut.append(f"button {wdg.text()!r} {wdg.width()} < {wdg.minimumSizeHint().width()}")
+        elif isinstance(wdg, QAbstractButton) and wdg.text() and wdg.width() < wdg.minimumSizeHint().width() - 1:
+            cut.append(f"button {wdg.text()!r} {wdg.width()} < {wdg.minimumSizeHint().width()}")
     return cut
 
 
@@ -191,3 +190,11 @@ def test_the_counter_hold_timer_cue_and_picture_grow_with_the_window(make_window
     assert cut_text(w.coach) == []
     huge = coaching_at(w, qtbot, 3840, 2160)
     assert huge["side"] <= 640 and huge["video"] >= 3000
+    # the big text does not keep the window big: it can be made small again, and the text follows
+    w.coach.rest_label.show()
+    w.coach.set_notice("The camera was lost: plug it in again, the session waits for it.")
+    qtbot.wait(20)
+    win = w.minimumSizeHint().expandedTo(w.minimumSize())
+    assert win.width() <= SCREEN_W and win.height() <= SCREEN_H, win
+    again = coaching_at(w, qtbot, 1366, 768)
+    assert again["cue"] <= small["cue"] and again["reps"] == small["reps"] and again["side"] == small["side"]

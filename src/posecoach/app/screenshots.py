@@ -59,10 +59,8 @@ class Tour:
     def shot(self, name: str) -> Path:
         """The whole screen (a real window manager-less X screen: dialogs included), else the window."""
         self.pump(0.3)
-        if os.environ.get("QT_QPA_PLATFORM") == "xcb":
-            pix = self.w.screen().grabWindow(0, 0, 0, *SIZE)
-        else:
-            pix = self.w.grab()
+        xcb = os.environ.get("QT_QPA_PLATFORM") == "xcb"
+        pix = self.w.screen().grabWindow(0, 0, 0, *SIZE) if xcb else self.w.grab()
         path = self.out / f"{name}.png"
         pix.save(str(path))
         print(f"wrote {path}")
@@ -70,7 +68,15 @@ class Tour:
 
 
 # -- the screens, in the order they are visited -------------------------------------------------
+def recovery(t: Tour) -> None:
+    """At start: the offer to close a session the app never finished (``_unfinished_session``)."""
+    t.pump(5, lambda: t.w.recovery_box is not None and t.w.recovery_box.isVisible())
+
+
 def setup(t: Tour) -> None:
+    box = t.w.recovery_box
+    if box is not None:  # answered as a patient would: close it and keep the reps
+        box.button(box.StandardButton.Yes).click()
     if t.real:  # the clip is the camera (the generated video's temporary path is not worth showing)
         t.w.setup.set_video(t.video)
     t.w.setup.select_exercise(t.exercise)
@@ -165,6 +171,7 @@ def therapist_progress(t: Tour) -> None:
 # Every screen, in order: (file name, the step that brings the window there).  A new screen is
 # one line here (and its step above); a step may leave ``t.state`` for a later one.
 SCREENS: list[tuple[str, Callable[[Tour], None]]] = [
+    ("recovery", recovery),
     ("setup", setup),
     ("setup_settings", setup_settings),
     ("coaching", coaching),
@@ -241,16 +248,26 @@ def _tour(app, out: Path, tmp: Path, args) -> Tour:
             return ReplayEstimator(sc.poses, sc.fps)
 
         kw: dict = {"estimator_factory": factory}
+        _unfinished_session()
     else:
-        video, exercise, factory, kw = str(Path(args.source).resolve()), args.exercise, None, {}
+        video, exercise, kw = str(Path(args.source).resolve()), args.exercise, {}
     w = MainWindow(settings_path=tmp / "settings.json", speaker=speaker, speed=1.0,
-                   record_reference=_held_recorder(state), record_kwargs={"estimator_factory": factory}
-                   if factory is not None else None, **kw)
+                   record_reference=_held_recorder(state), record_kwargs=dict(kw) or None, **kw)
     w.resize(*SIZE)
     w.move(0, 0)
     w.show()
     state["patient"] = _patient(w, tmp, exercise, real=args.source is not None)
     return Tour(app, w, out, tmp, video, exercise, real=args.source is not None, state=state)
+
+
+def _unfinished_session() -> None:
+    """A session the app was killed during (its row still open, two reps in it): offered at start."""
+    from posecoach.clinic.history import History
+
+    with History() as h:
+        sid = h.start_session("glute_bridge", source="camera 0", pain_before=2, planned_sets=2, planned_reps=8)
+        for i in (1, 2):
+            h.add_rep(sid, {"index": i, "start_s": 3.0 * i, "end_s": 3.0 * i + 2}, set_index=1)
 
 
 def _held_recorder(state: dict) -> Callable[..., dict]:

@@ -6,7 +6,7 @@ at least 36 px there) and grows with the window, and the panel takes a share of 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from posecoach.app._qt.sizing import FitLabel, scale, set_font_px
@@ -14,9 +14,12 @@ from posecoach.app._qt.video_view import VideoView
 
 # Pixel sizes at a 1366x768 laptop (``sizing.BASE``); each grows with the window.
 FONT_PX = {"exercise_label": 22, "set_label": 24, "reps_caption": 15, "reps_label": 88, "hold_label": 34,
-           "rest_label": 26, "progress_label": 17, "notice_label": 17, "speech_label": 15}
+           "rest_label": 26, "progress_label": 17, "notice_label": 17, "speech_label": 15,
+           "stop_button": 27, "hurt_button": 20, "mute_button": 15}
+HEIGHT_PX = {"stop_button": 70, "hurt_button": 54, "mute_button": 54}  # the buttons grow too
 CUE_PX, CUE_FLOOR_PX = 40, 24  # a long cue shrinks rather than be cut (to 36 px at most at 1366x768: tested)
 SIDE_SHARE, SIDE_MIN, SIDE_MAX = 0.3, 360, 640  # the side panel's share of the page's width, in px
+MIN_PAGE = QSize(1100, 660)  # the page's minimum size is never more (a 1366x768 screen less the bars)
 
 
 def _label(name: str, text: str = "", wrap: bool = False) -> QLabel:
@@ -88,7 +91,12 @@ class CoachPage(QWidget):
 
         self.fit_to(1366, 700)
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def minimumSizeHint(self) -> QSize:
+        """At most what fits a laptop screen: in a big window the big text would otherwise keep the
+        window from being made smaller again (it shrinks with the window: ``fit_to``)."""
+        return super().minimumSizeHint().boundedTo(MIN_PAGE)
+
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.fit_to(event.size().width(), event.size().height())
 
@@ -98,6 +106,8 @@ class CoachPage(QWidget):
         self.side.setFixedWidth(int(min(SIDE_MAX, max(SIDE_MIN, SIDE_SHARE * width))))
         for name, px in FONT_PX.items():
             set_font_px(getattr(self, name), round(px * k))
+        for name, px in HEIGHT_PX.items():
+            getattr(self, name).setMinimumHeight(round(px * min(max(k, 1.0), 1.6)))
         self.cue_label.setMinimumHeight(round(110 * min(k, 1.0)))
         self.cue_label.set_sizes(round(CUE_PX * k), round(CUE_FLOOR_PX * min(k, 1.0)))
 

@@ -214,7 +214,7 @@ class SetupPage(QWidget):
         column.addWidget(self.start_button)
         self._pain_changed(0)
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def showEvent(self, event) -> None:
         """The exercise list as wide as its longest name in the window's font (known once shown): on a
         1366 px screen "Hamstring stretch (lying or seated)" was cut."""
         super().showEvent(event)

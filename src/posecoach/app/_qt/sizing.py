@@ -52,7 +52,7 @@ def scrolling(widget: QWidget) -> QScrollArea:
 class _DownScroll(QScrollArea):
     """A scroll area as narrow as its widget allows (plus the scroll bar), and low."""
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def minimumSizeHint(self) -> QSize:
         inner = self.widget()
         if inner is None:
             return super().minimumSizeHint()
@@ -76,21 +76,21 @@ class FitLabel(QLabel):
         self.target_px, self.floor_px = int(target_px), int(min(floor_px, target_px))
         self._fit()
 
-    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+    def setText(self, text: str) -> None:
         super().setText(text)
         self._fit()
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+    def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit()
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def sizeHint(self) -> QSize:
         return QSize(200, self.minimumHeight())
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+    def minimumSizeHint(self) -> QSize:
         return QSize(100, self.minimumHeight())
 
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 - Qt's name
+    def hasHeightForWidth(self) -> bool:
         return False
 
     def fitting_px(self) -> int:
