@@ -8,6 +8,7 @@ label, the longest cue of any exercise) before it is measured."""
 from __future__ import annotations
 
 import os
+from types import SimpleNamespace
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before any Qt import
 
@@ -18,6 +19,7 @@ from posecoach.app.main import make_app
 
 make_app()
 
+from PySide6.QtGui import QColor, QImage  # noqa: E402
 from PySide6.QtWidgets import QAbstractButton, QLabel, QListWidget, QWidget  # noqa: E402
 
 from app_helpers import (  # noqa: E402
@@ -198,3 +200,25 @@ def test_the_counter_hold_timer_cue_and_picture_grow_with_the_window(make_window
     assert win.width() <= SCREEN_W and win.height() <= SCREEN_H, win
     again = coaching_at(w, qtbot, 1366, 768)
     assert again["cue"] <= small["cue"] and again["reps"] == small["reps"] and again["side"] == small["side"]
+
+
+def banner_height(w: MainWindow, qtbot, width: int, height: int) -> int:
+    """The height in px of the orange guidance box over the picture (its left padding column)."""
+    w.resize(width, height)
+    fill_coaching(w)
+    grey = QImage(640, 480, QImage.Format.Format_RGB888)
+    grey.fill(QColor(90, 90, 90))
+    frame = SimpleNamespace(image=grey, result=SimpleNamespace(pose=None, values={}, status="no_pose"), index=1,
+                            captured_at=0.0, guidance="Step into the picture: your whole body from head to feet")
+    w.coach.video.show_frame(frame)
+    qtbot.waitUntil(lambda: w.coach.width() == width, timeout=2000)
+    img = w.coach.video.grab().toImage()
+    rows = [img.pixelColor(26, y) for y in range(img.height())]
+    return sum(1 for c in rows if c.red() > 120 and c.blue() < 60)
+
+
+def test_the_guidance_over_the_picture_grows_with_the_window(make_window, qtbot):
+    w = make_window()
+    small = banner_height(w, qtbot, 1366, 768)
+    big = banner_height(w, qtbot, 1920, 1080)
+    assert small >= 30 and big >= small * 1.25, (small, big)
