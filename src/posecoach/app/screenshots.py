@@ -11,7 +11,9 @@ cue.  The history and settings go to a temporary folder.
 
 ``--source CLIP -e EXERCISE --out DIR`` runs the same flow (set-up -> coaching -> summary ->
 therapist) on a real video with the real pose model instead, as a patient would with that clip as
-the camera; its shots go to ``DIR`` (keep them out of the repository: the clips are not ours).
+the camera, and prints how many reps were counted; its shots go to ``DIR`` (keep them out of the
+repository: the clips are not ours).  Every frame of the clip is judged (the app's ``lossless``
+playback: slower than real time on a slow machine) so the count does not depend on the machine.
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ class Tour:
 
     def pump(self, seconds: float, until=None) -> None:
         _pump(self.app, seconds, until)
+
+    def patient(self) -> int | None:
+        """The patient of the therapist's screens, made when a screen first needs them (the
+        synthetic patient's two weeks take about a minute to build)."""
+        if "patient" not in self.state:
+            self.state["patient"] = _patient(self.w, self.tmp, self.exercise, real=self.real)
+        return self.state["patient"]
 
     def shot(self, name: str) -> Path:
         """The whole screen (a real window manager-less X screen: dialogs included), else the window."""
@@ -125,7 +134,7 @@ def summary(t: Tour) -> None:
 def setup_patient(t: Tour) -> None:
     w = t.w
     w.back_to_setup()
-    w.setup.select_patient(t.state["patient"])
+    w.setup.select_patient(t.patient())
 
 
 def _therapist(t: Tour):
@@ -133,7 +142,7 @@ def _therapist(t: Tour):
     w = t.w
     if w.therapist is None or w.pages.currentWidget() is not w.therapist:
         w.show_therapist()
-        w.therapist.select_patient(t.state["patient"])
+        w.therapist.select_patient(t.patient())
     return w.therapist
 
 
@@ -208,6 +217,14 @@ def main(argv: list[str] | None = None) -> int:
         if not Path(args.source).is_file():
             print(f"error: {args.source} is not a file: give a video file to --source", file=sys.stderr)
             return 2
+        from posecoach.core.exercise import find_exercise
+        from posecoach.errors import PosecoachError
+
+        try:
+            find_exercise(args.exercise)
+        except PosecoachError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="posecoach-shots-"))
     os.environ["POSECOACH_HOME"] = str(tmp)
@@ -223,8 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     steps = dict(SCREENS)
     try:
         for name in names:
+            t0 = time.monotonic()
             steps[name](t)
             t.shot(name)
+            print(f"  {name}: {time.monotonic() - t0:.1f} s")
+        done = t.w.last_summary
+        if t.real and done is not None:
+            print(f"{t.exercise}: {done.get('reps', 0)} reps counted in {Path(t.video).name}")
     finally:
         t.w.close()
     return 0
@@ -251,13 +273,15 @@ def _tour(app, out: Path, tmp: Path, args) -> Tour:
         _unfinished_session()
     else:
         video, exercise, kw = str(Path(args.source).resolve()), args.exercise, {}
-    w = MainWindow(settings_path=tmp / "settings.json", speaker=speaker, speed=1.0,
+    w = MainWindow(settings_path=tmp / "settings.json", speaker=speaker, speed=1.0, lossless=args.source is not None,
                    record_reference=_held_recorder(state), record_kwargs=dict(kw) or None, **kw)
     w.resize(*SIZE)
     w.move(0, 0)
     w.show()
-    state["patient"] = _patient(w, tmp, exercise, real=args.source is not None)
-    return Tour(app, w, out, tmp, video, exercise, real=args.source is not None, state=state)
+    t = Tour(app, w, out, tmp, video, exercise, real=args.source is not None, state=state)
+    if t.real:  # the clip's session is filed under them
+        t.patient()
+    return t
 
 
 def _unfinished_session() -> None:
@@ -305,7 +329,8 @@ def _patient(w, tmp: Path, exercise: str, *, real: bool) -> int | None:
         mod.build(w.clinic.path, tmp / "report", days=14)
         pid = w.clinic.patient(mod.PATIENT).id
     w.refresh_patients()
-    w.setup.select_patient(None if not real else pid)
+    if real:
+        w.setup.select_patient(pid)
     return pid
 
 
