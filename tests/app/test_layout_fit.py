@@ -178,6 +178,9 @@ def test_the_cue_is_readable_from_two_metres_on_a_laptop(make_window, qtbot):
     assert small["cue"] >= 36, small
     assert small["reps"] >= 80 and small["hold"] >= 30 and small["progress"] >= 16, small
     assert cut_text(w.coach) == []
+    # maximised on that screen under a taskbar and a title bar: still 36 px
+    low = coaching_at(w, qtbot, 1366, 705)
+    assert low["cue"] >= 36 and cut_text(w.coach) == [], low
 
 
 def test_the_counter_hold_timer_cue_and_picture_grow_with_the_window(make_window, qtbot):

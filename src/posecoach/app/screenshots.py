@@ -101,11 +101,12 @@ def setup_settings(t: Tour) -> None:
 
 
 def coaching(t: Tour) -> None:
-    s = t.w.setup
+    s, w = t.w.setup, t.w
     s.pain.setValue(3)
-    s.set_video(t.video)
-    s._start()
-    w = t.w
+    if t.real:  # Start pressed on the set-up screen, the clip as the camera
+        s._start()
+    else:  # the generated video's temporary path stays off the set-up screen
+        w.start_session(t.video, t.exercise, int(s.pain.value()), int(s.sets.value()), int(s.reps.value()))
     if t.real:  # a real clip: a few reps in, or two thirds of the way
         t.pump(60, lambda: w.view is not None and w.view.reps >= 2)
         return
@@ -135,6 +136,8 @@ def setup_patient(t: Tour) -> None:
     w = t.w
     w.back_to_setup()
     w.setup.select_patient(t.patient())
+    t.pump(0.3)  # laid out with the patient's plan, then scrolled to its top
+    w.setup._scroll.verticalScrollBar().setValue(0)
 
 
 def _therapist(t: Tour):

@@ -13,10 +13,10 @@ from posecoach.app._qt.sizing import FitLabel, scale, set_font_px
 from posecoach.app._qt.video_view import VideoView
 
 # Pixel sizes at a 1366x768 laptop (``sizing.BASE``); each grows with the window.
-FONT_PX = {"exercise_label": 22, "set_label": 24, "reps_caption": 15, "reps_label": 88, "hold_label": 34,
+FONT_PX = {"exercise_label": 22, "set_label": 24, "reps_caption": 15, "reps_label": 80, "hold_label": 34,
            "rest_label": 26, "progress_label": 17, "notice_label": 17, "speech_label": 15,
            "stop_button": 27, "hurt_button": 20, "mute_button": 15}
-HEIGHT_PX = {"stop_button": 70, "hurt_button": 54, "mute_button": 54}  # the buttons grow too
+HEIGHT_PX = {"stop_button": 62, "hurt_button": 50, "mute_button": 50}  # the buttons grow too
 CUE_PX, CUE_FLOOR_PX = 40, 24  # a long cue shrinks rather than be cut (to 36 px at most at 1366x768: tested)
 SIDE_SHARE, SIDE_MIN, SIDE_MAX = 0.3, 360, 640  # the side panel's share of the page's width, in px
 MIN_PAGE = QSize(1100, 660)  # the page's minimum size is never more (a 1366x768 screen less the bars)
@@ -63,7 +63,7 @@ class CoachPage(QWidget):
         self.mute_button.setMinimumHeight(54)
 
         panel = QVBoxLayout()
-        panel.setSpacing(6)
+        panel.setSpacing(4)
         panel.addWidget(self.exercise_label)
         panel.addWidget(self.set_label)
         panel.addWidget(self.reps_caption)
