@@ -41,17 +41,16 @@ CUE_SHOWN_S = 6.0  # a cue (form, praise, "set done") is cleared this long after
 
 STYLE = """
 QWidget { font-size: 11pt; }
+/* the coaching panel's text sizes follow the window: coach_page.FONT_PX */
 QLabel#pageTitle { font-size: 20pt; font-weight: bold; }
 QLabel#exerciseName { font-size: 15pt; font-weight: bold; }
-QLabel#setCounter { font-size: 16pt; }
 QLabel#caption { color: #666; }
-QLabel#repCounter { font-size: 60pt; font-weight: bold; color: #1b5e20; }
-QLabel#holdTimer { font-size: 18pt; font-weight: bold; }
-QLabel#restLabel { font-size: 18pt; font-weight: bold; color: #0d47a1; background: #e3f2fd;
+QLabel#repCounter { font-weight: bold; color: #1b5e20; }
+QLabel#holdTimer { font-weight: bold; }
+QLabel#restLabel { font-weight: bold; color: #0d47a1; background: #e3f2fd;
                    border-radius: 8px; padding: 6px; }
-QLabel#cueText { font-size: 22pt; font-weight: bold; color: #222; background: #fff8e1;
+QLabel#cueText { font-weight: bold; color: #222; background: #fff8e1;
                  border: 2px solid #ffcc80; border-radius: 10px; padding: 8px; }
-QLabel#progressLine { font-size: 12pt; }
 QLabel#notice, QLabel#error { color: #b71c1c; font-weight: bold; }
 QLabel#warning { color: #8d6e00; }
 QLabel#hint { color: #555; }

@@ -240,6 +240,15 @@ class SetupPage(QWidget):
         column.addWidget(self.start_button)
         self._pain_changed(0)
 
+    def showEvent(self, event) -> None:
+        """The exercise list as wide as its longest name in the window's font (known once shown): on a
+        1366 px screen "Hamstring stretch (lying or seated)" was cut."""
+        super().showEvent(event)
+        lst = self.list
+        widest = lst.sizeHintForColumn(0) + 2 * lst.frameWidth() + lst.verticalScrollBar().sizeHint().width() + 4
+        lst.setMinimumWidth(max(220, widest))
+        lst.setMaximumWidth(max(300, widest))
+
     # -- state ----------------------------------------------------------------
     def set_voices(self, voices: list[tuple[str, str]], current: str | None) -> None:
         """(id, name) pairs from the speaker; ``current`` is selected if present."""
@@ -343,6 +352,9 @@ class SetupPage(QWidget):
                 first = k
             self.plan_list.addItem(item)
         self.plan_list.blockSignals(False)
+        # no taller than its lines (at most 110 px): on a 768 px screen the pain check stays in view
+        rows = sum(self.plan_list.sizeHintForRow(i) for i in range(self.plan_list.count()))
+        self.plan_list.setMaximumHeight(min(110, rows + 2 * self.plan_list.frameWidth() + 4))
         self.plan_list.setVisible(bool(items))
         self.plan_hint.setText(hint)
         self.plan_hint.setVisible(bool(hint))

@@ -70,7 +70,9 @@ class VideoView(QWidget):
                 paint_angles(p, self.exercise, r, rect, scale, self.font(), patient=True)
         banner = self.banner or live.guidance
         if banner:
-            paint_banner(p, banner, self.width(), sized(self.font(), 20))
+            # 20 pt in the picture of a 1366x768 laptop (about 940x670), bigger in a bigger window
+            grow = max(1.0, min(self.width() / 940, self.height() / 670))
+            paint_banner(p, banner, self.width(), sized(self.font(), 20 * grow))
         p.end()
         if live.index != self._painted_index:
             self._painted_index = live.index

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from posecoach.app._qt.sizing import scrolling
 from posecoach.app._qt.therapist.common import PageContext
 from posecoach.app._qt.therapist.jobs import RecordWorker
 from posecoach.app._qt.therapist.patients import PatientsPanel
@@ -118,10 +119,10 @@ class TherapistPage(QWidget):
         left.addWidget(self.patients, 1)
         left.addWidget(privacy)
         left.addWidget(self.back_button)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(self.reference, "Reference and targets")
-        self.tabs.addTab(self.programme, "Programme")
-        self.tabs.addTab(self.progress, "Progress")
+        self.tabs = QTabWidget()  # each tab scrolls: the window fits a 1366x768 laptop (sizing.scrolling)
+        self.tabs.addTab(scrolling(self.reference), "Reference and targets")
+        self.tabs.addTab(scrolling(self.programme), "Programme")
+        self.tabs.addTab(scrolling(self.progress), "Progress")
         self.patient_title = QLabel("")
         self.patient_title.setObjectName("exerciseName")
         self.patient_notes = QLabel("")
