@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 __all__ = ["make_app", "run_app"]
 
@@ -68,14 +66,12 @@ def run_app(argv: list[str] | None = None) -> int:
     source = args.source
     exercise = args.exercise
     if args.demo:
-        from posecoach.app.synthvideo import ReplayEstimator, demo_scenario, write_video
+        from posecoach.app.synthvideo import demo_scenario, demo_video
 
-        exercise = exercise or "glute_bridge"
-        sc = demo_scenario(exercise)
-        path = Path(tempfile.gettempdir()) / f"posecoach_demo_{exercise}.mp4"
-        write_video(path, sc.poses, sc.fps)
-        source = str(path)
-        estimator_factory = lambda: ReplayEstimator(sc.poses, sc.fps)  # noqa: E731
+        if exercise is not None:
+            demo_scenario(exercise)  # SourceError naming the demo's exercises for one it has not
+        demo = demo_video(exercise)
+        exercise, source, estimator_factory = demo.exercise_id, str(demo.path), demo.estimator_factory
     win = MainWindow(estimator_factory=estimator_factory, speed=args.speed, model=args.model)
     win.resize(1366, 768) if not getattr(win.settings, "window_geometry", None) else None
     win.show()

@@ -28,6 +28,7 @@ from posecoach.app.recovery import find_offer
 from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
 from posecoach.app._qt.coach_page import CoachPage
+from posecoach.app._qt.demo import start_demo
 from posecoach.app._qt.pain_dialog import PainDialog
 from posecoach.app._qt.setup_page import SetupPage
 from posecoach.app._qt.summary_page import SummaryPage
@@ -219,6 +220,7 @@ class MainWindow(QMainWindow):
         self.summary.new_session.connect(self.back_to_setup)
         self.setup.patient_changed.connect(self._patient_changed)
         self.setup.therapist_requested.connect(self.show_therapist)
+        self.setup.demo_requested.connect(lambda: start_demo(self, self.setup.exercise_id()))
         self.setup.therapist_button.setEnabled(self.clinic is not None)
         self.refresh_patients()
         self.summary.quit_requested.connect(self.close)
