@@ -104,7 +104,7 @@ def _print_programme(prog: Programme | None, name: str) -> None:
         say(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)}")
     back = "held back when pain rises" if r.hold_back_if_pain_rises else "pain not considered"
     say(f"  progression: +{r.add_reps} reps every {r.every_n_sessions} sessions without more pain, "
-          f"up to {r.max_reps}; {back}")
+          f"up to {r.max_reps} (hold exercises: +{r.add_hold_s:g} s hold, up to {r.max_hold_s:g} s); {back}")
 
 
 def _set(args: argparse.Namespace) -> int:

@@ -280,14 +280,14 @@ def _width(rs: Sequence[dict]) -> float:
 
 
 def _span(xs: Sequence[float]) -> tuple[float, float]:
-    """The date axis' limits: the sessions' days with half a day around them, at least a week."""
+    """The date axis' limits: the sessions' days with most of a day around them, at least a week."""
     vals = [x for x in xs if x == x]
     if not vals:
         import matplotlib.dates as mdates
 
         now = float(mdates.date2num(datetime.combine(date.today(), time())))
         vals = [now]
-    lo, hi = min(vals) - 0.5, max(vals) + 0.5
+    lo, hi = min(vals) - 0.8, max(vals) + 0.8  # a day's bars clear of the frame
     if hi - lo < MIN_SPAN_DAYS:
         mid = (lo + hi) / 2
         lo, hi = mid - MIN_SPAN_DAYS / 2, mid + MIN_SPAN_DAYS / 2

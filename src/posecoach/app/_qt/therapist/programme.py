@@ -68,6 +68,8 @@ class ProgrammeTab(QWidget):
         self.prog_table = QTableWidget(0, 4)
         self.prog_table.setHorizontalHeaderLabels(["Exercise", "Sets", "Reps or holds", "Hold"])
         self.prog_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in (1, 2, 3):  # "Reps or holds" and "12 holds" in full
+            self.prog_table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.prog_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.add_item_button = QPushButton("Add exercise")
         self.add_item_button.clicked.connect(lambda: self.add_programme_row())
@@ -199,8 +201,8 @@ class ProgrammeTab(QWidget):
             return
         lines = [f"{self.ctx.exercise_name(i.exercise_id)} {i.sets} x {i.reps}"
                  + (f", hold {float(i.hold_s):g} s" if i.hold_s else "")
-                 + (f" ({i.progression})" if i.progression != "as prescribed" else "") for i in plan]
-        self.today_label.setText("Today, after progression: " + "; ".join(lines))
+                 + (f" [{i.progression}]" if i.progression != "as prescribed" else "") for i in plan]
+        self.today_label.setText("Today, after progression:\n" + "\n".join(lines))
 
     def save_programme(self) -> bool:
         pid = self.ctx.patient_id()
