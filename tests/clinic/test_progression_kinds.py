@@ -74,3 +74,14 @@ def test_todays_plan_progresses_a_plank_by_its_hold(tmp_path):
         plan = {i.exercise_id: i for i in c.todays_plan(pid, today=date(2026, 3, 3))}
         assert (plan["plank"].reps, plan["plank"].hold_s) == (1, 25.0)
         assert (plan["glute_bridge"].reps, plan["glute_bridge"].hold_s) == (10, 3)
+
+
+def test_a_session_with_nothing_done_does_not_progress():
+    empty = {**_s("glute_bridge"), "reps_done": 0}
+    assert progress_plan(BRIDGE, [empty] * 6, RULE).reps == 8
+    assert progress_plan(PLANK, [{**_s("plank"), "reps_done": 0}] * 6, RULE).hold_s == 20
+    assert progress_plan(BRIDGE, [{**_s("glute_bridge"), "reps_done": 5}] * 3, RULE).reps == 10
+    # stopped for pain at once still holds back
+    out = progress_plan(BRIDGE, [{**_s("glute_bridge"), "reps_done": 5}] * 2 + [{**empty, "stopped": "pain"}]
+                        + [{**_s("glute_bridge"), "reps_done": 5}], RULE)
+    assert out.reps == 8 and out.sessions_counted == 1

@@ -9,7 +9,8 @@ set, oldest first:
 
 - a session *counts* when it was finished (not stopped for "error" or "camera_lost") and pain did
   not rise: ``pain_after <= pain_before``; a session whose pain was not asked (either value
-  missing) neither counts nor resets;
+  missing), or in which no rep or hold was counted (``reps_done`` 0: started and stopped, nobody
+  in view), neither counts nor resets -- unless it was stopped for pain;
 - after every ``every_n_sessions`` counting sessions in a row the work goes up one step, never
   above the maximum (an item prescribed above it keeps its own number);
 - pain rose (``pain_after > pain_before``) or the session was stopped for pain: *hold back* -- the
@@ -132,6 +133,8 @@ def progress_plan(item: ProgrammeItem | Mapping[str, Any], history_rows: Sequenc
         stopped = row.get("stopped")
         if stopped is None or stopped in NOT_COUNTED:
             continue
+        if row.get("reps_done") == 0 and stopped != "pain":
+            continue  # nothing was done: no step towards more work
         rose = _pain_rose(row)
         if r.hold_back_if_pain_rises and rose:
             _pain_step(state, row, m)
