@@ -63,6 +63,7 @@ def run_app(argv: list[str] | None = None) -> int:
     from posecoach.app._qt.main_window import MainWindow
 
     estimator_factory = None
+    plan: tuple[int | None, int | None] = (None, None)  # sets, reps: the set-up screen's
     source = args.source
     exercise = args.exercise
     if args.demo:
@@ -72,6 +73,7 @@ def run_app(argv: list[str] | None = None) -> int:
             demo_scenario(exercise)  # SourceError naming the demo's exercises for one it has not
         demo = demo_video(exercise)
         exercise, source, estimator_factory = demo.exercise_id, str(demo.path), demo.estimator_factory
+        plan = (1, demo.reps)  # one set of the reps the demo shows: done when the video is
     win = MainWindow(estimator_factory=estimator_factory, speed=args.speed, model=args.model)
     win.resize(1366, 768) if not getattr(win.settings, "window_geometry", None) else None
     win.show()
@@ -81,7 +83,7 @@ def run_app(argv: list[str] | None = None) -> int:
         if exercise is None:
             exercise = win.setup.exercise_id() or "glute_bridge"
         try:
-            win.start_session(source, exercise, args.pain)
+            win.start_session(source, exercise, args.pain, *plan)
         except PosecoachError as err:
             win.setup.show_error(str(err))
     _close_on_signals(app, win)
