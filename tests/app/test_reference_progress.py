@@ -76,6 +76,7 @@ def test_cancel_stops_at_once_and_stores_nothing(clinic, clip):
     (RecordProgress(120, 480, 4.0, None, 10.0), "Analysing the video: frame 120 of 480 (25%), about 30 s left."),
     (RecordProgress(240, 480, 8.0, None, 90.0), "Analysing the video: frame 240 of 480 (50%), about 1 min 30 s left."),
     (RecordProgress(1, None, 0.0, None, 0.1), "Analysing the video: frame 1."),
+    (RecordProgress(480, 480, 16.0, None, 40.0), "Analysed all 480 frames: finding the reps and the targets..."),
     (RecordProgress(150, None, 12.0, 30.0, 12.0), "Recording: 12 of 30 s (40%), about 18 s left, 150 frames analysed."),
 ])
 def test_progress_text(p, text):
@@ -120,3 +121,21 @@ def test_the_tab_shows_progress_and_a_preview_and_cancel_stores_nothing(qtbot, p
     assert not tab.ref_progress.isVisible() and not tab.ref_preview.isVisible() and t.record_button.isEnabled()
     assert clinic.references(pid, "glute_bridge") == [] and _files(clinic, pid) == []
     assert t.last_reference is None
+
+
+def test_the_worker_passes_on_a_few_progresses_and_always_the_last(qtbot):
+    from posecoach.app._qt.therapist.jobs import RecordWorker
+
+    def record(*, stop, progress, cancel, **kw):
+        for i in range(1, 301):
+            progress(RecordProgress(i, 300, i / 30, None, i * 0.001))
+        return {}
+
+    got: list = []
+    w = RecordWorker(record, {}, every_s=0.5)
+    w.progress.connect(got.append)
+    with qtbot.waitSignal(w.finished, timeout=5000):
+        w.start()
+    qtbot.waitUntil(lambda: bool(got) and got[-1].frames == 300, timeout=2000)
+    assert len(got) <= 3 and got[0].frames == 1  # throttled: not 300 repaints
+    w.wait()

@@ -96,7 +96,9 @@ class RecordWorker(Job):
     def _progress(self, p: Any) -> None:
         """Called by ``record`` after every frame (on this thread): pass one on now and then."""
         now = time.monotonic()
-        if now < self._next or self._cancel.is_set():
+        total = getattr(p, "total_frames", None)
+        last = total is not None and getattr(p, "frames", 0) >= total > 0  # always shown: the bar reaches its end
+        if (now < self._next and not last) or self._cancel.is_set():
             return
         self._next = now + self._every_s
         self.progress.emit(_with_small_image(p, self.PREVIEW_SIDE))

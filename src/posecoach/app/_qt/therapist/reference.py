@@ -57,6 +57,8 @@ def progress_text(p: Any) -> str:
     rest = "" if left is None else f", {_duration(left)} left"
     if p.seconds and not p.total_frames:  # a camera: the time recorded
         return f"Recording: {p.t:.0f} of {p.seconds:g} s{pct}{rest}, {p.frames} frames analysed."
+    if p.total_frames and p.frames >= p.total_frames:  # what is left is finding the reps
+        return f"Analysed all {p.frames} frames: finding the reps and the targets..."
     of = f" of {p.total_frames}" if p.total_frames else ""
     return f"Analysing the video: frame {p.frames}{of}{pct}{rest}."
 
