@@ -113,7 +113,7 @@ def test_todays_plan_follows_the_programme(tmp_path):
         c.set_programme(pid, [ITEM, {"exercise_id": "glute_bridge", "sets": 3, "reps": 10, "hold_s": 2}],
                         days_per_week=3, rule=RULE, created_at=d0 - timedelta(hours=1))
         prog = c.programme(pid)
-        assert prog.days_per_week == 3 and prog.rule.to_dict() == RULE and prog.items[1].hold_s == 2.0
+        assert prog.days_per_week == 3 and prog.rule.to_dict() == {**RULE, "add_hold_s": 5.0, "max_hold_s": 60.0} and prog.items[1].hold_s == 2.0
         for k in range(3):
             run(c, pid, "squat", d0 + timedelta(days=k))
             run(c, other, "squat", d0 + timedelta(days=k), before=1, after=9)  # Bob's pain is not Ann's

@@ -147,6 +147,8 @@ def test_report_shows_todays_progressed_reps(tmp_path, capsys):
                              created_at=datetime(2000, 1, 1, tzinfo=timezone.utc))
         sid = clinic.start_session(pid, "glute_bridge", source="test", pain_before=4, planned_sets=1, planned_reps=8,
                                    started_at=datetime(2020, 1, 1, tzinfo=timezone.utc))
+        for i in range(8):  # the reps are counted (a session with none is no step forward)
+            clinic.history.add_rep(sid, {"index": i + 1, "peak_angle": 170.0}, set_index=1)
         clinic.history.finish_session(sid, summary={"reps": 8}, pain_after=3, stopped="completed")
         today = clinic.todays_plan(pid)[0].reps
     assert today == 10  # one session without more pain: +2

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
-from pathlib import Path
 
 __all__ = ["make_app", "run_app"]
 
@@ -65,17 +63,17 @@ def run_app(argv: list[str] | None = None) -> int:
     from posecoach.app._qt.main_window import MainWindow
 
     estimator_factory = None
+    plan: tuple[int | None, int | None] = (None, None)  # sets, reps: the set-up screen's
     source = args.source
     exercise = args.exercise
     if args.demo:
-        from posecoach.app.synthvideo import ReplayEstimator, demo_scenario, write_video
+        from posecoach.app.synthvideo import demo_scenario, demo_video
 
-        exercise = exercise or "glute_bridge"
-        sc = demo_scenario(exercise)
-        path = Path(tempfile.gettempdir()) / f"posecoach_demo_{exercise}.mp4"
-        write_video(path, sc.poses, sc.fps)
-        source = str(path)
-        estimator_factory = lambda: ReplayEstimator(sc.poses, sc.fps)  # noqa: E731
+        if exercise is not None:
+            demo_scenario(exercise)  # SourceError naming the demo's exercises for one it has not
+        demo = demo_video(exercise)
+        exercise, source, estimator_factory = demo.exercise_id, str(demo.path), demo.estimator_factory
+        plan = (1, demo.reps)  # one set of the reps the demo shows: done when the video is
     win = MainWindow(estimator_factory=estimator_factory, speed=args.speed, model=args.model)
     win.resize(1366, 768) if not getattr(win.settings, "window_geometry", None) else None
     win.show()
@@ -85,7 +83,7 @@ def run_app(argv: list[str] | None = None) -> int:
         if exercise is None:
             exercise = win.setup.exercise_id() or "glute_bridge"
         try:
-            win.start_session(source, exercise, args.pain)
+            win.start_session(source, exercise, args.pain, *plan)
         except PosecoachError as err:
             win.setup.show_error(str(err))
     _close_on_signals(app, win)

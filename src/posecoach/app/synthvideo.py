@@ -10,6 +10,9 @@ session, cues, the overlay.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -17,11 +20,11 @@ import numpy as np
 
 from posecoach.core.landmarks import BONES, INDEX
 from posecoach.core.types import Pose
-from posecoach.testing.demo import ReplayEstimator, demo_scenario
+from posecoach.testing.demo import DEMO_EXERCISES, ReplayEstimator, demo_scenario
 
 # ``ReplayEstimator`` and ``demo_scenario`` live in ``posecoach.testing.demo`` (the terminal demo
 # uses them too, without OpenCV); they are offered here beside the video they go with.
-__all__ = ["ReplayEstimator", "demo_scenario", "render_frame", "write_video"]
+__all__ = ["DemoVideo", "ReplayEstimator", "demo_scenario", "demo_video", "render_frame", "write_video"]
 
 Seq = list[tuple[float, Pose | None]]
 
@@ -63,3 +66,26 @@ def write_video(path: str | Path, seq: Seq, fps: float, size: tuple[int, int] = 
     finally:
         writer.release()
     return path
+
+
+@dataclass(frozen=True)
+class DemoVideo:
+    """The demo, ready to coach: the video file, its exercise, how many reps (or holds) it shows,
+    and the estimator that replays it."""
+
+    path: Path
+    exercise_id: str
+    estimator_factory: Callable[[], ReplayEstimator]
+    reps: int = 4
+
+
+def demo_video(exercise_id: str | None = None, folder: str | Path | None = None) -> DemoVideo:
+    """The demo session of ``posecoach app --demo`` and the set-up screen's "Try the demo": the
+    exercise's generated video (``exercise_id`` when the demo has one, else glute bridges) written
+    into ``folder`` (the temporary folder by default), and the estimator replaying its poses."""
+    ex = exercise_id if exercise_id in DEMO_EXERCISES else "glute_bridge"
+    n = 4
+    sc = demo_scenario(ex, n)
+    path = Path(folder or tempfile.gettempdir()) / f"posecoach_demo_{ex}.mp4"
+    write_video(path, sc.poses, sc.fps)
+    return DemoVideo(path, ex, lambda: ReplayEstimator(sc.poses, sc.fps), n)

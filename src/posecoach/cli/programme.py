@@ -9,7 +9,9 @@ from posecoach.cli.numbers import number, parse_number
 from posecoach.cli.output import EXIT_OK, EXIT_SOME_FAILED, say
 from posecoach.clinic import Clinic
 from posecoach.clinic.records import (
+    ADD_HOLD_MAX_S,
     ADD_REPS_MAX,
+    DEFAULT_RULE,
     DAYS_MAX,
     EVERY_MAX,
     HOLD_MAX_S,
@@ -26,6 +28,7 @@ __all__ = ["add_parsers", "parse_item"]
 _SET_HELP = (
     "ITEM is EXERCISE:SETSxREPS or EXERCISE:SETSxREPS:HOLD_SECONDS, e.g. glute_bridge:3x10:5. "
     "Reps go up by --add-reps after every --every sessions in which pain did not rise (up to --max-reps); "
+    "a hold exercise (a plank) holds --add-hold seconds longer instead (up to --max-hold); "
     "when pain rises they are held back (and drop one step if it rose by 2 or more)."
 )
 
@@ -45,6 +48,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="sessions without more pain per step (default: %(default)s)")
     x.add_argument("--max-reps", type=number("--max-reps", 1, REPS_MAX, whole=True), default=15,
                    help="never more reps than this (default: %(default)s)")
+    x.add_argument("--add-hold", type=number("--add-hold", 0, ADD_HOLD_MAX_S, unit=" s"),
+                   default=DEFAULT_RULE["add_hold_s"],
+                   help="seconds a hold exercise's hold grows at each step (default: %(default)g)")
+    x.add_argument("--max-hold", type=number("--max-hold", 0, HOLD_MAX_S, above_lo=True, unit=" s"),
+                   default=DEFAULT_RULE["max_hold_s"],
+                   help="never a longer hold than this, in seconds (default: %(default)g)")
     x.add_argument("--no-hold-back", action="store_true", help="progress even when pain rises")
     x.add_argument("--since", default=None, metavar="YYYY-MM-DD",
                    help="count sessions from this day for progression (default: from now)")
@@ -104,7 +113,7 @@ def _print_programme(prog: Programme | None, name: str) -> None:
         say(f"  {i.exercise_id}: {i.sets} x {i.reps}{_hold(i)}")
     back = "held back when pain rises" if r.hold_back_if_pain_rises else "pain not considered"
     say(f"  progression: +{r.add_reps} reps every {r.every_n_sessions} sessions without more pain, "
-          f"up to {r.max_reps}; {back}")
+          f"up to {r.max_reps} (hold exercises: +{r.add_hold_s:g} s hold, up to {r.max_hold_s:g} s); {back}")
 
 
 def _set(args: argparse.Namespace) -> int:
@@ -112,7 +121,8 @@ def _set(args: argparse.Namespace) -> int:
         p = clinic.patient(args.patient)
         items = [parse_item(t) for t in args.item]
         rule = {"add_reps": args.add_reps, "every_n_sessions": args.every, "max_reps": args.max_reps,
-                "hold_back_if_pain_rises": not args.no_hold_back}
+                "hold_back_if_pain_rises": not args.no_hold_back, "add_hold_s": args.add_hold,
+                "max_hold_s": args.max_hold}
         day = _day(args.since, "--since")
         since = None if day is None else datetime.combine(day, datetime.min.time())
         clinic.set_programme(p.id, items, days_per_week=args.days, rule=rule, created_at=since)

@@ -20,8 +20,10 @@ from posecoach.core.exercise.schema import ANGLE_LIMIT, short_repr
 from posecoach.errors import InvalidValue
 
 __all__ = [
+    "ADD_HOLD_MAX_S",
     "ADD_REPS_MAX",
     "DAYS_MAX",
+    "DEFAULT_MAX_HOLD_S",
     "DEFAULT_RULE",
     "EVERY_MAX",
     "HOLD_MAX_S",
@@ -51,6 +53,8 @@ REPS_MAX = 100  # reps in a set, and a progression rule's max_reps
 HOLD_MAX_S = 600.0  # seconds held at the top of a rep (as an exercise file's hold)
 TEMPO_MAX_S = 600.0  # seconds per rep (an exercise file's longest rep)
 ADD_REPS_MAX = 20  # reps added at each progression step
+ADD_HOLD_MAX_S = 60.0  # seconds added to a hold at each progression step
+DEFAULT_MAX_HOLD_S = 60.0  # a hold exercise's progression stops here unless the rule says otherwise
 EVERY_MAX = 100  # sessions without more pain per progression step
 DAYS_MAX = 7  # days a week
 VALUE_LIMIT = ANGLE_LIMIT  # |rest|, |peak| targets: degrees, or an offset/ratio (far smaller)
@@ -141,13 +145,16 @@ class Reference(_Record):
 
 @dataclass(frozen=True)
 class ProgressionRule(_Record):
-    """How reps grow (``posecoach.clinic.progression``): +``add_reps`` after every
-    ``every_n_sessions`` sessions without more pain, up to ``max_reps``."""
+    """How the work grows (``posecoach.clinic.progression``) after every ``every_n_sessions``
+    sessions without more pain: a rep exercise +``add_reps`` up to ``max_reps``; a hold exercise
+    (``counting: hold``) holds ``add_hold_s`` longer, up to ``max_hold_s``."""
 
     add_reps: int = 1
     every_n_sessions: int = 3
     max_reps: int = 15
     hold_back_if_pain_rises: bool = True
+    add_hold_s: float = 5.0
+    max_hold_s: float = 60.0
 
     @classmethod
     def of(cls, rule: ProgressionRule | Mapping[str, Any] | None) -> ProgressionRule:
@@ -167,6 +174,9 @@ class ProgressionRule(_Record):
             every_n_sessions=whole_number(data["every_n_sessions"], "rule every_n_sessions", most=EVERY_MAX),
             max_reps=whole_number(data["max_reps"], "rule max_reps", most=REPS_MAX),
             hold_back_if_pain_rises=bool(data["hold_back_if_pain_rises"]),
+            add_hold_s=float(target_number(data["add_hold_s"], "rule add_hold_s", 0.0, ADD_HOLD_MAX_S) or 0.0),
+            max_hold_s=float(target_number(data["max_hold_s"], "rule max_hold_s", 0.0, HOLD_MAX_S, above_lo=True)
+                             or DEFAULT_MAX_HOLD_S),
         )
 
 
@@ -215,12 +225,14 @@ class Programme(_Record):
 @dataclass(frozen=True)
 class PlannedItem(ProgrammeItem):
     """A programme item after the progression rule: ``reps`` is today's number, ``base_reps`` the
-    prescribed one; ``sessions_counted`` towards the next step, ``sessions_to_next`` (None at the
+    prescribed one (a hold exercise progresses its hold instead: ``hold_s`` today's, ``base_hold_s``
+    the prescribed one); ``sessions_counted`` towards the next step, ``sessions_to_next`` (None at the
     maximum), ``progression`` (one line saying why), ``done_today`` (sessions of it today, whatever
     they counted), ``reps_today`` (reps counted in them) and ``complete`` (today's prescribed work
     is done: ``reps_today`` reached sets x reps; a session stopped at 0 or 6 of 16 reps is not)."""
 
     base_reps: int = 0
+    base_hold_s: float | None = None
     sessions_counted: int = 0
     sessions_to_next: int | None = None
     progression: str = "as prescribed"

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -54,6 +56,8 @@ __all__ = [
     "PAD_S",
     "REST_MARGIN",
     "PatientJudge",
+    "RecordProgress",
+    "RecordingCancelled",
     "derive_targets",
     "record_reference",
     "reference_from_frames",
@@ -120,11 +124,54 @@ def _is_camera(source: str | int) -> bool:
     return camera_index(source) is not None
 
 
+class RecordingCancelled(PosecoachError):
+    """The recording was cancelled (``record_reference``'s ``cancel``): nothing was stored."""
+
+
+@dataclass(frozen=True)
+class RecordProgress:
+    """How far a reference's analysis is, after one more frame (``record_reference``'s ``progress``):
+    ``frames`` analysed so far of ``total_frames`` (a video's frame count; None when unknown), the
+    frame's time ``t`` in the video and ``seconds`` a camera records for (None for a video), the
+    wall time ``elapsed_s`` so far, and the frame itself (BGR) with its ``pose`` for a preview."""
+
+    frames: int
+    total_frames: int | None
+    t: float
+    seconds: float | None
+    elapsed_s: float
+    image: np.ndarray | None = None
+    pose: Pose | None = None
+
+    @property
+    def share(self) -> float | None:
+        """The share done, 0-1 (None when neither the frame count nor the length is known)."""
+        if self.total_frames:
+            return min(1.0, self.frames / self.total_frames)
+        if self.seconds:
+            return min(1.0, max(0.0, self.t / self.seconds))
+        return None
+
+    @property
+    def left_s(self) -> float | None:
+        """About how long is left (s): a camera's time still to record, a video's frames still to
+        analyse at the pace so far (None before there is a pace)."""
+        if self.seconds and not self.total_frames:
+            return max(0.0, self.seconds - self.t)
+        share = self.share
+        if share is None or share <= 0 or self.frames < 2:
+            return None
+        return max(0.0, self.elapsed_s * (1.0 - share) / share)
+
+
 def _capture(source: str | int, *, model: str | None, estimator_factory: Callable[[], Estimator] | None,
              seconds: float | None, video_to: Path | None, log: Callable[[str], None],
-             stop: Callable[[], bool] | None = None) -> tuple[list[RawFrame], dict]:
+             stop: Callable[[], bool] | None = None, progress: Callable[[RecordProgress], None] | None = None,
+             cancel: Callable[[], bool] | None = None) -> tuple[list[RawFrame], dict]:
     """Run the pose estimator over a video file or a camera (``seconds`` long, 30 by default;
-    ``video_to``: a camera's frames are also written there): frames (t, pose, cut) and meta."""
+    ``video_to``: a camera's frames are also written there): frames (t, pose, cut) and meta.
+    ``progress`` is told after every frame; ``cancel`` is polled before and after every frame and
+    True raises ``RecordingCancelled`` (the estimator and the source are closed on the way out)."""
     from posecoach.io.scenecut import SceneCutDetector
 
     camera = _is_camera(source)
@@ -138,13 +185,30 @@ def _capture(source: str | int, *, model: str | None, estimator_factory: Callabl
         make_estimator = estimator_factory or partial(_pose_estimator, model)
         if camera:
             log(f"Recording the reference for {seconds:g} s from camera {source}; Ctrl+C stops earlier.")
-        pipeline = Pipeline(make_estimator(), SceneCutDetector(), stop=stop, record=frames)  # closes the estimator
+        cancelled = cancel or (lambda: False)
+
+        def halt() -> bool:
+            return bool(cancelled() or (stop is not None and stop()))
+
+        pipeline = Pipeline(make_estimator(), SceneCutDetector(), stop=halt, record=frames)  # closes the estimator
+        total = None if camera else getattr(src, "n_frames", None)
+        started = time.monotonic()
+        detections = pipeline.detections(_until(src, seconds))
         try:
-            for d in pipeline.detections(_until(src, seconds)):
+            for d in detections:
                 size = d.frame.size_wh
                 video.write(d.frame.image)
+                if cancelled():
+                    break
+                if progress is not None:
+                    progress(RecordProgress(len(frames), total, float(d.frame.t), seconds,
+                                            time.monotonic() - started, d.frame.image, d.pose))
         except KeyboardInterrupt:
             log("stopped: keeping what was recorded")
+        finally:
+            detections.close()  # the estimator now, not when the generator is collected
+        if cancelled():
+            raise RecordingCancelled("cancelled: nothing was stored")
         fps = src.fps
     finally:
         src.close()
@@ -236,15 +300,20 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
                      rom_share: float = 0.8, seconds: float | None = None,
                      estimator_factory: Callable[[], Estimator] | None = None,
                      log: Callable[[str], None] = lambda s: None,
-                     stop: Callable[[], bool] | None = None) -> dict:
+                     stop: Callable[[], bool] | None = None,
+                     progress: Callable[[RecordProgress], None] | None = None,
+                     cancel: Callable[[], bool] | None = None) -> dict:
     """Record a reference for ``patient`` (name or id; must exist) from a video file or a camera
     (index; ``seconds`` long, 30 by default, or until Ctrl+C), store it with the derived targets,
     and return {"reference_id","targets","reps","summary","landmarks_file","video_file"}.
 
     ``estimator_factory``: a callable returning an ``Estimator`` (``posecoach.core.pipeline``; tests
     replay synthetic poses); default the MediaPipe ``PoseEstimator(model)``.  ``stop``: polled
-    every frame, True ends the recording early (a Stop button); ``log``: progress lines.
-    Nothing is stored (and no file is left) when no targets can be derived from the recording."""
+    every frame, True ends the recording early (a Stop button); ``log``: progress lines;
+    ``progress``: told after every frame how far the analysis is (``RecordProgress``, with the frame
+    and its pose for a preview); ``cancel``: polled every frame, True abandons the recording
+    (``RecordingCancelled``).  Nothing is stored (and no file is left) when the recording is
+    cancelled or no targets can be derived from it."""
     from posecoach.clinic.patients import Clinic
 
     exercise = find_exercise(exercise_id)
@@ -267,10 +336,12 @@ def record_reference(source: str | int, exercise_id: str, patient: str | int, *,
         try:
             frames, meta = _capture(
                 source, model=model, estimator_factory=estimator_factory, seconds=seconds,
-                video_to=video_file if camera else None, log=log, stop=stop,
+                video_to=video_file if camera else None, log=log, stop=stop, progress=progress, cancel=cancel,
             )
             trace, reps, summary = reference_from_frames(exercise, frames)
             targets = derive_targets(exercise, trace, reps, rom_share=rom_share)  # before saving anything
+            if cancel is not None and cancel():  # cancelled while the reps were being found
+                raise RecordingCancelled("cancelled: nothing was stored")
         except BaseException:
             if video_file is not None and camera:
                 video_file.unlink(missing_ok=True)

@@ -23,7 +23,7 @@ import io
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,14 @@ __all__ = [
     "SESSION_FIELDS",
     "WEEK_FIELDS",
     "export_report",
+    "is_empty",
+    "pain_text",
     "programme_for_report",
+    "progress_figure",
     "progress_figure_png",
     "render_report",
     "session_rows",
+    "shown_sessions",
     "weekly_rows",
     "write_csv",
 ]
@@ -85,6 +89,29 @@ def _day(v: Any) -> date | None:
             return date.fromisoformat(s[:10])
         except ValueError:
             return None
+
+
+def is_empty(row: dict) -> bool:
+    """A session with nothing in it to chart: no rep or hold counted (started and stopped, or no
+    usable frame) and not stopped for pain (that stop is a finding).  Charts and tables leave these
+    out, so a few false starts do not fill them; ``sessions.csv`` keeps every session."""
+    return not (_num(row.get("reps_done")) or 0) and row.get("stopped") != "pain"
+
+
+def shown_sessions(rows: Sequence[dict]) -> tuple[list[dict], int]:
+    """The sessions the charts and tables show, and how many empty ones (``is_empty``) were left out."""
+    kept = [r for r in rows if not is_empty(r)]
+    return kept, len(rows) - len(kept)
+
+
+def pain_text(before: Any, after: Any) -> str:
+    """Pain before/after as a table cell: "3 → 4", "3" (not asked after), "? → 4", "-" (neither)."""
+    b, a = _num(before), _num(after)
+    if b is None and a is None:
+        return "-"
+    if a is None:
+        return f"{b:.0f}"
+    return f"{'?' if b is None else f'{b:.0f}'} → {a:.0f}"
 
 
 def _faults(row: dict) -> dict[str, int]:
@@ -221,28 +248,97 @@ def _write_text(path: Path, text: str) -> None:
 # ------------------------------------------------------------------- plots
 
 
-def _dates(ax: Any, xs: Sequence[date]) -> None:
+#: sessions of one day share this much of the day on a date axis (side by side), so a bar stays a bar
+DAY_SHARE = 0.8
+#: a date axis spans at least this many days: one session is a bar in a week, not the whole axis
+MIN_SPAN_DAYS = 7.0
+
+
+def _xs(rs: Sequence[dict]) -> list[float]:
+    """Where each session sits on a date axis (matplotlib's day numbers, as plain floats): on its
+    day's tick, sessions of the same day side by side within ``DAY_SHARE`` of it.  Plain numbers and
+    explicit limits (``_dates``) rather than date objects: a plot with nothing drawn or a single
+    point then still reads the sessions' days, never matplotlib's epoch ("01 Jan")."""
     import matplotlib.dates as mdates
 
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=7))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    days = [_day(r.get("date")) for r in rs]
+    per_day = Counter(days)
+    seen: Counter[date | None] = Counter()
+    out = []
+    for d in days:
+        base = mdates.date2num(datetime.combine(d, time())) if d is not None else float("nan")
+        n, k = per_day[d], seen[d]
+        seen[d] += 1
+        out.append(float(base) + DAY_SHARE * ((k + 0.5) / n - 0.5))
+    return out
 
 
-def _xs(rs: Sequence[dict]) -> list[Any]:
-    return [_day(r.get("date")) for r in rs]
+def _width(rs: Sequence[dict]) -> float:
+    """A bar's width in days: the day's share split between that day's sessions, with a gap."""
+    most = max(Counter(_day(r.get("date")) for r in rs).values(), default=1)
+    return 0.85 * DAY_SHARE / most
+
+
+def _span(xs: Sequence[float]) -> tuple[float, float]:
+    """The date axis' limits: the sessions' days with most of a day around them, at least a week."""
+    vals = [x for x in xs if x == x]
+    if not vals:
+        import matplotlib.dates as mdates
+
+        now = float(mdates.date2num(datetime.combine(date.today(), time())))
+        vals = [now]
+    lo, hi = min(vals) - 0.8, max(vals) + 0.8  # a day's bars clear of the frame
+    if hi - lo < MIN_SPAN_DAYS:
+        mid = (lo + hi) / 2
+        lo, hi = mid - MIN_SPAN_DAYS / 2, mid + MIN_SPAN_DAYS / 2
+    return lo, hi
+
+
+def _dates(ax: Any, xs: Sequence[float]) -> None:
+    """The x axis as calendar days ("04 Dec"): limits from the sessions, whole days as ticks."""
+    import math
+
+    import matplotlib.dates as mdates
+
+    lo, hi = _span(xs)
+    ax.set_xlim(lo, hi)
+    days = hi - lo
+    if days <= 70:  # a tick every day or every few days (at most five): never two ticks on one day
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=max(1, math.ceil(days / 5))))
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=3, maxticks=5))
+    year = mdates.num2date(lo).year != mdates.num2date(hi).year
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %y" if year else "%d %b"))
+
+
+def _per_session(ax: Any, xs: Sequence[float], vals: Sequence[float | None], width: float, **kw: Any) -> Any:
+    """A short level line over each session's place (a prescribed number per session): unlike a
+    step line it shows for a single session too.  The handle for the legend, or None."""
+    pts = [(x, v) for x, v in zip(xs, vals) if v is not None]
+    if not pts:
+        return None
+    return ax.hlines([v for _, v in pts], [x - width / 2 for x, _ in pts], [x + width / 2 for x, _ in pts], **kw)
+
+
+def _whole_numbers(ax: Any) -> None:
+    """Counts (reps, faults) tick at whole numbers only."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _plot_reps(ax: Any, rs: Sequence[dict]) -> bool:
     _setup(ax, "Reps done vs prescribed")
-    xs = _xs(rs)
-    done = [_num(r.get("reps_done")) for r in rs]
-    pres = [_num(r.get("reps_prescribed")) for r in rs]
-    ax.bar(xs, [d or 0 for d in done], width=0.8, color=COLOURS["done"], label="done")
-    if any(p for p in pres):
-        ax.step(xs, [p if p else float("nan") for p in pres], where="mid", color=COLOURS["target"], lw=2, label="prescribed")
+    xs, w = _xs(rs), _width(rs)
+    done = [_num(r.get("reps_done")) or 0.0 for r in rs]
+    pres = [_num(r.get("reps_prescribed")) or None for r in rs]
+    ax.bar(xs, done, width=w, color=COLOURS["done"], label="done", zorder=2)
+    _per_session(ax, xs, pres, w * 1.3, colors=COLOURS["target"], lw=2.5, label="prescribed", zorder=3)
     ax.set_ylabel("reps", fontsize=8)
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7, loc="lower right")
+    top = max([*done, *(p for p in pres if p is not None), 1.0])
+    ax.set_ylim(0, top * 1.25 + 1)  # room above the highest bar or line for the legend
+    _whole_numbers(ax)
+    ax.legend(fontsize=7, loc="upper left", ncol=2)
     _dates(ax, xs)
     return True
 
@@ -252,11 +348,19 @@ def _plot_rom(ax: Any, rs: Sequence[dict]) -> bool:
     xs = _xs(rs)
     peak = [_num(r.get("peak_median")) for r in rs]
     tgt = [_num(r.get("target_peak")) for r in rs]
-    ax.plot(xs, [float("nan") if p is None else p for p in peak], "o-", color="#4c8bc6", ms=3,
+    ax.plot(xs, [float("nan") if p is None else p for p in peak], "o-", color="#4c8bc6", ms=4,
             label="reached (median peak)")
-    if any(t is not None for t in tgt):
-        ax.step(xs, [float("nan") if t is None else t for t in tgt], where="mid", color="#d9534f", lw=1.5,
-                ls="--", label="target")
+    known = [(x, t) for x, t in zip(xs, tgt) if t is not None]
+    if known:
+        # the target in force from each session on, across the whole axis (a single session too)
+        lo, hi = _span(xs)
+        tx = [lo] + [x for x, _ in known] + [hi]
+        ty = [known[0][1]] + [t for _, t in known] + [known[-1][1]]
+        ax.plot(tx, ty, drawstyle="steps-post", color="#d9534f", lw=1.5, ls="--", label="target")
+    vals = [v for v in (*peak, *tgt) if v is not None]
+    if vals:
+        pad = max(3.0, 0.15 * (max(vals) - min(vals)))
+        ax.set_ylim(min(vals) - pad, max(vals) + pad)
     if _decreasing(rs):  # e.g. knee angle in a squat: smaller = further; draw further as up
         ax.invert_yaxis()
         ax.set_ylabel("main angle (deg, axis reversed)", fontsize=8)
@@ -285,7 +389,7 @@ def _plot_similarity(ax: Any, rs: Sequence[dict]) -> bool:
         return False
     _setup(ax, "Similarity to the reference")
     xs = _xs(rs)
-    ax.plot(xs, [float("nan") if s is None else s for s in sims], "o-", color="#5cb85c", ms=3)
+    ax.plot(xs, [float("nan") if s is None else s for s in sims], "o-", color="#5cb85c", ms=4)
     ax.set_ylim(0, 100)
     ax.set_ylabel("0-100 (median of reps)", fontsize=8)
     _dates(ax, xs)
@@ -294,20 +398,21 @@ def _plot_similarity(ax: Any, rs: Sequence[dict]) -> bool:
 
 def _plot_faults(ax: Any, rs: Sequence[dict]) -> bool:
     _setup(ax, "Form faults per session")
-    xs = _xs(rs)
+    xs, w = _xs(rs), _width(rs)
     per = [_faults(r) for r in rs]
     kinds = sorted({k for f in per for k in f}, key=lambda k: -sum(f.get(k, 0) for f in per))
     bottom = [0.0] * len(rs)
     for k in kinds:
         vals = [float(f.get(k, 0)) for f in per]
-        ax.bar(xs, vals, bottom=bottom, width=0.8, label=k.replace("_", " "))
+        ax.bar(xs, vals, bottom=bottom, width=w, label=k.replace("_", " "), zorder=2)
         bottom = [b + v for b, v in zip(bottom, vals)]
     if not kinds:
         ax.text(0.5, 0.5, "no faults recorded", ha="center", va="center", transform=ax.transAxes, fontsize=9)
     else:
         ax.legend(fontsize=7, loc="upper right")
     ax.set_ylabel("faults", fontsize=8)
-    ax.set_ylim(bottom=0)
+    ax.set_ylim(0, max([*bottom, 1.0]) * 1.25 + 0.5)
+    _whole_numbers(ax)
     _dates(ax, xs)
     return True
 
@@ -317,11 +422,15 @@ def _plot_pain(ax: Any, rs: Sequence[dict]) -> bool:
     xs = _xs(rs)
     before = [_num(r.get("pain_before")) for r in rs]
     after = [_num(r.get("pain_after")) for r in rs]
-    ax.plot(xs, [float("nan") if v is None else v for v in before], "o-", color="#f0ad4e", ms=3, label="before")
-    ax.plot(xs, [float("nan") if v is None else v for v in after], "s-", color="#d9534f", ms=3, label="after")
+    for vals, style, colour, label in ((before, "o-", "#f0ad4e", "before"), (after, "s-", "#d9534f", "after")):
+        if any(v is not None for v in vals):  # only what was asked is in the legend
+            ax.plot(xs, [float("nan") if v is None else v for v in vals], style, color=colour, ms=4, label=label)
     ax.set_ylim(0, 10)
     ax.set_ylabel("pain", fontsize=8)
-    ax.legend(fontsize=7, loc="upper right")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper right")
+    else:
+        ax.text(0.5, 0.5, "pain not asked", ha="center", va="center", transform=ax.transAxes, fontsize=9)
     _dates(ax, xs)
     return True
 
@@ -330,17 +439,17 @@ PLOTS = (("reps", _plot_reps), ("rom", _plot_rom), ("similarity", _plot_similari
          ("pain", _plot_pain))
 
 
-def progress_figure_png(rows: Sequence[dict], exercise_id: str | None = None, *, dpi: int = 80) -> bytes:
-    """One PNG with the five progress plots of one exercise (the app's progress chart)."""
+def progress_figure(rows: Sequence[dict], exercise_id: str | None = None) -> Any:
+    """The matplotlib ``Figure`` of the five progress plots of one exercise (empty sessions left out)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    rs = [r for r in rows if exercise_id is None or r.get("exercise_id") == exercise_id]
+    rs, _ = shown_sessions([r for r in rows if exercise_id is None or r.get("exercise_id") == exercise_id])
     rs.sort(key=lambda r: (str(_day(r.get("date")) or ""), _num(r.get("session_id")) or 0))
     fig = Figure(figsize=(12, 6.5))
     FigureCanvasAgg(fig)
     if not rs:
-        fig.text(0.5, 0.5, "no finished sessions yet", ha="center", va="center", fontsize=14)
+        fig.text(0.5, 0.5, "no session with reps yet", ha="center", va="center", fontsize=14)
     else:
         for i, (_, fn) in enumerate(PLOTS):
             ax = fig.add_subplot(2, 3, i + 1)
@@ -349,8 +458,13 @@ def progress_figure_png(rows: Sequence[dict], exercise_id: str | None = None, *,
                 ax.text(0.5, 0.5, "no reference recorded", ha="center", va="center", transform=ax.transAxes)
                 ax.set_axis_off()
         fig.tight_layout()
+    return fig
+
+
+def progress_figure_png(rows: Sequence[dict], exercise_id: str | None = None, *, dpi: int = 80) -> bytes:
+    """One PNG with the five progress plots of one exercise (the app's progress chart)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    progress_figure(rows, exercise_id).savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
 
 
@@ -388,7 +502,7 @@ def _summary(ex_rows: dict[str, list[dict]]) -> tuple[list[str], list[list[Any]]
     for ex, rs in ex_rows.items():
         done = sum(int(_num(r.get("reps_done")) or 0) for r in rs)
         pres = sum(int(_num(r.get("reps_prescribed")) or 0) for r in rs)
-        days = [d for d in _xs(rs) if d is not None]
+        days = [d for d in (_day(r.get("date")) for r in rs) if d is not None]
         faults: Counter[str] = Counter()
         for r in rs:
             faults.update(_faults(r))
@@ -411,11 +525,14 @@ def _summary(ex_rows: dict[str, list[dict]]) -> tuple[list[str], list[list[Any]]
 
 def programme_for_report(clinic: Any, patient_id: int) -> dict | None:
     """The patient's programme as the report shows it (``Programme.to_dict()``) with ``today``:
-    {exercise_id: today's reps after the progression rule}."""
+    {exercise_id: today's reps after the progression rule} and ``hold_today`` (the hold, which a
+    hold exercise progresses instead)."""
     programme = clinic.programme(patient_id)
     if programme is None:
         return None
-    return {**programme.to_dict(), "today": {i.exercise_id: i.reps for i in clinic.todays_plan(patient_id)}}
+    plan = clinic.todays_plan(patient_id)
+    return {**programme.to_dict(), "today": {i.exercise_id: i.reps for i in plan},
+            "hold_today": {i.exercise_id: i.hold_s for i in plan}}
 
 
 def export_report(clinic: Any, patient: str | int, out_dir: str | Path, *,
@@ -468,18 +585,28 @@ def _red_flags_html(screens: Sequence[dict] | None) -> str:
 def _programme_html(programme: dict | None) -> str:
     if not programme or not programme.get("items"):
         return ""
-    now = programme.get("today") or {}
+    now, hold_now = programme.get("today") or {}, programme.get("hold_today") or {}
+
+    def hold(i: dict) -> str:
+        base, today = _num(i.get("hold_s")), _num(hold_now.get(i.get("exercise_id")))
+        if base is None:
+            return "-"
+        return _fmt(base, 0) + (f" → {_fmt(today, 0)}" if today is not None and today != base else "")
+
     body = [[_exercise_name(str(i.get("exercise_id"))), i.get("sets", ""), i.get("reps", ""),
-             now.get(i.get("exercise_id"), i.get("reps", "")), _fmt(i.get("hold_s"), 0) or "-"]
+             now.get(i.get("exercise_id"), i.get("reps", "")), hold(i)]
             for i in programme["items"]]
     rule = programme.get("rule") or {}
     rule_txt = ""
     if rule:
         rule_txt = (f"Progression: +{rule.get('add_reps', 1)} rep(s) every {rule.get('every_n_sessions', '?')} "
                     f"sessions in which pain did not rise, up to {rule.get('max_reps', '?')} reps"
+                    + f"; hold exercises: +{_fmt(rule.get('add_hold_s', 5), 0)} s hold, up to "
+                    f"{_fmt(rule.get('max_hold_s', 60), 0)} s"
                     + ("; held back when pain rises." if rule.get("hold_back_if_pain_rises", True) else "."))
     return (f"<h2>Current programme</h2><p class=\"meta\">{html.escape(str(programme.get('days_per_week', '')))} "
-            f"days per week</p>" + _table(["exercise", "sets", "reps prescribed", "reps today", "hold (s)"], body)
+            f"days per week</p>"
+            + _table(["exercise", "sets", "reps prescribed", "reps today", "hold (s): prescribed → today"], body)
             + (f'<p class="note">{html.escape(rule_txt)}</p>' if rule_txt else ""))
 
 
@@ -557,6 +684,7 @@ def render_report(
     out.mkdir(parents=True, exist_ok=True)
     rows = [dict(r) for r in rows]
     write_csv(out / "sessions.csv", SESSION_FIELDS, session_rows(rows))
+    rows, empty = shown_sessions(rows)  # sessions.csv above has every session; the rest leaves out empty ones
     write_csv(out / "progress.csv", WEEK_FIELDS, weekly_rows(rows))
 
     when = (generated_at or datetime.now().astimezone()).strftime("%Y-%m-%d %H:%M")
@@ -573,6 +701,9 @@ def render_report(
         parts.append(f'<p class="note">Notes: {html.escape(str(patient["notes"]))}</p>')
     parts.append(f'<p class="privacy">{html.escape(PRIVACY_NOTE)}</p>')
     parts.append(_red_flags_html(red_flags))
+    if empty:
+        parts.append(f'<p class="note">{empty} session(s) with no rep counted (stopped at once, or nobody in view) '
+                     'are left out of the tables and plots; sessions.csv lists them.</p>')
     if not rows:
         parts.append("<p>No finished sessions yet.</p>")
     else:

@@ -28,6 +28,7 @@ from posecoach.app.recovery import find_offer
 from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
 from posecoach.app._qt.coach_page import CoachPage
+from posecoach.app._qt.demo import start_demo
 from posecoach.app._qt.pain_dialog import PainDialog
 from posecoach.app._qt.posture import PostureLauncher
 from posecoach.app._qt.red_flags import RedFlagGate
@@ -227,6 +228,7 @@ class MainWindow(QMainWindow):
         self.setup.therapist_requested.connect(self.show_therapist)
         self.setup.posture_guide_requested.connect(self.posture.show_guide)
         self.setup.posture_check_requested.connect(self.posture.start_check)
+        self.setup.demo_requested.connect(lambda: start_demo(self, self.setup.exercise_id()))
         self.setup.therapist_button.setEnabled(self.clinic is not None)
         self.refresh_patients()
         self.summary.quit_requested.connect(self.close)

@@ -31,6 +31,7 @@ class SetupPage(QWidget):
     therapist_requested = Signal()
     posture_guide_requested = Signal()
     posture_check_requested = Signal()
+    demo_requested = Signal()  # "Try the demo": coaching on a generated video, no camera needed
 
     def __init__(self, exercises: list[Exercise], problems: list[str], parent=None) -> None:
         super().__init__(parent)
@@ -115,6 +116,10 @@ class SetupPage(QWidget):
         g.addWidget(self.use_video, 1, 0, 1, 2)
         g.addWidget(self.video_button, 2, 0, 1, 2)
         g.addWidget(self.video_label, 3, 0, 1, 2)
+        self.demo_button = QPushButton("Try the demo (no camera needed)")
+        self.demo_button.setToolTip("Watch the coach count a stick figure's reps: nothing is saved")
+        self.demo_button.clicked.connect(self.demo_requested.emit)
+        g.addWidget(self.demo_button, 4, 0, 1, 2)
         return box
 
     def _who_box(self) -> QGroupBox:

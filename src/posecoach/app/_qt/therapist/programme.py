@@ -24,10 +24,30 @@ from PySide6.QtWidgets import (
 )
 
 from posecoach.app._qt.therapist.common import PageContext, exercise_combo
-from posecoach.clinic.records import PlannedItem, Programme, ProgrammeItem
+from posecoach.clinic.records import DEFAULT_RULE, PlannedItem, Programme, ProgrammeItem
+from posecoach.core.exercise.schema import Exercise
 from posecoach.errors import PosecoachError
 
-__all__ = ["ProgrammeTab"]
+__all__ = ["ProgrammeTab", "dosage_of"]
+
+
+def dosage_of(ex: Exercise | None) -> dict[str, Any]:
+    """An exercise's own dosage for a new programme row: sets and reps (for a hold exercise, the
+    number of holds) from its file, and the hold in seconds (a hold exercise's ``hold`` when its
+    dosage names none; 0 = no hold)."""
+    if ex is None:
+        return {"sets": 2, "reps": 10, "hold_s": 0.0}
+    hold = float(ex.dosage.hold_s or 0.0)
+    if not hold and ex.hold is not None:
+        hold = float(ex.hold.seconds)
+    return {"sets": int(ex.dosage.sets), "reps": int(ex.dosage.reps), "hold_s": hold}
+
+
+def _kind(reps: QSpinBox, ex: Exercise | None) -> None:
+    """The reps field says what it counts: holds for a hold exercise, reps for the others."""
+    holds = ex is not None and ex.counting == "hold"
+    reps.setSuffix(" holds" if holds else " reps")
+    reps.setToolTip("How many holds in each set" if holds else "How many reps in each set")
 
 
 def _int_spin(lo: int, hi: int, value: int) -> QSpinBox:
@@ -46,8 +66,10 @@ class ProgrammeTab(QWidget):
         super().__init__()
         self.ctx = ctx
         self.prog_table = QTableWidget(0, 4)
-        self.prog_table.setHorizontalHeaderLabels(["Exercise", "Sets", "Reps", "Hold (s)"])
+        self.prog_table.setHorizontalHeaderLabels(["Exercise", "Sets", "Reps or holds", "Hold"])
         self.prog_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for c in (1, 2, 3):  # "Reps or holds" and "12 holds" in full
+            self.prog_table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.prog_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.add_item_button = QPushButton("Add exercise")
         self.add_item_button.clicked.connect(lambda: self.add_programme_row())
@@ -57,6 +79,16 @@ class ProgrammeTab(QWidget):
         self.rule_add = _int_spin(0, 5, 1)
         self.rule_every = _int_spin(1, 30, 3)
         self.rule_max = _int_spin(1, 100, 15)
+        self.rule_add_hold = QDoubleSpinBox()
+        self.rule_add_hold.setRange(0, 60)
+        self.rule_add_hold.setDecimals(0)
+        self.rule_add_hold.setSuffix(" s")
+        self.rule_add_hold.setValue(float(DEFAULT_RULE["add_hold_s"]))
+        self.rule_max_hold = QDoubleSpinBox()
+        self.rule_max_hold.setRange(1, 600)
+        self.rule_max_hold.setDecimals(0)
+        self.rule_max_hold.setSuffix(" s")
+        self.rule_max_hold.setValue(float(DEFAULT_RULE["max_hold_s"]))
         self.rule_hold_back = QCheckBox("Hold back when pain rises (drop a step if it rose by 2 or more)")
         self.rule_hold_back.setChecked(True)
         self.save_prog_button = QPushButton("Save programme")
@@ -67,9 +99,11 @@ class ProgrammeTab(QWidget):
         rule = QGroupBox("Days and progression")
         f = QFormLayout(rule)
         f.addRow("Days per week", self.days)
-        f.addRow("Add reps", self.rule_add)
         f.addRow("...after this many sessions without more pain", self.rule_every)
+        f.addRow("Rep exercises: add reps", self.rule_add)
         f.addRow("...up to reps", self.rule_max)
+        f.addRow("Hold exercises: hold longer by", self.rule_add_hold)
+        f.addRow("...up to", self.rule_max_hold)
         f.addRow(self.rule_hold_back)
         btns = QHBoxLayout()
         btns.addWidget(self.add_item_button)
@@ -83,6 +117,8 @@ class ProgrammeTab(QWidget):
         v.addWidget(self.today_label)
 
     def add_programme_row(self, item: ProgrammeItem | Mapping[str, Any] | None = None) -> int:
+        """A row for ``item``, or (new row) the first exercise with its own dosage; choosing another
+        exercise in the row puts that exercise's dosage in (``dosage_of``)."""
         it = item.to_dict() if isinstance(item, ProgrammeItem) else dict(item or {})
         r = self.prog_table.rowCount()
         self.prog_table.insertRow(r)
@@ -97,12 +133,26 @@ class ProgrammeTab(QWidget):
         reps.setRange(1, 100)
         hold.setRange(0, 120)
         hold.setDecimals(0)
-        sets.setValue(int(it.get("sets") or (ex.dosage.sets if ex else 2)))
-        reps.setValue(int(it.get("reps") or (ex.dosage.reps if ex else 10)))
-        hold.setValue(float(it["hold_s"] if it.get("hold_s") is not None else (ex.dosage.hold_s if ex else 0)))
+        hold.setSuffix(" s")
+        hold.setSpecialValueText("-")  # 0: no hold
+        d = dosage_of(ex)
+        sets.setValue(int(it.get("sets") or d["sets"]))
+        reps.setValue(int(it.get("reps") or d["reps"]))
+        hold.setValue(float(it["hold_s"] if it.get("hold_s") is not None else d["hold_s"]))
+        _kind(reps, ex)
+        combo.currentIndexChanged.connect(lambda _i: self._exercise_changed(combo, sets, reps, hold))
         for c, w in enumerate((combo, sets, reps, hold)):
             self.prog_table.setCellWidget(r, c, w)
         return r
+
+    def _exercise_changed(self, combo: QComboBox, sets: QSpinBox, reps: QSpinBox, hold: QDoubleSpinBox) -> None:
+        """Another exercise in a row: its own sets, reps (or holds) and hold, not the last one's."""
+        ex = self.ctx.exercises.get(combo.currentData())
+        d = dosage_of(ex)
+        sets.setValue(d["sets"])
+        reps.setValue(d["reps"])
+        hold.setValue(d["hold_s"])
+        _kind(reps, ex)
 
     def remove_selected_rows(self) -> None:
         rows = sorted({i.row() for i in self.prog_table.selectionModel().selectedRows()}, reverse=True)
@@ -123,7 +173,8 @@ class ProgrammeTab(QWidget):
 
     def programme_rule(self) -> dict:
         return {"add_reps": int(self.rule_add.value()), "every_n_sessions": int(self.rule_every.value()),
-                "max_reps": int(self.rule_max.value()), "hold_back_if_pain_rises": self.rule_hold_back.isChecked()}
+                "max_reps": int(self.rule_max.value()), "hold_back_if_pain_rises": self.rule_hold_back.isChecked(),
+                "add_hold_s": float(self.rule_add_hold.value()), "max_hold_s": float(self.rule_max_hold.value())}
 
     def show_programme(self) -> None:
         """The patient's current programme in the table and the rule fields, and today's plan below."""
@@ -140,6 +191,8 @@ class ProgrammeTab(QWidget):
             self.rule_every.setValue(prog.rule.every_n_sessions)
             self.rule_max.setValue(prog.rule.max_reps)
             self.rule_hold_back.setChecked(prog.rule.hold_back_if_pain_rises)
+            self.rule_add_hold.setValue(prog.rule.add_hold_s)
+            self.rule_max_hold.setValue(prog.rule.max_hold_s)
         self._show_today(plan)
 
     def _show_today(self, plan: list[PlannedItem]) -> None:
@@ -147,8 +200,9 @@ class ProgrammeTab(QWidget):
             self.today_label.setText("No programme yet: add exercises and save.")
             return
         lines = [f"{self.ctx.exercise_name(i.exercise_id)} {i.sets} x {i.reps}"
-                 + (f", hold {float(i.hold_s):g} s" if i.hold_s else "") for i in plan]
-        self.today_label.setText("Today, after progression: " + "; ".join(lines))
+                 + (f", hold {float(i.hold_s):g} s" if i.hold_s else "")
+                 + (f" [{i.progression}]" if i.progression != "as prescribed" else "") for i in plan]
+        self.today_label.setText("Today, after progression:\n" + "\n".join(lines))
 
     def save_programme(self) -> bool:
         pid = self.ctx.patient_id()

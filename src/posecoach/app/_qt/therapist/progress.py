@@ -27,19 +27,22 @@ __all__ = ["ProgressTab"]
 
 
 def _row_html(r: dict) -> str:
+    from posecoach.clinic.report import pain_text
+
     faults = ", ".join(f"{k} {v}" for k, v in (r.get("faults") or {}).items()) or "-"
     sim, peak = r.get("similarity_median"), r.get("peak_median")
     return (f"<tr><td>{html.escape(str(r['date']))}</td><td>{r['reps_done']} / {r.get('reps_prescribed') or '-'}"
             f"</td><td>{'-' if peak is None else f'{peak:.0f}'}</td><td>{'-' if sim is None else f'{sim:.0f}'}</td>"
-            f"<td>{html.escape(faults)}</td><td>{r.get('pain_before', '-')} → {r.get('pain_after', '-')}</td></tr>")
+            f"<td>{html.escape(faults)}</td><td>{pain_text(r.get('pain_before'), r.get('pain_after'))}</td></tr>")
 
 
-def _progress_png(clinic: Any, pid: int, ex_id: str) -> tuple[list[dict], bytes]:
-    """The rows and the PNG of the five progress plots (run on a worker thread: SQL and matplotlib)."""
-    from posecoach.clinic.report import progress_figure_png
+def _progress_png(clinic: Any, pid: int, ex_id: str) -> tuple[list[dict], int, bytes]:
+    """The rows shown (no empty session: ``clinic.report.shown_sessions``), how many were left out, and the
+    PNG of the five progress plots (run on a worker thread: SQL and matplotlib)."""
+    from posecoach.clinic.report import progress_figure_png, shown_sessions
 
-    rows = clinic.progress(pid, ex_id)
-    return rows, progress_figure_png(rows, ex_id)
+    rows, empty = shown_sessions(clinic.progress(pid, ex_id))
+    return rows, empty, progress_figure_png(rows, ex_id)
 
 
 class ProgressTab(QWidget):
@@ -95,14 +98,15 @@ class ProgressTab(QWidget):
             self.chart.setText("No finished sessions yet.")
             self.chart_table.setText("")
             return None
-        rows, png = self.ctx.db(lambda c: _progress_png(c, pid, ex_id))
+        rows, empty, png = self.ctx.db(lambda c: _progress_png(c, pid, ex_id))
         pm = QPixmap()
         pm.loadFromData(png, "PNG")
         self.chart.setPixmap(pm)
         cells = "".join(_row_html(r) for r in reversed(rows[-10:]))  # newest first
         self.chart_table.setText(
             "<table cellpadding='3'><tr><th>date</th><th>reps</th><th>range</th><th>similarity</th><th>faults</th>"
-            f"<th>pain</th></tr>{cells}</table>")
+            f"<th>pain</th></tr>{cells}</table>"
+            + (f"<p>{empty} session(s) with no rep counted are not shown.</p>" if empty else ""))
         return png
 
     def export_report(self, out_dir: str | None = None) -> Path | None:

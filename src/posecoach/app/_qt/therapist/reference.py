@@ -1,12 +1,19 @@
 """The "Reference and targets" tab: record a reference movement (camera or video) in a worker thread,
-then show the targets derived from it (``TargetsBox``) and the references recorded so far."""
+then show the targets derived from it (``TargetsBox``) and the references recorded so far.
+
+While it records, the tab shows how far the analysis is (frames, percent, time left), a preview of
+the frame being analysed with its skeleton (``posecoach.app.overlay``, the coaching screen's
+drawing) and a Cancel button that abandons the recording at the next frame and stores nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import Signal
+import numpy as np
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -16,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
+    QProgressBar,
     QPushButton,
     QRadioButton,
     QSpinBox,
@@ -28,7 +36,46 @@ from posecoach.app._qt.therapist.jobs import RecordWorker
 from posecoach.app._qt.therapist.targets import TargetsBox
 from posecoach.io.sources import VIDEO_SUFFIXES
 
-__all__ = ["ReferenceTab"]
+__all__ = ["ReferenceTab", "preview_pixmap", "progress_text"]
+
+
+def _duration(s: float) -> str:
+    """ "about 1 min 30 s", "about 40 s", "a few seconds" """
+    s = max(0.0, float(s))
+    if s < 5:
+        return "a few seconds"
+    if s < 60:
+        return f"about {s:.0f} s"
+    m, rest = divmod(round(s / 5) * 5, 60)
+    return f"about {m:.0f} min" + (f" {rest:.0f} s" if rest else "")
+
+
+def progress_text(p: Any) -> str:
+    """How far a recording is (a ``RecordProgress``), in one line for the therapist."""
+    share, left = p.share, p.left_s
+    pct = "" if share is None else f" ({100 * share:.0f}%)"
+    rest = "" if left is None else f", {_duration(left)} left"
+    if p.seconds and not p.total_frames:  # a camera: the time recorded
+        return f"Recording: {p.t:.0f} of {p.seconds:g} s{pct}{rest}, {p.frames} frames analysed."
+    if p.total_frames and p.frames >= p.total_frames:  # what is left is finding the reps
+        return f"Analysed all {p.frames} frames: finding the reps and the targets..."
+    of = f" of {p.total_frames}" if p.total_frames else ""
+    return f"Analysing the video: frame {p.frames}{of}{pct}{rest}."
+
+
+def preview_pixmap(p: Any) -> QPixmap:
+    """The frame being analysed (BGR) with its skeleton drawn as on the coaching screen."""
+    from posecoach.app.overlay import paint_skeleton
+
+    img = np.ascontiguousarray(p.image[:, :, ::-1])  # BGR -> RGB
+    h, w = img.shape[:2]
+    qimg = QImage(img.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    if p.pose is not None:
+        painter = QPainter(qimg)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        paint_skeleton(painter, p.pose.xy, p.pose.visibility, QRectF(0, 0, w, h), 0.6, True)
+        painter.end()
+    return QPixmap.fromImage(qimg)
 
 
 class ReferenceTab(QWidget):
@@ -85,6 +132,19 @@ class ReferenceTab(QWidget):
         self.stop_record_button = QPushButton("Stop recording")
         self.stop_record_button.setEnabled(False)
         self.stop_record_button.clicked.connect(self.stop_recording)
+        self.cancel_record_button = QPushButton("Cancel")
+        self.cancel_record_button.setToolTip("Stop now and store nothing")
+        self.cancel_record_button.setEnabled(False)
+        self.cancel_record_button.clicked.connect(self.cancel_recording)
+        self.ref_progress = QProgressBar()
+        self.ref_progress.setRange(0, 1000)
+        self.ref_progress.setTextVisible(False)
+        self.ref_progress.hide()
+        self.ref_preview = QLabel("")
+        self.ref_preview.setFixedSize(320, 240)
+        self.ref_preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.ref_preview.setStyleSheet("background: #222; color: #ddd;")
+        self.ref_preview.hide()
         self.ref_status = QLabel("")
         self.ref_status.setWordWrap(True)
         src = QGroupBox("Record a reference movement")
@@ -95,9 +155,10 @@ class ReferenceTab(QWidget):
             (self.ref_video_button, 2, 1, 1), (self.ref_video_label, 2, 2, 1),
             (QLabel("Targets: share of its range"), 3, 0, 1), (self.ref_share, 3, 1, 1), (self.ref_notes, 4, 0, 3),
             (self.ref_keep_video, 5, 0, 3), (self.record_button, 6, 0, 1), (self.stop_record_button, 6, 1, 1),
-            (self.ref_status, 7, 0, 3),
+            (self.cancel_record_button, 6, 2, 1), (self.ref_progress, 7, 0, 3), (self.ref_status, 8, 0, 3),
         ):
             g.addWidget(w, row, col, 1, span)
+        g.addWidget(self.ref_preview, 0, 3, 9, 1, Qt.AlignmentFlag.AlignTop)
         return src
 
     # ------------------------------------------------------------- targets
@@ -150,15 +211,45 @@ class ReferenceTab(QWidget):
                       notes=self.ref_notes.text().strip(), keep_video=self.ref_keep_video.isChecked(),
                       clinic=self.ctx.clinic, rom_share=float(self.ref_share.value()), **extra, **self._record_kwargs)
         self.recorder = RecordWorker(self._record, kwargs, self)
+        self.recorder.progress.connect(self._show_progress)
         self.recorder.done.connect(self._recorded)
         self.recorder.failed.connect(self._record_failed)
         self.recorder.finished.connect(self._recorder_finished)
         self.record_button.setEnabled(False)
         self.stop_record_button.setEnabled(isinstance(source, int))
+        self.cancel_record_button.setEnabled(True)
+        self.ref_progress.setValue(0)
+        self.ref_progress.show()
+        self.ref_preview.setPixmap(QPixmap())
+        self.ref_preview.setText("Starting...")
+        self.ref_preview.show()
         self.ref_status.setText("Recording... do the exercise a few times, well, in view of the camera."
                                 if isinstance(source, int) else "Analysing the video...")
         self.recorder.start()
         return True
+
+    def _show_progress(self, p: Any) -> None:
+        """A ``RecordProgress`` from the worker: the bar, the line, the preview."""
+        if self.recorder is None or self.recorder.cancelled:
+            return
+        share = p.share
+        if share is None:
+            self.ref_progress.setRange(0, 0)  # busy, length unknown
+        else:
+            self.ref_progress.setRange(0, 1000)
+            self.ref_progress.setValue(round(1000 * share))
+        self.ref_status.setText(progress_text(p))
+        if getattr(p, "image", None) is not None:
+            self.ref_preview.setPixmap(preview_pixmap(p).scaled(
+                self.ref_preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+
+    def cancel_recording(self) -> None:
+        """Abandon the recording: the worker stops at its next frame and stores nothing."""
+        if self.recorder is not None:
+            self.recorder.cancel()
+            self.cancel_record_button.setEnabled(False)
+            self.stop_record_button.setEnabled(False)
+            self.ref_status.setText("Cancelling...")
 
     def _recorder_finished(self) -> None:
         w, self.recorder = self.recorder, None
@@ -167,6 +258,9 @@ class ReferenceTab(QWidget):
             w.deleteLater()
         self.record_button.setEnabled(True)
         self.stop_record_button.setEnabled(False)
+        self.cancel_record_button.setEnabled(False)
+        self.ref_progress.hide()
+        self.ref_preview.hide()
 
     def stop_recording(self) -> None:
         if self.recorder is not None:
@@ -182,9 +276,12 @@ class ReferenceTab(QWidget):
         self.recorded.emit(res)
 
     def _record_failed(self, message: str) -> None:
+        if self.recorder is not None and self.recorder.cancelled:
+            self.ref_status.setText("Cancelled: nothing was stored.")
+            return
         self.ref_status.setText(f"Not recorded: {message}")
 
     def shutdown(self) -> None:
         if self.recorder is not None:
-            self.recorder.request_stop()
+            self.recorder.cancel()  # the window is closing: nobody is there to review the targets
             self.recorder.wait(10000)

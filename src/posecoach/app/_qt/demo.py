@@ -1,0 +1,63 @@
+""""Try the demo" on the set-up screen: coaching on the generated demo video, no camera needed.
+
+The same demo as ``posecoach app --demo`` (``posecoach.app.synthvideo.demo_video``: a stick figure
+doing the chosen exercise if the demo has it, else glute bridges, and an estimator replaying the
+poses it was drawn from, so no model is needed either), as one set of the reps it shows.  A demo is nobody's session and is not
+stored: its run writes to a history that keeps nothing, so it never shows in a patient's progress
+or the session list.  The window's own estimator, history and clinic are lent to the demo only
+while its run and worker are made (they take them at construction) and then put back, so the
+next real session uses the camera and the model as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DemoHistory", "start_demo"]
+
+
+class DemoHistory:
+    """A session history that keeps nothing (not a ``NullHistory``: the window would try to open
+    the real database in its place, and the summary would say the session could not be saved)."""
+
+    def __init__(self) -> None:
+        self.sessions_started = 0
+
+    def start_session(self, exercise_id: str, **kw: Any) -> int:
+        self.sessions_started += 1
+        return self.sessions_started
+
+    def add_rep(self, *a: Any, **kw: Any) -> None:
+        pass
+
+    def add_event(self, *a: Any, **kw: Any) -> None:
+        pass
+
+    def finish_session(self, *a: Any, **kw: Any) -> None:
+        pass
+
+    def sessions(self, limit: int = 20) -> list[dict]:
+        return []
+
+
+def start_demo(window: Any, exercise_id: str | None = None) -> bool:
+    """Start coaching the demo in ``window`` (a ``MainWindow``); False if a session is running or
+    the demo could not be made (the set-up screen says why)."""
+    if window.worker is not None:
+        return False
+    from posecoach.app._qt.therapist.jobs import off_gui
+    from posecoach.app.synthvideo import demo_video
+
+    try:
+        demo = off_gui(lambda: demo_video(exercise_id))  # writing the video takes a second or two
+    except (OSError, ValueError) as exc:
+        window.setup.show_error(f"The demo could not be made ({exc}).")
+        return False
+    lent = window._estimator_factory, window.history, window.clinic, window.settings.video_path
+    window._estimator_factory, window.history, window.clinic = demo.estimator_factory, DemoHistory(), None
+    try:
+        # one set of the reps the video shows: the plan is done when the demo is
+        return bool(window.start_session(str(demo.path), demo.exercise_id, None, 1, demo.reps, patient_id=None))
+    finally:
+        window._estimator_factory, window.history, window.clinic, window.settings.video_path = lent
+        window.save_settings()  # the demo's temporary video is not remembered as the patient's video
