@@ -159,24 +159,54 @@ _STOPPED_TEXT = {
 }
 
 
+def reps_by_set(details: list[dict], plan: SetPlan) -> list[list[dict]]:
+    """The summary's rep details set by set, as the session filled the sets: a rep that met its
+    hold target takes the next place in the plan, one short of it (``short``) stays in the set
+    being worked on without filling it (``core.sets``: a set is done by its reps' holds)."""
+    out: list[list[dict]] = [[] for _ in range(plan.sets)]
+    met = 0
+    for d in sorted(details, key=lambda d: d.get("index") or 0):
+        out[min(plan.sets, met // plan.reps + 1) - 1].append(d)
+        if not d.get("short"):
+            met += 1
+    return out
+
+
+def _met(reps: list[dict]) -> int:
+    return sum(1 for d in reps if not d.get("short"))
+
+
+def _held(d: dict, target: float) -> str:
+    """"held 5.8 s", or "held 5.8 of 20 s: short" for a hold short of its target."""
+    h = d.get("hold_s") or 0.0
+    if d.get("short"):
+        return f"held {h:.1f} of {float(d.get('hold_target_s') or target):g} s: short"
+    return f"held {h:.1f} s"
+
+
+def _headline(summary: dict, exercise: Exercise, plan: SetPlan) -> str:
+    """"Plank: 1 of 3 reps in 95 s (2 holds short of the target)"."""
+    met = summary.get("reps_met", summary.get("reps", 0))
+    short = int(summary.get("reps", 0) or 0) - int(met or 0)
+    extra = f" ({short} {'hold' if short == 1 else 'holds'} short of the target)" if short > 0 else ""
+    return f"{exercise.name}: {met} of {plan.total} reps in {summary.get('duration_s', 0.0):.0f} s{extra}"
+
+
 def summary_text(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: str,
                  pain_before: int | None, pain_after: int | None, fault_cues: dict[str, str] | None = None,
                  message: str = "") -> str:
     """A plain-text (HTML-free) summary: reps per set, holds, faults, pain before/after."""
-    lines = [f"{exercise.name}: {summary.get('reps', 0)} of {plan.total} reps "
-             f"in {summary.get('duration_s', 0.0):.0f} s",
-             message or _STOPPED_TEXT.get(stopped, stopped)]
+    lines = [_headline(summary, exercise, plan), message or _STOPPED_TEXT.get(stopped, stopped)]
     details = summary.get("rep_details", [])
     hold_target = float(summary.get("hold_target_s") or 0.0)
-    for s in range(1, plan.sets + 1):
-        reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
+    for s, reps in enumerate(reps_by_set(details, plan), 1):
         if not reps and s > 1:
             continue
-        lines.append(f"Set {s}: {len(reps)} of {plan.reps} reps")
+        lines.append(f"Set {s}: {_met(reps)} of {plan.reps} reps")
         for d in reps:
             bits = []
             if hold_target > 0 or exercise.counting == "hold":
-                bits.append(f"held {d['hold_s'] or 0:.1f} s")
+                bits.append(_held(d, hold_target))
             if d.get("faults"):
                 bits.append("faults: " + ", ".join(d["faults"]))
             lines.append(f"   rep {d['index']}" + (": " + "; ".join(bits) if bits else ": good"))
@@ -209,24 +239,23 @@ def summary_html(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
     details = summary.get("rep_details", [])
     hold_target = float(summary.get("hold_target_s") or 0.0)
     show_hold = hold_target > 0 or exercise.counting == "hold"
-    out = [f"<h2>{esc(exercise.name)}: {summary.get('reps', 0)} of {plan.total} reps "
-           f"in {summary.get('duration_s', 0.0):.0f} s</h2>",
+    out = [f"<h2>{esc(_headline(summary, exercise, plan))}</h2>",
            f"<p>{esc(_STOPPED_TEXT.get(stopped, stopped))}</p>"]
     pb = "-" if pain_before is None else f"{pain_before}/10"
     pa = "-" if pain_after is None else f"{pain_after}/10"
     out.append(f"<p><b>Pain before: {pb}, after: {pa}</b></p>")
-    for s in range(1, plan.sets + 1):
-        reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
+    for s, reps in enumerate(reps_by_set(details, plan), 1):
         if not reps and s > 1:
             continue
-        out.append(f"<h3>Set {s}: {len(reps)} of {plan.reps} reps</h3>")
+        out.append(f"<h3>Set {s}: {_met(reps)} of {plan.reps} reps</h3>")
         if reps:
             head = "<th align=left>rep</th>" + ("<th align=left>held</th>" if show_hold else "") + \
                 "<th align=left>form</th>"
             rows = []
             for d in reps:
-                hold = f"<td>{(d['hold_s'] or 0):.1f} s</td>" if show_hold else ""
-                form = ", ".join(f.replace("_", " ") for f in d.get("faults") or []) or "good"
+                hold = f"<td>{esc(_held(d, hold_target)[5:])}</td>" if show_hold else ""
+                form = ", ".join(f.replace("_", " ") for f in d.get("faults") or []) or (
+                    "short hold" if d.get("short") else "good")
                 rows.append(f"<tr><td>{d['index']}</td>{hold}<td>{esc(form)}</td></tr>")
             out.append(f"<table cellspacing=0 cellpadding=4>{'<tr>' + head + '</tr>'}{''.join(rows)}</table>")
     partial = summary.get("partial_reps") or []

@@ -28,6 +28,9 @@ class CoachPage(QWidget):
         self.hold_label = _label("holdTimer")
         self.rest_label = _label("restLabel", wrap=True)
         self.rest_label.hide()
+        self.skip_rest_button = QPushButton("I'm ready: skip the rest  (R)")  # shown while resting
+        self.skip_rest_button.setObjectName("skipRest")
+        self.skip_rest_button.hide()
         self.cue_label = _label("cueText", "", wrap=True)
         self.cue_label.setMinimumHeight(110)
         self.cue_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -55,6 +58,7 @@ class CoachPage(QWidget):
         panel.addWidget(self.reps_label)
         panel.addWidget(self.hold_label)
         panel.addWidget(self.rest_label)
+        panel.addWidget(self.skip_rest_button)
         panel.addWidget(self.cue_label, 1)
         panel.addWidget(self.progress_label)
         panel.addWidget(self.notice_label)

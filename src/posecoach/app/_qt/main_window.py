@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
         self.setup.start_requested.connect(self.start_session)
         self.coach.stop_button.clicked.connect(lambda: self.stop("user"))
         self.coach.hurt_button.clicked.connect(self.it_hurts)
+        self.coach.skip_rest_button.clicked.connect(self.skip_rest)
         self.coach.mute_button.toggled.connect(self.set_muted)
         self.coach.video.shown.connect(self._frame_shown)
         self.summary.pain_after_saved.connect(self._save_pain_after)
@@ -224,10 +225,11 @@ class MainWindow(QMainWindow):
         self.summary.quit_requested.connect(self.close)
 
     def _build_shortcuts(self) -> None:
-        """Space/Escape stop and H ("it hurts") while coaching; M mutes and F11 goes full screen."""
+        """Space/Escape stop, H ("it hurts") and R (skip the rest) while coaching; M mutes and F11
+        goes full screen."""
         self._coach_keys = []
         for key, slot in ((Qt.Key.Key_Space, lambda: self.stop("user")), (Qt.Key.Key_Escape, lambda: self.stop("user")),
-                          (Qt.Key.Key_H, self.it_hurts)):
+                          (Qt.Key.Key_H, self.it_hurts), (Qt.Key.Key_R, self.skip_rest)):
             sc = QShortcut(QKeySequence(key), self)
             sc.activated.connect(slot)
             sc.setEnabled(False)
@@ -471,6 +473,12 @@ class MainWindow(QMainWindow):
             self.coach.rest_label.show()
         else:
             self.coach.rest_label.hide()
+        self.coach.skip_rest_button.setVisible(bool(rest) and self._running)
+
+    def skip_rest(self) -> None:
+        """The patient is ready before the rest countdown ends: count again from now."""
+        if self._running and self.run is not None and self.view is not None and self.view.rest_until is not None:
+            self.run.skip_rest()
 
     def _frame_shown(self, captured_at: float, now: float) -> None:
         self.stats.frame_shown(now, captured_at)
@@ -611,6 +619,8 @@ class MainWindow(QMainWindow):
         if self.stopped == "completed" and self.last_summary.get("reps", 0) < self.plan.total:
             msg = "The video ended before the plan was done."
         not_saved = self.run.writer.problem if self.run is not None else ""
+        if self.run is not None and self.run.not_kept and not not_saved:
+            not_saved = f"This session was not saved: {self.run.not_kept}."
         if not_saved:
             msg = f"{msg} {not_saved}".strip()
         text = summary_html(self.last_summary, exercise=ex, plan=self.plan, stopped=self.stopped,
