@@ -109,7 +109,7 @@ def test_live_stats_lighting_and_summary_text():
         s.frame_shown(10.0 + i * 0.1, 10.0 + i * 0.1 - 0.04)
     assert s.fps(11.0) == pytest.approx(10.0, rel=0.05)
     assert s.latency_ms() == pytest.approx(40.0, abs=0.5)
-    assert "dropped 0" in s.status_line(11.0)
+    assert "no pictures skipped" in s.status_line(11.0)
     assert "too dark" in lighting_guidance(20.0)
     assert lighting_guidance(120.0) == ""
     ex = find_exercise("glute_bridge")
@@ -214,7 +214,8 @@ def test_reps_are_written_off_the_gui_thread(make_window, qtbot, clip):
 def test_space_stops_at_once_and_the_session_is_kept(make_window, qtbot, clip):
     w = make_window(clip, speed=1.0)
     w.start_session(str(clip.path), "glute_bridge", 4)
-    qtbot.waitUntil(lambda: w.stats.shown > 3, timeout=5000)
+    # (a session shorter than a few seconds with no rep is not kept: let this one run past that)
+    qtbot.waitUntil(lambda: w.coach.video._frame is not None and w.coach.video._frame.t > 5.5, timeout=10000)
     t0 = time.monotonic()
     qtbot.keyClick(w, Qt.Key.Key_Space)
     assert not w._running and not w.coach.stop_button.isEnabled()

@@ -20,6 +20,8 @@ from posecoach.core.sets import SetPlan, SetTracker
 
 __all__ = [
     "DARK_MEAN",
+    "DROPPED_EXPLAINED",
+    "MIN_COACH_FPS",
     "SAFETY_ADVICE",
     "STOP_REASONS",
     "LiveStats",
@@ -28,6 +30,7 @@ __all__ = [
     "angle_anchors",
     "angle_unit",
     "bone_indices",
+    "frame_rate_warning",
     "lighting_guidance",
     "summary_html",
     "summary_text",
@@ -47,6 +50,35 @@ CAMERA_LOST_NOTICE = "Camera lost — plug it back in; your reps are kept"
 
 #: mean grey level (0-255) below which the room is too dark for the pose model
 DARK_MEAN = 45.0
+
+#: frames analysed a second below which the count is not reliable: the patient is told so.  Measured
+#: by bench/bench_low_fps.py (bench/results/low_fps.md): generated sessions and the hand-counted
+#: squat clips through the model, with the analysis jittering as under load, counted every rep at
+#: this rate and above
+MIN_COACH_FPS = 8.0
+#: the warning goes once the rate is back above this (no flicker around the threshold)
+CLEAR_COACH_FPS = 9.5
+#: the rate is judged over this many seconds of the session's own clock, from this many in
+RATE_WINDOW_S = 3.0
+
+LOW_RATE_ADVICE = ("Close other programs, plug the laptop in (on battery it may slow down) and switch "
+                   "on more light (in a dim room the camera sends fewer pictures).")
+
+DROPPED_EXPLAINED = ("Skipped pictures: the computer analyses the newest picture from the camera and "
+                     "skips the ones that arrive while it is busy. A few are normal; if the count "
+                     "of frames a second falls low, reps can be missed.")
+
+
+def frame_rate_warning(rate: float | None, shown: bool) -> str:
+    """What to tell the patient about the analysed frame rate ("" = nothing): below
+    ``MIN_COACH_FPS`` the count may miss reps; a warning ``shown`` already stays until the rate is
+    back above ``CLEAR_COACH_FPS``.  ``rate`` None: not known yet."""
+    if rate is None or math.isnan(rate):
+        return ""
+    if rate < MIN_COACH_FPS or (shown and rate < CLEAR_COACH_FPS):
+        return (f"This computer is analysing only {rate:.0f} pictures a second: too few to count your "
+                f"reps reliably, so some may be missed. {LOW_RATE_ADVICE}")
+    return ""
 
 
 def lighting_guidance(mean_brightness: float | None) -> str:
@@ -75,6 +107,25 @@ class LiveStats:
         self.dropped = 0
         self.processed = 0
         self.shown = 0
+        self._analysed: deque[float] = deque()  # the session times (s) of the frames analysed lately
+        self._first_t: float | None = None
+
+    def analysed(self, t: float) -> None:
+        """A frame was analysed at session time ``t`` (the video's or the camera's clock)."""
+        if self._first_t is None:
+            self._first_t = t
+        self._analysed.append(t)
+        while self._analysed and t - self._analysed[0] > RATE_WINDOW_S:
+            self._analysed.popleft()
+
+    def analysed_fps(self) -> float | None:
+        """Frames analysed a second of the session's clock over the last ``RATE_WINDOW_S``; None in
+        the first ``RATE_WINDOW_S`` of the session (a start is often slow)."""
+        if self._first_t is None or len(self._analysed) < 2 or self._analysed[-1] - self._first_t < RATE_WINDOW_S:
+            return None
+        span = self._analysed[-1] - self._analysed[0]
+        # (a window that spans a gap of nothing analysed counts the gap: the rate is what counting saw)
+        return (len(self._analysed) - 1) / max(span, 1e-6)
 
     def frame_shown(self, now: float, captured_at: float) -> None:
         self.shown += 1
@@ -99,7 +150,11 @@ class LiveStats:
     def status_line(self, now: float) -> str:
         lat = self.latency_ms()
         lat_s = "-" if math.isnan(lat) else f"{lat:.0f} ms"
-        return f"{self.fps(now):4.1f} frames/s   latency {lat_s}   dropped {self.dropped}"
+        skipped = f"{self.dropped} pictures skipped (the computer is slower than the camera)" if self.dropped \
+            else "no pictures skipped"
+        rate = self.analysed_fps()
+        fps = f"{self.fps(now):4.1f} frames/s" if rate is None else f"{rate:4.1f} frames/s analysed"
+        return f"{fps}   latency {lat_s}   {skipped}"
 
 
 # --------------------------------------------------------------------------- overlay

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from posecoach.app.coaching import LOW_RATE_ADVICE, MIN_COACH_FPS
 from posecoach.core.cues import Cue, CueKind, CuePolicy
 from posecoach.core.engine import RepRecord, Targets
 from posecoach.core.exercise.schema import Exercise
@@ -48,6 +49,17 @@ SCORE_LEAD_S = 5.0
 #: stop before the first picture, a start by mistake or nobody in view would fill the therapist's
 #: lists, counts and charts with empty sessions
 MIN_KEPT_S = 5.0
+
+
+def low_rate_note(session: Session) -> str:
+    """A summary note when the session was analysed below ``MIN_COACH_FPS`` on average ("" if not)."""
+    if session.duration_s < 3.0 or session.frames < 2:
+        return ""
+    rate = (session.frames - 1) / session.duration_s
+    if rate >= MIN_COACH_FPS:
+        return ""
+    return (f"only {rate:.1f} pictures a second could be analysed (reps are counted reliably from "
+            f"{MIN_COACH_FPS:g}): the count may be too low. {LOW_RATE_ADVICE}")
 
 
 def not_kept_reason(summary: dict) -> str:
@@ -429,6 +441,9 @@ class CoachingRun:
         once the history has it."""
         self.writer.drain()  # the last reps' similarities are in
         summary = self.session.summary()
+        low = low_rate_note(self.session)
+        if low:
+            summary["warnings"] = [*summary.get("warnings", []), low]
         # A session stopped because it hurt is always kept: the next session's pain check reads it.
         keep = stopped == "pain" or not not_kept_reason(summary)
         if keep:

@@ -37,6 +37,8 @@ class CoachPage(QWidget):
         self.progress_label = _label("progressLine", wrap=True)
         self.notice_label = _label("notice", wrap=True)
         self.notice_label.hide()
+        self.rate_label = _label("notice", wrap=True)  # "frame rate too low to coach reliably"
+        self.rate_label.hide()
         self.speech_label = _label("hint", wrap=True)
         self.speech_label.hide()
 
@@ -62,6 +64,7 @@ class CoachPage(QWidget):
         panel.addWidget(self.cue_label, 1)
         panel.addWidget(self.progress_label)
         panel.addWidget(self.notice_label)
+        panel.addWidget(self.rate_label)
         panel.addWidget(self.speech_label)
         panel.addWidget(self.mute_button)
         panel.addWidget(self.hurt_button)

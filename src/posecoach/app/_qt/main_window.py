@@ -23,7 +23,7 @@ from posecoach.core.exercise import find_exercise, list_exercises
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.sets import SetPlan
 from posecoach.app import services
-from posecoach.app.coaching import LiveStats, summary_html
+from posecoach.app.coaching import DROPPED_EXPLAINED, LiveStats, frame_rate_warning, summary_html
 from posecoach.app.recovery import find_offer
 from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self, hist_err: str) -> None:
         self.stats_label = QLabel("")
+        self.stats_label.setToolTip(DROPPED_EXPLAINED)
         self.speech_label = QLabel("")
         self.statusBar().addPermanentWidget(self.speech_label)
         self.statusBar().addPermanentWidget(self.stats_label)
@@ -396,6 +397,7 @@ class MainWindow(QMainWindow):
         self.coach.video.banner = ""
         self.coach.cue_label.setText(ex.instructions[0])
         self.coach.set_notice("")
+        self.coach.rate_label.hide()
         self.coach.rest_label.hide()
         self.coach.hold_label.setVisible(run.has_hold)
         self.coach.reps_caption.setText("Holds in this set" if ex.counting == "hold" else "Reps in this set")
@@ -432,6 +434,7 @@ class MainWindow(QMainWindow):
         view: CoachView | None = live.coach
         self.stats.dropped = live.dropped
         self.stats.processed = live.processed
+        self.stats.analysed(live.t)
         if view is None:
             return
         self.view = view
@@ -480,6 +483,14 @@ class MainWindow(QMainWindow):
         if self._running and self.run is not None and self.view is not None and self.view.rest_until is not None:
             self.run.skip_rest()
 
+    def _show_rate_warning(self) -> None:
+        """Below the frame rate the count stays exact at, say so in plain words (and what to do)."""
+        label = self.coach.rate_label
+        text = frame_rate_warning(self.stats.analysed_fps(), label.isVisible()) if self._running else ""
+        if text != label.text():
+            label.setText(text)
+        label.setVisible(bool(text))
+
     def _frame_shown(self, captured_at: float, now: float) -> None:
         self.stats.frame_shown(now, captured_at)
 
@@ -488,6 +499,7 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             self.stats_label.setText(self.stats.status_line(now))
             self._update_counters(now)
+            self._show_rate_warning()
         msg = None
         try:
             msg = self.speaker.status_once()
@@ -616,7 +628,8 @@ class MainWindow(QMainWindow):
         ex = self.exercise
         cues = {r.id: r.cue for r in ex.form_rules}
         msg = self.end_message if self.stopped in ("camera_lost", "error") else ""
-        if self.stopped == "completed" and self.last_summary.get("reps", 0) < self.plan.total:
+        done = self.last_summary.get("reps_met", self.last_summary.get("reps", 0))  # holds short of target: not done
+        if self.stopped == "completed" and done < self.plan.total:
             msg = "The video ended before the plan was done."
         not_saved = self.run.writer.problem if self.run is not None else ""
         if self.run is not None and self.run.not_kept and not not_saved:
