@@ -117,6 +117,7 @@ def test_a_patients_run_uses_their_targets_and_todays_hold():
     assert run.judge is not None and run.judge.engine_targets.peak == 146.0
     assert run.targets is not None and run.targets["hold_s"] == 2.0 and run.targets["peak"] == 146.0
     run.start(source="clip.mp4", pain_before=1)
+    drive(run, S.glute_bridge(1, hold_s=2.0).poses)  # (a session with nothing in it is not kept)
     summary = run.finish("user")
     run.close()
     assert summary["patient_id"] == pid and summary["targets"]["hold_s"] == 2.0
