@@ -33,6 +33,7 @@ from pathlib import Path
 
 import _common
 
+from posecoach.app.coaching import MIN_COACH_FPS
 from posecoach.core.exercise import find_exercise
 from posecoach.core.session import Session
 from posecoach.testing import synth as S
@@ -192,7 +193,9 @@ def write_md(report: dict, path: Path) -> str:
             lines.append(f"| {clip} | {truth} | " + " | ".join(cells) + " |")
     lines += ["", f"Every run was exact at **{report['exact_down_to']:g} frames a second** and above."
               if report["exact_down_to"] else "No rate was exact for every run.", "",
-              "The app warns the patient below `posecoach.app.coaching.MIN_COACH_FPS`, set from this figure.", ""]
+              f"The app warns the patient below `posecoach.app.coaching.MIN_COACH_FPS` = {MIN_COACH_FPS:g} frames a "
+              "second: set from this figure, with a frame a second of margin (a real camera's timing is "
+              "rougher than the jitter here).", ""]
     text = "\n".join(lines)
     path.write_text(text, encoding="utf-8")
     return text
