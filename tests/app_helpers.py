@@ -29,7 +29,7 @@ class SynthClip:
         return lambda: ReplayEstimator(self.poses, self.fps, cost_s=cost_s)
 
 
-def bridge_clip(path: Path, tops: list[float], *, hold_s: float = 1.0, rest_s: float = 1.0,
+def bridge_clip(path: Path, tops: list[float], *, hold_s: float = 2.6, rest_s: float = 1.0,
                 start_rest: float = 1.0, end_rest: float = 1.5) -> SynthClip:
     """Glute bridges with these shoulder-hip-knee angles at the top (180 = good; the
     exercise counts from 155 and calls hips_low under 166)."""

@@ -109,7 +109,7 @@ def test_live_stats_lighting_and_summary_text():
         s.frame_shown(10.0 + i * 0.1, 10.0 + i * 0.1 - 0.04)
     assert s.fps(11.0) == pytest.approx(10.0, rel=0.05)
     assert s.latency_ms() == pytest.approx(40.0, abs=0.5)
-    assert "dropped 0" in s.status_line(11.0)
+    assert "no pictures skipped" in s.status_line(11.0)
     assert "too dark" in lighting_guidance(20.0)
     assert lighting_guidance(120.0) == ""
     ex = find_exercise("glute_bridge")
@@ -171,9 +171,11 @@ def test_coaching_counts_reps_in_sets_cues_faults_and_saves_history(make_window,
     qtbot.waitUntil(lambda: w.coach.reps_label.text() == "1 / 2", timeout=10000)
     live = w.coach.video._frame
     assert live is not None and live.result.pose is not None and "hip" in live.result.values
-    # the set ends after 2 reps: a rest countdown; the fault of rep 2 changes the cue
-    qtbot.waitUntil(lambda: any(c.startswith("Set done: rest") for c in w.cue_history), timeout=10000)
+    # the set ends after 2 reps: a rest countdown (nothing counts during it: the patient skips it
+    # here); the fault of rep 2 changes the cue
+    qtbot.waitUntil(lambda: any(c.startswith("Set 1 done: rest") for c in w.cue_history), timeout=10000)
     assert w.coach.set_label.text() == "Set 2 of 2"
+    w.skip_rest()
     assert any("Lift your hips higher" in c for c in w.cue_history), w.cue_history
     i_fault = next(i for i, c in enumerate(w.cue_history) if "Lift your hips higher" in c)
     assert w.cue_history[i_fault - 1] != w.cue_history[i_fault]
@@ -212,7 +214,8 @@ def test_reps_are_written_off_the_gui_thread(make_window, qtbot, clip):
 def test_space_stops_at_once_and_the_session_is_kept(make_window, qtbot, clip):
     w = make_window(clip, speed=1.0)
     w.start_session(str(clip.path), "glute_bridge", 4)
-    qtbot.waitUntil(lambda: w.stats.shown > 3, timeout=5000)
+    # (a session shorter than a few seconds with no rep is not kept: let this one run past that)
+    qtbot.waitUntil(lambda: w.coach.video._frame is not None and w.coach.video._frame.t > 5.5, timeout=10000)
     t0 = time.monotonic()
     qtbot.keyClick(w, Qt.Key.Key_Space)
     assert not w._running and not w.coach.stop_button.isEnabled()
@@ -324,7 +327,7 @@ def test_camera_unplugged_for_good_ends_the_session_with_what_was_done(make_wind
 def test_camera_unplugged_and_back_goes_on_with_the_same_session(tmp_path, make_window, qtbot):
     # three bridges; the camera is unplugged after the first, missing for a few tries, then back
     three = bridge_clip(tmp_path / "three.mp4", [180.0, 180.0, 180.0])
-    cut = round(4.5 * FPS)  # after rep 1 (rest 1 s, 2 s up/down, 1 s hold) and some rest
+    cut = round(6.1 * FPS)  # after rep 1 (rest 1 s, 2 s up/down, 2.6 s hold) and some rest
     tries: list[str] = []
 
     def source_factory(spec):

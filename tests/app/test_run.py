@@ -18,10 +18,13 @@ from posecoach.testing import synth as S
 from history_spy import FullDisk, ThreadNotingHistory
 
 
-def drive(run: CoachingRun, poses) -> list[CoachView]:
-    """What the pipeline worker does for each frame: the session, then the run."""
+def drive(run: CoachingRun, poses, clock: dict | None = None) -> list[CoachView]:
+    """What the pipeline worker does for each frame: the session, then the run (``clock["t"]``,
+    when given, is set to each frame's time first: the run's clock in step with the replay)."""
     views = []
     for t, pose in poses:
+        if clock is not None:
+            clock["t"] = t
         r = run.session.process(t, pose)
         views.append(run.on_result(r, r.guidance))
     return views
@@ -34,9 +37,12 @@ def with_rest(sc, seconds: float = 5.0):
 
 def test_reps_are_written_as_they_happen_off_the_calling_thread():
     hist = ThreadNotingHistory(History())
-    run = CoachingRun(find_exercise("squat"), SetPlan(sets=2, reps=2, rest_s=30.0), history=hist)
+    clock = {"t": 0.0}
+    # (the rest between sets is shorter than the pause after each squat: nothing counts during a rest)
+    run = CoachingRun(find_exercise("squat"), SetPlan(sets=2, reps=2, rest_s=1.5), history=hist,
+                      clock=lambda: clock["t"])
     run.start(source="clip.mp4", pain_before=2)
-    views = drive(run, with_rest(S.squat(3, rep_s=1.5, rest_s=0.5)))
+    views = drive(run, with_rest(S.squat(3, rep_s=1.5, rest_s=2.0)), clock)
     summary = run.finish("completed")
     run.close()
     me = threading.current_thread()
@@ -50,9 +56,9 @@ def test_reps_are_written_as_they_happen_off_the_calling_thread():
     assert views[-1].set_line == "Set 2 of 2" and views[-1].rep_line == "1 / 2"
     assert views[-1].progress_line == "Session: 3 of 4 reps, 1 of 2 sets done"
     shown = [text for v in views for text in v.show]
-    assert "Set done: rest 30 s" in shown
-    rest = next(v for v in views if "Set done: rest 30 s" in v.show)
-    assert rest.rest_until is not None and rest.rest_line(rest.rest_until - 12.2) == "Set done: rest 12 s"
+    assert "Set 1 done: rest until the countdown above ends" in shown
+    rest = next(v for v in views if "Set 1 done: rest until the countdown above ends" in v.show)
+    assert rest.rest_until is not None and rest.rest_line(rest.rest_until - 1.2) == "Set done: rest 1 s"
 
 
 def test_count_aloud_hands_one_to_five_to_the_speaker_then_all_done():
@@ -111,6 +117,7 @@ def test_a_patients_run_uses_their_targets_and_todays_hold():
     assert run.judge is not None and run.judge.engine_targets.peak == 146.0
     assert run.targets is not None and run.targets["hold_s"] == 2.0 and run.targets["peak"] == 146.0
     run.start(source="clip.mp4", pain_before=1)
+    drive(run, S.glute_bridge(1, hold_s=2.0).poses)  # (a session with nothing in it is not kept)
     summary = run.finish("user")
     run.close()
     assert summary["patient_id"] == pid and summary["targets"]["hold_s"] == 2.0

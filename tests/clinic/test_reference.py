@@ -253,7 +253,7 @@ def test_record_reference_from_a_camera(tmp_path, monkeypatch):
 
     from posecoach.io import sources
 
-    clip = bridge_clip(tmp_path / "b.mp4", [180.0, 180.0, 180.0])
+    clip = bridge_clip(tmp_path / "b.mp4", [180.0, 180.0, 180.0], hold_s=1.0)
     monkeypatch.setattr(sources, "CameraSource", lambda index, **kw: FakeCamera(clip, seconds=60))
     lines: list[str] = []
     with Clinic() as c:

@@ -20,6 +20,8 @@ from posecoach.core.sets import SetPlan, SetTracker
 
 __all__ = [
     "DARK_MEAN",
+    "DROPPED_EXPLAINED",
+    "MIN_COACH_FPS",
     "SAFETY_ADVICE",
     "STOP_REASONS",
     "LiveStats",
@@ -28,6 +30,7 @@ __all__ = [
     "angle_anchors",
     "angle_unit",
     "bone_indices",
+    "frame_rate_warning",
     "lighting_guidance",
     "patient_readable",
     "summary_html",
@@ -48,6 +51,37 @@ CAMERA_LOST_NOTICE = "Camera lost — plug it back in; your reps are kept"
 
 #: mean grey level (0-255) below which the room is too dark for the pose model
 DARK_MEAN = 45.0
+
+#: frames analysed a second below which the count is not reliable: the patient is told so.  Measured
+#: by bench/bench_low_fps.py (bench/results/low_fps.md): generated sessions and the hand-counted
+#: squat clips through the live path, with the analysis jittering as under load, counted every rep
+#: at 9 frames a second and above; at 8 one phase of a squat clip in six read 3 of 4.  10 keeps a
+#: frame a second of margin (a real camera's timing is rougher than the bench's) and is the rate
+#: ``analyze``'s automatic setting takes for reps
+MIN_COACH_FPS = 10.0
+#: the warning goes once the rate is back above this (no flicker around the threshold)
+CLEAR_COACH_FPS = 11.5
+#: the rate is judged over this many seconds of the session's own clock, from this many in
+RATE_WINDOW_S = 3.0
+
+LOW_RATE_ADVICE = ("Close other programs, plug the laptop in (on battery it may slow down) and switch "
+                   "on more light (in a dim room the camera sends fewer pictures).")
+
+DROPPED_EXPLAINED = ("Skipped pictures: the computer analyses the newest picture from the camera and "
+                     "skips the ones that arrive while it is busy. A few are normal; if the count "
+                     "of frames a second falls low, reps can be missed.")
+
+
+def frame_rate_warning(rate: float | None, shown: bool) -> str:
+    """What to tell the patient about the analysed frame rate ("" = nothing): below
+    ``MIN_COACH_FPS`` the count may miss reps; a warning ``shown`` already stays until the rate is
+    back above ``CLEAR_COACH_FPS``.  ``rate`` None: not known yet."""
+    if rate is None or math.isnan(rate):
+        return ""
+    if rate < MIN_COACH_FPS or (shown and rate < CLEAR_COACH_FPS):
+        return (f"This computer is analysing only {rate:.0f} pictures a second: too few to count your "
+                f"reps reliably, so some may be missed. {LOW_RATE_ADVICE}")
+    return ""
 
 
 def lighting_guidance(mean_brightness: float | None) -> str:
@@ -76,6 +110,25 @@ class LiveStats:
         self.dropped = 0
         self.processed = 0
         self.shown = 0
+        self._analysed: deque[float] = deque()  # the session times (s) of the frames analysed lately
+        self._first_t: float | None = None
+
+    def analysed(self, t: float) -> None:
+        """A frame was analysed at session time ``t`` (the video's or the camera's clock)."""
+        if self._first_t is None:
+            self._first_t = t
+        self._analysed.append(t)
+        while self._analysed and t - self._analysed[0] > RATE_WINDOW_S:
+            self._analysed.popleft()
+
+    def analysed_fps(self) -> float | None:
+        """Frames analysed a second of the session's clock over the last ``RATE_WINDOW_S``; None in
+        the first ``RATE_WINDOW_S`` of the session (a start is often slow)."""
+        if self._first_t is None or len(self._analysed) < 2 or self._analysed[-1] - self._first_t < RATE_WINDOW_S:
+            return None
+        span = self._analysed[-1] - self._analysed[0]
+        # (a window that spans a gap of nothing analysed counts the gap: the rate is what counting saw)
+        return (len(self._analysed) - 1) / max(span, 1e-6)
 
     def frame_shown(self, now: float, captured_at: float) -> None:
         self.shown += 1
@@ -100,7 +153,11 @@ class LiveStats:
     def status_line(self, now: float) -> str:
         lat = self.latency_ms()
         lat_s = "-" if math.isnan(lat) else f"{lat:.0f} ms"
-        return f"{self.fps(now):4.1f} frames/s   latency {lat_s}   dropped {self.dropped}"
+        skipped = f"{self.dropped} pictures skipped (the computer is slower than the camera)" if self.dropped \
+            else "no pictures skipped"
+        rate = self.analysed_fps()
+        fps = f"{self.fps(now):4.1f} frames/s" if rate is None else f"{rate:4.1f} frames/s analysed"
+        return f"{fps}   latency {lat_s}   {skipped}"
 
 
 # --------------------------------------------------------------------------- overlay
@@ -181,24 +238,54 @@ _STOPPED_TEXT = {
 }
 
 
+def reps_by_set(details: list[dict], plan: SetPlan) -> list[list[dict]]:
+    """The summary's rep details set by set, as the session filled the sets: a rep that met its
+    hold target takes the next place in the plan, one short of it (``short``) stays in the set
+    being worked on without filling it (``core.sets``: a set is done by its reps' holds)."""
+    out: list[list[dict]] = [[] for _ in range(plan.sets)]
+    met = 0
+    for d in sorted(details, key=lambda d: d.get("index") or 0):
+        out[min(plan.sets, met // plan.reps + 1) - 1].append(d)
+        if not d.get("short"):
+            met += 1
+    return out
+
+
+def _met(reps: list[dict]) -> int:
+    return sum(1 for d in reps if not d.get("short"))
+
+
+def _held(d: dict, target: float) -> str:
+    """"held 5.8 s", or "held 5.8 of 20 s: short" for a hold short of its target."""
+    h = d.get("hold_s") or 0.0
+    if d.get("short"):
+        return f"held {h:.1f} of {float(d.get('hold_target_s') or target):g} s: short"
+    return f"held {h:.1f} s"
+
+
+def _headline(summary: dict, exercise: Exercise, plan: SetPlan) -> str:
+    """"Plank: 1 of 3 reps in 95 s (2 holds short of the target)"."""
+    met = summary.get("reps_met", summary.get("reps", 0))
+    short = int(summary.get("reps", 0) or 0) - int(met or 0)
+    extra = f" ({short} {'hold' if short == 1 else 'holds'} short of the target)" if short > 0 else ""
+    return f"{exercise.name}: {met} of {_count(exercise, plan.total)} in {summary.get('duration_s', 0.0):.0f} s{extra}"
+
+
 def summary_text(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: str,
                  pain_before: int | None, pain_after: int | None, fault_cues: dict[str, str] | None = None,
                  message: str = "") -> str:
     """A plain-text (HTML-free) summary: reps per set, holds, faults, pain before/after."""
-    lines = [f"{exercise.name}: {summary.get('reps', 0)} of {_count(exercise, plan.total)} "
-             f"in {summary.get('duration_s', 0.0):.0f} s",
-             message or _STOPPED_TEXT.get(stopped, stopped)]
+    lines = [_headline(summary, exercise, plan), message or _STOPPED_TEXT.get(stopped, stopped)]
     details = summary.get("rep_details", [])
     hold_target = float(summary.get("hold_target_s") or 0.0)
-    for s in range(1, plan.sets + 1):
-        reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
+    for s, reps in enumerate(reps_by_set(details, plan), 1):
         if not reps and s > 1:
             continue
-        lines.append(f"Set {s}: {len(reps)} of {_count(exercise, plan.reps)}")
+        lines.append(f"Set {s}: {_met(reps)} of {_count(exercise, plan.reps)}")
         for d in reps:
             bits = []
             if hold_target > 0 or exercise.counting == "hold":
-                bits.append(f"held {d['hold_s'] or 0:.1f} s")
+                bits.append(_held(d, hold_target))
             if d.get("faults"):
                 bits.append("faults: " + ", ".join(d["faults"]))
             lines.append(f"   rep {d['index']}" + (": " + "; ".join(bits) if bits else ": good"))
@@ -231,24 +318,23 @@ def summary_html(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
     details = summary.get("rep_details", [])
     hold_target = float(summary.get("hold_target_s") or 0.0)
     show_hold = hold_target > 0 or exercise.counting == "hold"
-    out = [f"<h2>{esc(exercise.name)}: {summary.get('reps', 0)} of {_count(exercise, plan.total)} "
-           f"in {summary.get('duration_s', 0.0):.0f} s</h2>",
+    out = [f"<h2>{esc(_headline(summary, exercise, plan))}</h2>",
            f"<p>{esc(_STOPPED_TEXT.get(stopped, stopped))}</p>"]
     pb = "-" if pain_before is None else f"{pain_before}/10"
     pa = "-" if pain_after is None else f"{pain_after}/10"
     out.append(f"<p><b>Pain before: {pb}, after: {pa}</b></p>")
-    for s in range(1, plan.sets + 1):
-        reps = [d for d in details if min(plan.sets, (d["index"] - 1) // plan.reps + 1) == s]
+    for s, reps in enumerate(reps_by_set(details, plan), 1):
         if not reps and s > 1:
             continue
-        out.append(f"<h3>Set {s}: {len(reps)} of {_count(exercise, plan.reps)}</h3>")
+        out.append(f"<h3>Set {s}: {_met(reps)} of {_count(exercise, plan.reps)}</h3>")
         if reps:
             head = "<th align=left>rep</th>" + ("<th align=left>held</th>" if show_hold else "") + \
                 "<th align=left>form</th>"
             rows = []
             for d in reps:
-                hold = f"<td>{(d['hold_s'] or 0):.1f} s</td>" if show_hold else ""
-                form = ", ".join(f.replace("_", " ") for f in d.get("faults") or []) or "good"
+                hold = f"<td>{esc(_held(d, hold_target)[5:])}</td>" if show_hold else ""
+                form = ", ".join(f.replace("_", " ") for f in d.get("faults") or []) or (
+                    "short hold" if d.get("short") else "good")
                 rows.append(f"<tr><td>{d['index']}</td>{hold}<td>{esc(form)}</td></tr>")
             out.append(f"<table cellspacing=0 cellpadding=4>{'<tr>' + head + '</tr>'}{''.join(rows)}</table>")
     partial = summary.get("partial_reps") or []

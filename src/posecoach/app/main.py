@@ -16,6 +16,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="a pose_landmarker .task file (default: models/)")
     p.add_argument("--speed", type=float, default=1.0, help="video playback rate (1 = real time)")
     p.add_argument("--pain", type=int, default=None, help="pain before the session (0-10) when starting at once")
+    p.add_argument("--patient", default=None,
+                   help="whose session it is when starting at once (name or id; default: nobody's)")
     p.add_argument("--demo", action="store_true",
                    help="coach a generated stick-figure video (no camera, no model needed)")
     return p
@@ -83,11 +85,24 @@ def run_app(argv: list[str] | None = None) -> int:
         if exercise is None:
             exercise = win.setup.exercise_id() or "glute_bridge"
         try:
-            win.start_session(source, exercise, args.pain, *plan)
+            start_at_once(win, source, exercise, args.pain, args.patient, plan)
         except PosecoachError as err:
             win.setup.show_error(str(err))
     _close_on_signals(app, win)
     return int(app.exec())
+
+
+def start_at_once(win, source: str, exercise: str, pain: int | None, patient: str | None,
+                  plan: tuple[int | None, int | None] = (None, None)) -> bool:
+    """The session asked for on the command line.  It is ``patient``'s (a name or id), else
+    nobody's: never whoever was last chosen in the window, whom the command line did not name."""
+    pid = None
+    if patient is not None:
+        if win.clinic is None:
+            win.setup.show_error("The patient database cannot be opened here: start without --patient.")
+            return False
+        pid = win.clinic.patient(patient).id
+    return bool(win.start_session(source, exercise, pain, *plan, patient_id=pid))
 
 
 def _close_on_signals(app, win) -> None:

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from posecoach.app.coaching import LOW_RATE_ADVICE, MIN_COACH_FPS
 from posecoach.core.cues import Cue, CueKind, CuePolicy
-from posecoach.core.engine import Targets
+from posecoach.core.engine import RepRecord, Targets
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.session import FrameResult, Session
 from posecoach.core.sets import SetMilestone, SetPlan, SetTracker
@@ -44,6 +45,33 @@ TRACE_KEEP_S = 300.0
 CUES_KEPT = 200
 #: the trace a rep's similarity is scored on starts this long before the rep (rest around it)
 SCORE_LEAD_S = 5.0
+#: a session shorter than this (s) with no rep, or with no frame that could count, is not kept: a
+#: stop before the first picture, a start by mistake or nobody in view would fill the therapist's
+#: lists, counts and charts with empty sessions
+MIN_KEPT_S = 5.0
+
+
+def low_rate_note(session: Session) -> str:
+    """A summary note when the session was analysed below ``MIN_COACH_FPS`` on average ("" if not)."""
+    if session.duration_s < 3.0 or session.frames < 2:
+        return ""
+    rate = (session.frames - 1) / session.duration_s
+    if rate >= MIN_COACH_FPS:
+        return ""
+    return (f"only {rate:.1f} pictures a second could be analysed (reps are counted reliably from "
+            f"{MIN_COACH_FPS:g}): the count may be too low. {LOW_RATE_ADVICE}")
+
+
+def not_kept_reason(summary: dict) -> str:
+    """Why a finished session is not worth storing ("" when it is): no rep, and no frame that could
+    count or shorter than ``MIN_KEPT_S``."""
+    if int(summary.get("reps") or 0) > 0:
+        return ""
+    if not summary.get("frames_usable"):
+        return "nothing could be counted (no frame showed the exercise clearly)"
+    if float(summary.get("duration_s") or 0.0) < MIN_KEPT_S:
+        return f"it was shorter than {MIN_KEPT_S:g} seconds"
+    return ""
 
 @dataclass(frozen=True)
 class CoachView:
@@ -72,12 +100,16 @@ def has_hold(exercise: Exercise) -> bool:
     return exercise.counting == "hold" or exercise.hold is not None or exercise.dosage.hold_s > 0
 
 
-def hold_text(exercise: Exercise, result: FrameResult | None) -> str:
+def hold_text(exercise: Exercise, result: FrameResult | None, target_s: float | None = None) -> str:
     """The hold timer as the coaching screen shows it ("Hold: 2.1 / 5 s", "(paused)" while the
-    hold is not held), "" for an exercise without one; annotated videos show the same."""
+    hold is not held, "resting" during the rest between sets, when nothing is timed), "" for an
+    exercise without one; annotated videos show the same.  ``target_s``: the engine's hold target
+    (the patient's or today's plan's), else the exercise file's."""
     if not has_hold(exercise) or result is None:
         return ""
-    target = exercise.hold.seconds if exercise.hold else exercise.dosage.hold_s
+    target = target_s if target_s is not None else (exercise.hold.seconds if exercise.hold else exercise.dosage.hold_s)
+    if result.resting:
+        return f"Hold: resting (target {target:g} s)" if target else "Hold: resting"
     good = result.phase.value == "peak" and result.status == "ok"
     tgt = f" / {target:g} s" if target else " s"
     hold = result.hold_s
@@ -177,6 +209,20 @@ class HistoryWriter:
             self._sid, summary=summary, pain_after=pain_after, stopped=stopped)).result()
         self._pool.submit(self._last_try).result()
 
+    def discard(self) -> None:
+        """Drop the session: the writes still waiting, and its row (with its reps and events) if
+        it was written; returns once done.  Nothing is written for it afterwards."""
+        def job() -> None:
+            self._pending.clear()
+            if self._sid is not None:
+                try:
+                    self.history.delete_session(self._sid)
+                except Exception as exc:
+                    self.problem = f"The session could not be removed from the history ({exc})."
+                self._sid = None
+
+        self._pool.submit(job).result()
+
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
@@ -255,6 +301,8 @@ class CoachingRun:
         self._clock = clock
         self._start_kw: dict[str, Any] | None = None
         self._started = False
+        self._skip_rest = False  # asked for on the window's thread, done on the worker's
+        self.not_kept = ""  # why the finished session was not stored ("" when it was)
         self.view = self._view(None, SetMilestone.NONE, None, clock())
 
     @property
@@ -285,25 +333,58 @@ class CoachingRun:
         self._write_start()
         self.writer.poke()
         self._record(result)
-        milestone = self.tracker.update(result.reps, now)
+        milestone = self.tracker.update(result.reps if result.reps_met is None else result.reps_met, now)
+        rested = self._follow_rest(result.t, milestone, now)
         follow = self.policy.offer_frame(result.t, guidance=guidance, milestone=milestone,
                                          rest_s=self.plan.rest_s)
         cue = result.cue or follow
         if cue is not None:
             self.writer.add_event(cue.t, "cue", f"{cue.kind}: {cue.text}")
-        self.view = self._view(result, milestone, cue, now)
+        self.view = self._view(result, milestone, cue, now, rested=rested)
         return self.view
+
+    def _follow_rest(self, t: float, milestone: SetMilestone, now: float) -> bool:
+        """Rest the session while the set plan rests (nothing is counted or timed: a plank held
+        during the countdown is not a hold of the next set); True on the frame the rest ended."""
+        if milestone == SetMilestone.SET_DONE and self.plan.rest_s > 0:
+            for ev in self.session.rest(t):
+                if ev.kind == "rep" and ev.rep is not None:  # a hold in progress closed as it stood
+                    self._store_rep(ev.rep, self.session.count)
+            return False
+        if self.session.resting and (self._skip_rest or self.tracker.rest_left(now) is None):
+            self._skip_rest = False
+            self.tracker.rest_until = None
+            self.session.resume()
+            return True
+        self._skip_rest = False
+        return False
+
+    def skip_rest(self) -> None:
+        """The patient is ready before the countdown ends: the next set starts with the next frame
+        (any thread; a no-op when not resting)."""
+        self._skip_rest = True
 
     def _record(self, result: FrameResult) -> None:
         for ev in result.events:
             if ev.kind == "rep" and ev.rep is not None:
-                d = ev.rep.to_dict()
-                d["number"] = result.reps
-                self.writer.add_rep(d, self.tracker.set_of_rep(max(result.reps, 1)), score=self._scorer(d))
+                self._store_rep(ev.rep, result.reps)
             elif ev.kind == "fault" and ev.rule is not None:
                 self.writer.add_event(ev.t, "fault", f"{ev.rule.id}: {ev.rule.cue}")
             elif ev.kind == "partial":
                 self.writer.add_event(ev.t, "partial", ev.detail or "partial rep")
+
+    def _store_rep(self, rep: RepRecord, number: int) -> None:
+        """Store one rep with the set it belongs to.  A rep short of its hold target is stored as
+        not counted (the plan's "done" and the therapist's reps count only the prescribed work),
+        in the set being worked on; a done rep in the set its place in the plan gives it."""
+        d = rep.to_dict()
+        d["number"] = number
+        if rep.short:
+            d["counted"] = False
+            set_index = self.tracker.current_set
+        else:
+            set_index = self.tracker.set_of_rep(self.tracker.reps + 1)
+        self.writer.add_rep(d, set_index, score=self._scorer(d))
 
     def _scorer(self, rep: dict) -> Callable[[dict], None] | None:
         """Scores a rep that just ended against the patient's reference (similarity 0-100, in
@@ -329,14 +410,19 @@ class CoachingRun:
 
         return score
 
-    def _view(self, result: FrameResult | None, milestone: SetMilestone, cue: Cue | None, now: float) -> CoachView:
+    def _view(self, result: FrameResult | None, milestone: SetMilestone, cue: Cue | None, now: float, *,
+              rested: bool = False) -> CoachView:
         t = self.tracker
         t.rest_left(now)  # a rest that is over ends here
         show: list[str] = []
         if cue_shown(cue):
             show.append(cue_shown(cue))
         if milestone == SetMilestone.SET_DONE:
-            show.append(f"Set done: rest {self.plan.rest_s:.0f} s")
+            # No number here: the countdown is the rest line's, which the cue box would contradict
+            # a second later ("rest 60 s" under "rest 36 s").
+            show.append(f"Set {t.current_set - 1} done: rest until the countdown above ends")
+        elif rested:
+            show.append(f"Rest over: start set {t.current_set} when you are ready")
         elif milestone == SetMilestone.ALL_DONE:
             show.append("All sets done. Well done!")
         return CoachView(
@@ -347,15 +433,22 @@ class CoachingRun:
         )
 
     def _hold_text(self, result: FrameResult | None) -> str:
-        return hold_text(self.exercise, result)
+        target = self.session.engine.hold_target
+        return hold_text(self.exercise, result, target if target > 0 else None)
 
     # -- the end (after the worker has stopped) --------------------------------------------
     def finish(self, stopped: str, pain_after: int | None = None) -> dict:
         """The session's summary (with the patient, targets and similarity), stored; returns it
         once the history has it."""
-        self._write_start()
         self.writer.drain()  # the last reps' similarities are in
         summary = self.session.summary()
+        low = low_rate_note(self.session)
+        if low:
+            summary["warnings"] = [*summary.get("warnings", []), low]
+        # A session stopped because it hurt is always kept: the next session's pain check reads it.
+        keep = stopped == "pain" or not not_kept_reason(summary)
+        if keep:
+            self._write_start()  # (a run that never had a frame has no row yet)
         if self.patient_id is not None:
             summary["patient_id"] = self.patient_id
             if self.targets:
@@ -364,12 +457,23 @@ class CoachingRun:
                 summary["similarity_median"] = round(statistics.median(self.similarities), 1)
         self.summary = summary
         self.stopped = stopped
+        self.not_kept = "" if keep else not_kept_reason(summary)
+        if self.not_kept:
+            self.writer.discard()
+            return summary
         self.writer.finish(summary, pain_after=pain_after, stopped=stopped)
         return summary
 
     def save_pain_after(self, pain_after: int) -> None:
-        """The pain after the session, entered on the summary: the same row is updated."""
-        self.writer.finish(self.summary, pain_after=pain_after, stopped=self.stopped)
+        """The pain after the session, entered on the summary: the same row is updated (nothing for
+        a session that was not kept)."""
+        if self.not_kept and pain_after >= 8:
+            # Pain that high is kept however short the session: a new session today asks for a
+            # confirmation because of it (``main_window.caution_reason``).
+            self.not_kept, self._started = "", False
+            self._write_start()
+        if not self.not_kept:
+            self.writer.finish(self.summary, pain_after=pain_after, stopped=self.stopped)
 
     def close(self) -> None:
         """Wait for the last writes and end the writer thread."""

@@ -36,6 +36,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ap.add_argument("--speed", type=number("--speed", 0, MAX_SPEED, above_lo=True), default=None,
                     help="video playback rate (1 = real time)")
     ap.add_argument("--demo", action="store_true", help="coach a generated stick-figure video (no camera needed)")
+    ap.add_argument("--patient", default=None,
+                    help="whose session it is when starting at once (name or id; default: nobody's)")
     ap.set_defaults(run=run_app)
 
     lv = sub.add_parser("live", help="coach live in the terminal on a camera or a video")
@@ -50,7 +52,7 @@ def run_app(args: argparse.Namespace) -> int:
     from posecoach.app import run_app as _open  # lazy: Qt is loaded only for the window
 
     app_argv: list[str] = []
-    for opt in ("source", "exercise", "model", "speed"):
+    for opt in ("source", "exercise", "model", "speed", "patient"):
         if getattr(args, opt, None) is not None:
             app_argv += [f"--{opt}", str(getattr(args, opt))]
     if getattr(args, "demo", False):

@@ -16,7 +16,9 @@ Tables (version 2):
 
 Every ``sqlite3`` error becomes an ``OutputError`` whose one-line message says
 what to do (bad arguments an ``InvalidValue``, an unknown session ``SessionNotFound``); nothing
-already committed is ever deleted or overwritten (a restore first keeps a copy of the database it replaces).
+already committed is ever overwritten (a restore first keeps a copy of the database it replaces), and
+a session is deleted only by ``delete_session``: a therapist's choice, or the app dropping a session
+too short to mean anything (``posecoach.app.run``).
 """
 
 from __future__ import annotations
@@ -191,6 +193,19 @@ class History:
 
     def add_event(self, session_id: int, t: float, kind: str, text: str) -> None:
         self.store.write(lambda c: insert_event(c, session_id, t, kind, text))
+
+    def delete_session(self, session_id: int) -> None:
+        """Delete one session with its reps and events, in one transaction; ``SessionNotFound`` if
+        there is no such session."""
+
+        def fn(c: sqlite3.Connection) -> None:
+            sid = int(session_id)
+            c.execute("DELETE FROM reps WHERE session_id = ?", (sid,))
+            c.execute("DELETE FROM events WHERE session_id = ?", (sid,))
+            if c.execute("DELETE FROM sessions WHERE id = ?", (sid,)).rowcount != 1:
+                raise SessionNotFound(f"session history: no session {session_id}")
+
+        self.store.write(fn)
 
     def finish_session(self, session_id: int, *, summary: dict, pain_after: int | None, stopped: str) -> None:
         if stopped not in STOPPED:

@@ -43,7 +43,7 @@ from posecoach.clinic.records import (
     Reference,
 )
 from posecoach.clinic.store import Store
-from posecoach.errors import PatientNotFound
+from posecoach.errors import PatientNotFound, SessionNotFound
 
 __all__ = ["DEFAULT_RULE", "TARGET_KEYS", "Clinic", "UnknownPatientError", "progress_plan"]
 
@@ -198,6 +198,13 @@ class Clinic:
         """The patient's sessions oldest first, as ``History.sessions`` rows (finished or not) plus
         ``patient_id``."""
         return _progress.sessions(self.store, patient_id, exercise_id)
+
+    def delete_session(self, patient_id: int, session_id: int) -> None:
+        """Delete one of the patient's sessions (its reps and events with it): ``SessionNotFound``
+        if it is not theirs, so a slip of the id cannot delete another patient's."""
+        if self.session_patient(session_id) != int(patient_id):
+            raise SessionNotFound(f"patient {patient_id} has no session {session_id}")
+        self.history.delete_session(session_id)
 
     def session_patient(self, session_id: int) -> int | None:
         """The patient a session belongs to (None if none)."""

@@ -38,7 +38,7 @@ from enum import StrEnum
 from posecoach.core.engine import EngineEvent
 from posecoach.core.sets import SetMilestone
 
-__all__ = ["KIND_RANK", "Cue", "CueKind", "CuePolicy"]
+__all__ = ["KIND_RANK", "Cue", "CueKind", "CuePolicy", "short_hold_text"]
 
 
 class CueKind(StrEnum):
@@ -83,6 +83,11 @@ class Cue:
 
     def to_dict(self) -> dict[str, object]:
         return {"t": round(self.t, 3), "text": self.text, "kind": self.kind.value, "key": self.key}
+
+
+def short_hold_text(hold_s: float, target_s: float) -> str:
+    """What is said (and shown) after a hold that ended short of its target."""
+    return f"That hold was {hold_s:.0f} of {target_s:g} seconds: hold on longer next time to count it"
 
 
 class CuePolicy:
@@ -133,6 +138,10 @@ class CuePolicy:
                 out.append(Cue(ev.t, ev.detail, CueKind.FORM, "partial", 4))
             elif ev.kind == "hold_done" and ev.detail:
                 out.append(Cue(ev.t, ev.detail, CueKind.HOLD, "hold_done", 5))
+            elif ev.kind == "rep" and ev.rep is not None and ev.rep.short:
+                # Short of its hold target: not a done rep, so neither counted aloud nor praised.
+                out.append(Cue(ev.t, short_hold_text(ev.rep.hold_s, ev.rep.hold_target_s), CueKind.HOLD,
+                               "hold_short", 5))
             elif ev.kind == "rep" and ev.rep is not None:
                 if self.count_aloud:
                     out.append(Cue(ev.t, str(reps_done), CueKind.COUNT, "count", 5))

@@ -133,6 +133,8 @@ class FrameResult:
     cue: Cue | None = None
     cut: bool = False
     n_people: int = 0
+    reps_met: int | None = None  # reps that met their hold target (None: the same as ``reps``)
+    resting: bool = False  # the rest between sets: nothing was counted or timed on this frame
 
     @property
     def guidance(self) -> str:
@@ -199,6 +201,32 @@ class Session:
         self.trace_main: list[float] = []
         self.unjudged = StatusSpans()  # stretches whose frames could not count, and why
         self.cut_times: list[float] = []
+        self._resting = False
+
+    # -- the rest between sets -------------------------------------------------
+    @property
+    def resting(self) -> bool:
+        return self._resting
+
+    def rest(self, t: float) -> list[EngineEvent]:
+        """The rest between sets begins: nothing is counted or timed until ``resume``.
+
+        The caller keeps the set plan and its clock (``core.sets``); the engines drop the cycle in
+        progress now (a hold is closed as it stands) and, after the rest, start again from not
+        knowing where the person is, as after a gap: a plank still held when the rest ends is
+        timed from then on, never over the rest."""
+        if self._resting:
+            return []
+        self._resting = True
+        events: list[EngineEvent] = []
+        for eng in self.engines.values():
+            events += eng.reset(t, ResetReason.REST)
+        self.events += events
+        return events
+
+    def resume(self) -> None:
+        """The rest is over: the engines count and time again from the next frame."""
+        self._resting = False
 
     # -- the per-frame step --------------------------------------------------
     def process(self, t: float, pose: Pose | None, scene_cut: bool = False) -> FrameResult:
@@ -220,12 +248,14 @@ class Session:
             cut = cut or restarted
         self.unjudged.add(t, status)
         for key, eng in self.engines.items():
+            if self._resting:
+                break
             near = self._side if key == _NEAR and self._uses_sides else None
             events += eng.update(t, side_values.get(key), side=near)
         if self.exercise.sides_together == "one":
             events = self._one_movement(events)
         self.events += events
-        cue = self.cues.offer(t, self.cues.candidates(events, self.count))
+        cue = self.cues.offer(t, self.cues.candidates(events, self.count_met))
         values = next(iter(side_values.values()), {})
         self.trace_t.append(t)
         self.trace_main.append(values.get(self.exercise.rep.angle, math.nan))
@@ -245,6 +275,8 @@ class Session:
             cue=cue,
             cut=cut,
             n_people=n_people,
+            reps_met=self.count_met,
+            resting=self._resting,
         )
 
     def _trim_trace(self, before: float) -> None:
@@ -571,6 +603,15 @@ class Session:
             return min(counts)
         return sum(counts)
 
+    @property
+    def count_met(self) -> int:
+        """Reps that met their hold target (``count`` for an exercise without one): what a set is
+        made of.  A hold of 6 s toward a 20 s target is a counted movement, not a done rep."""
+        counts = [e.count_met for e in self.engines.values()]
+        if self.exercise.sides == "both" and self.exercise.count_per == "pair":
+            return min(counts)
+        return sum(counts)
+
     def finish(self) -> list[EngineEvent]:
         """The stream ended: close holds in progress (hold exercises). Safe to call twice."""
         if self._flushed or self.last_t is None:
@@ -600,6 +641,7 @@ class Session:
             "exercise": self.exercise.id,
             "counting": self.exercise.counting,
             "reps": self.count,
+            "reps_met": self.count_met,
             "duration_s": round(self.duration_s, 3),
             "frames": self.frames,
             "frames_with_pose": self.frames_with_pose,

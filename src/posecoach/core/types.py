@@ -58,6 +58,7 @@ class ResetReason(StrEnum):
     GAP = "gap in the pose"
     TOO_LONG = "rep took too long"
     TOO_SHORT = "too short to be a rep"
+    REST = "rest between sets"
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from posecoach.app._qt.video_view import VideoView
 # Pixel sizes at a 1366x768 laptop (``sizing.BASE``); each grows with the window.
 FONT_PX = {"exercise_label": 22, "set_label": 24, "reps_caption": 15, "reps_label": 80, "hold_label": 34,
            "rest_label": 26, "progress_label": 17, "notice_label": 17, "speech_label": 15,
-           "stop_button": 27, "hurt_button": 20, "mute_button": 15}
+           "stop_button": 27, "hurt_button": 20, "mute_button": 15, "skip_rest_button": 17, "rate_label": 17}
 HEIGHT_PX = {"stop_button": 62, "hurt_button": 50, "mute_button": 50}  # the buttons grow too
 CUE_PX, CUE_FLOOR_PX = 40, 24  # a long cue shrinks rather than be cut (to 36 px at most at 1366x768: tested)
 SIDE_SHARE, SIDE_MIN, SIDE_MAX = 0.3, 360, 640  # the side panel's share of the page's width, in px
@@ -42,6 +42,9 @@ class CoachPage(QWidget):
         self.hold_label = _label("holdTimer")
         self.rest_label = _label("restLabel", wrap=True)
         self.rest_label.hide()
+        self.skip_rest_button = QPushButton("I'm ready: skip the rest  (R)")  # shown while resting
+        self.skip_rest_button.setObjectName("skipRest")
+        self.skip_rest_button.hide()
         self.cue_label = FitLabel("")
         self.cue_label.setObjectName("cueText")
         self.cue_label.setMinimumHeight(110)
@@ -49,6 +52,8 @@ class CoachPage(QWidget):
         self.progress_label = _label("progressLine", wrap=True)
         self.notice_label = _label("notice", wrap=True)
         self.notice_label.hide()
+        self.rate_label = _label("notice", wrap=True)  # "frame rate too low to coach reliably"
+        self.rate_label.hide()
         self.speech_label = _label("hint", wrap=True)
         self.speech_label.hide()
 
@@ -70,9 +75,11 @@ class CoachPage(QWidget):
         panel.addWidget(self.reps_label)
         panel.addWidget(self.hold_label)
         panel.addWidget(self.rest_label)
+        panel.addWidget(self.skip_rest_button)
         panel.addWidget(self.cue_label, 1)
         panel.addWidget(self.progress_label)
         panel.addWidget(self.notice_label)
+        panel.addWidget(self.rate_label)
         panel.addWidget(self.speech_label)
         buttons = QHBoxLayout()  # side by side: the cue keeps the height on a low screen
         buttons.addWidget(self.mute_button, 2)

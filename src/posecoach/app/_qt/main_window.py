@@ -23,7 +23,7 @@ from posecoach.core.exercise import find_exercise, list_exercises
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.sets import SetPlan
 from posecoach.app import services
-from posecoach.app.coaching import LiveStats, summary_html
+from posecoach.app.coaching import DROPPED_EXPLAINED, LiveStats, frame_rate_warning, summary_html
 from posecoach.app.recovery import find_offer
 from posecoach.app.run import CoachingRun, CoachView
 from posecoach.app.worker import LiveFrame, PipelineWorker, default_source_factory
@@ -181,6 +181,7 @@ class MainWindow(QMainWindow):
 
     def _build_status_bar(self, hist_err: str) -> None:
         self.stats_label = QLabel("")
+        self.stats_label.setToolTip(DROPPED_EXPLAINED)
         self.speech_label = QLabel("")
         self.statusBar().addPermanentWidget(self.speech_label)
         self.statusBar().addPermanentWidget(self.stats_label)
@@ -217,6 +218,7 @@ class MainWindow(QMainWindow):
         self.setup.start_requested.connect(self.start_session)
         self.coach.stop_button.clicked.connect(lambda: self.stop("user"))
         self.coach.hurt_button.clicked.connect(self.it_hurts)
+        self.coach.skip_rest_button.clicked.connect(self.skip_rest)
         self.coach.mute_button.toggled.connect(self.set_muted)
         self.coach.video.shown.connect(self._frame_shown)
         self.summary.pain_after_saved.connect(self._save_pain_after)
@@ -234,10 +236,11 @@ class MainWindow(QMainWindow):
         self.summary.quit_requested.connect(self.close)
 
     def _build_shortcuts(self) -> None:
-        """Space/Escape stop and H ("it hurts") while coaching; M mutes and F11 goes full screen."""
+        """Space/Escape stop, H ("it hurts") and R (skip the rest) while coaching; M mutes and F11
+        goes full screen."""
         self._coach_keys = []
         for key, slot in ((Qt.Key.Key_Space, lambda: self.stop("user")), (Qt.Key.Key_Escape, lambda: self.stop("user")),
-                          (Qt.Key.Key_H, self.it_hurts)):
+                          (Qt.Key.Key_H, self.it_hurts), (Qt.Key.Key_R, self.skip_rest)):
             sc = QShortcut(QKeySequence(key), self)
             sc.activated.connect(slot)
             sc.setEnabled(False)
@@ -410,6 +413,7 @@ class MainWindow(QMainWindow):
         self.coach.video.banner = ""
         self.coach.cue_label.setText(ex.instructions[0])
         self.coach.set_notice("")
+        self.coach.rate_label.hide()
         self.coach.rest_label.hide()
         self.coach.hold_label.setVisible(run.has_hold)
         self.coach.reps_caption.setText("Holds in this set" if ex.counting == "hold" else "Reps in this set")
@@ -446,6 +450,7 @@ class MainWindow(QMainWindow):
         view: CoachView | None = live.coach
         self.stats.dropped = live.dropped
         self.stats.processed = live.processed
+        self.stats.analysed(live.t)
         if view is None:
             return
         self.view = view
@@ -500,6 +505,20 @@ class MainWindow(QMainWindow):
             self.coach.rest_label.show()
         else:
             self.coach.rest_label.hide()
+        self.coach.skip_rest_button.setVisible(bool(rest) and self._running)
+
+    def skip_rest(self) -> None:
+        """The patient is ready before the rest countdown ends: count again from now."""
+        if self._running and self.run is not None and self.view is not None and self.view.rest_until is not None:
+            self.run.skip_rest()
+
+    def _show_rate_warning(self) -> None:
+        """Below the frame rate the count stays exact at, say so in plain words (and what to do)."""
+        label = self.coach.rate_label
+        text = frame_rate_warning(self.stats.analysed_fps(), label.isVisible()) if self._running else ""
+        if text != label.text():
+            label.setText(text)
+        label.setVisible(bool(text))
 
     def _frame_shown(self, captured_at: float, now: float) -> None:
         self.stats.frame_shown(now, captured_at)
@@ -510,6 +529,7 @@ class MainWindow(QMainWindow):
             self.stats_label.setText(self.stats.status_line(now))
             self._update_counters(now)
             self._fade_cue(now)
+            self._show_rate_warning()
         msg = None
         try:
             msg = self.speaker.status_once()
@@ -638,9 +658,12 @@ class MainWindow(QMainWindow):
         ex = self.exercise
         cues = {r.id: r.cue for r in ex.form_rules}
         msg = self.end_message if self.stopped in ("camera_lost", "error") else ""
-        if self.stopped == "completed" and self.last_summary.get("reps", 0) < self.plan.total:
+        done = self.last_summary.get("reps_met", self.last_summary.get("reps", 0))  # holds short of target: not done
+        if self.stopped == "completed" and done < self.plan.total:
             msg = "The video ended before the plan was done."
         not_saved = self.run.writer.problem if self.run is not None else ""
+        if self.run is not None and self.run.not_kept and not not_saved:
+            not_saved = f"This session was not saved: {self.run.not_kept}."
         if not_saved:
             msg = f"{msg} {not_saved}".strip()
         text = summary_html(self.last_summary, exercise=ex, plan=self.plan, stopped=self.stopped,

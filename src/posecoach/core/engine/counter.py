@@ -169,6 +169,11 @@ class ExerciseEngine:
         return len(self.reps)
 
     @property
+    def count_met(self) -> int:
+        """Reps that met their hold target (all of them without one)."""
+        return sum(1 for r in self.reps if not r.short)
+
+    @property
     def hold_s(self) -> float:
         """Hold time of the rep in progress (0 outside a rep)."""
         return self._cur.hold_s if self._cur is not None else 0.0
@@ -571,7 +576,8 @@ class ExerciseEngine:
 
     def _start(self, t: float, main: float, values: dict[str, float], x: float) -> None:
         start = self._rest_t if not math.isnan(self._rest_t) else t
-        self._cur = RepRecord(index=len(self.reps) + 1, start_s=start, side=self._frame_side)
+        self._cur = RepRecord(index=len(self.reps) + 1, start_s=start, side=self._frame_side,
+                              hold_target_s=self.hold_target)
         self._cur.peak_value, self._cur.peak_s = main, t
         self._moving_values = [values]
         self._peak_values = []

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from posecoach.app._qt.therapist.common import PageContext
+from posecoach.app._qt.therapist.sessions import SessionsPanel
 from posecoach.errors import PosecoachError
 
 __all__ = ["ProgressTab"]
@@ -66,6 +67,9 @@ class ProgressTab(QWidget):
         iv = QVBoxLayout(inner)
         iv.addWidget(self.chart)
         iv.addWidget(self.chart_table)
+        self.sessions = SessionsPanel(ctx)  # the list with "Delete session..."
+        self.sessions.deleted.connect(lambda _sid: self.fill_exercises())
+        iv.addWidget(self.sessions)
         scroll.setWidget(inner)
         scroll.setWidgetResizable(True)
         top = QHBoxLayout()
@@ -93,6 +97,7 @@ class ProgressTab(QWidget):
     def show_progress(self) -> bytes | None:
         """Draw the progress charts of the chosen exercise; returns the PNG (None without sessions)."""
         pid, ex_id = self.ctx.patient_id(), self.prog_exercise.currentData()
+        self.sessions.show_sessions(pid, ex_id)
         if pid is None or ex_id is None:
             self.chart.setPixmap(QPixmap())
             self.chart.setText("No finished sessions yet.")
