@@ -71,7 +71,7 @@ def test_short_holds_do_not_finish_a_set_and_are_shown_and_stored_as_short(tmp_p
     # two holds timed, neither is the 20 s the plan asks: set 1 is not done
     assert summary["reps"] == 2 and summary["reps_met"] == 0
     assert last.set_line == "Set 1 of 3" and last.rep_line == "0 / 1"
-    assert last.progress_line == "Session: 0 of 3 reps, 0 of 3 sets done"
+    assert last.progress_line == "Session: 0 of 3 holds, 0 of 3 sets done"
     assert all(v.rest_until is None for _, v in views)
     assert [d["short"] for d in summary["rep_details"]] == [True, True]
     # the live cue box: no praise for a short hold, and says how long it was
@@ -82,8 +82,8 @@ def test_short_holds_do_not_finish_a_set_and_are_shown_and_stored_as_short(tmp_p
     plan = SetPlan(sets=3, reps=1, rest_s=60.0)
     html = summary_html(summary, exercise=run.exercise, plan=plan, stopped="user", pain_before=1, pain_after=None)
     text = summary_text(summary, exercise=run.exercise, plan=plan, stopped="user", pain_before=1, pain_after=None)
-    assert "good" not in html and "short" in html and "0 of 3 reps" in html
-    assert "Set 1: 0 of 1 reps" in text and "short" in text and ": good" not in text
+    assert "good" not in html and "short" in html and "0 of 3 holds" in html
+    assert "Set 1: 0 of 1 hold" in text and "short" in text and ": good" not in text
     # stored: the holds are kept, as not counted, so the plan is not done and the reps read 0
     row = clinic.history.session(run.session_id)
     assert [r["short"] for r in row["reps"]] == [True, True]
