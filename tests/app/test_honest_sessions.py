@@ -141,7 +141,10 @@ def test_the_window_says_a_short_session_was_not_saved(make_window, qtbot, clip)
 def test_a_command_line_session_without_a_patient_is_nobodys(make_window, qtbot, clinic, clip, tmp_path):
     from posecoach.app.main import start_at_once
 
+    from posecoach.clinic.red_flags import QUESTIONS
+
     ann = clinic.add_patient("Ann")
+    clinic.red_flags.record(ann, {q.id: False for q in QUESTIONS})  # her safety questions answered
     w = make_window(clip)
     w.setup.select_patient(ann)  # whoever was chosen in the window last time
     assert w.setup.patient_id() == ann
