@@ -308,12 +308,13 @@ def test_the_same_absence_is_judged_alike_at_30_and_10_fps(make_exercise, sig, f
 
 
 @pytest.mark.parametrize("how", ["camera cut", "end of the stream"])
-@pytest.mark.parametrize("back_to, counted", [(REST - H / 2, True), (REST - 2 * H, False)])
+@pytest.mark.parametrize("back_to, counted", [(REST - H / 2, True), (REST - 4 * H, False)])
 def test_a_rep_cut_off_within_the_band_of_rest_has_returned(make_exercise, sig, feed, event_kinds, how,
                                                             back_to, counted):
     """On the way back, last seen within the hysteresis band of rest, then a cut (or the end): the
     frame that would have crossed the line was not seen (at 10 fps, often chance).  Counted when
-    back inside the band, at the last frame seen; not when still further out."""
+    back inside the band, at the last frame seen; not when still further out (four bands, more
+    than its last speed covers in ``LOOKBACK_S``)."""
     eng = ExerciseEngine(make_exercise())
     seq = sig.hold(REST, 0.5) + sig.ramp(REST, PEAK, 1.0) + sig.hold(PEAK, 0.1) + sig.ramp(PEAK, back_to, 0.6)
     seq.append(back_to)
@@ -324,6 +325,36 @@ def test_a_rep_cut_off_within_the_band_of_rest_has_returned(make_exercise, sig, 
     assert eng.count == (1 if counted else 0)
     if counted:
         assert event_kinds(ev) == ["rep"] and eng.reps[0].end_s == pytest.approx((len(seq) - 1) * DT)
+
+
+@pytest.mark.parametrize("fps", [30.0, 15.0])
+def test_a_return_cut_off_is_judged_alike_at_30_and_15_fps(make_exercise, feed, fps):
+    """The return enters the band of rest at the moment of a cut.  At 30 fps the last frame before
+    it is inside the band; at 15 it may be a frame (1/15 s) earlier, outside: at its speed it was
+    inside by the cut, so the rep counts at both rates.  Fails without the look ahead."""
+    eng = ExerciseEngine(make_exercise())
+    speed = 60.0  # degrees a second on the way back (PEAK 110 -> REST 170 in a second)
+    t_return = 1.0 + 1.0 + 0.2  # rest, way out, held
+    t_cut = t_return + (REST - PEAK - H * 0.9) / speed  # the return is just inside the band then
+    seq = []
+    n = int(t_cut * fps) + 1  # every frame up to the cut
+    for i in range(n):
+        t = i / fps
+        if t < 1.0:
+            v = REST
+        elif t < 2.0:
+            v = REST + (PEAK - REST) * (t - 1.0)
+        elif t < t_return:
+            v = PEAK
+        else:
+            v = PEAK + speed * (t - t_return)
+        seq.append(v)
+    assert REST - seq[-1] > H  # the last frame is outside the band: the case the look ahead is for
+    assert 0 <= t_cut - (len(seq) - 1) / fps <= 1 / fps
+    feed(eng, seq, fps=fps)
+    assert eng.phase == Phase.RETURNING
+    eng.reset(t_cut, "camera cut")
+    assert eng.count == 1
 
 
 def test_time_jump_without_frames_abandons_the_rep(make_exercise, sig):

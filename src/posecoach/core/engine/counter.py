@@ -150,6 +150,7 @@ class ExerciseEngine:
         self.phase = Phase.UNKNOWN
         self._last_seen: float | None = None
         self._last_x = math.nan  # the main value, measured from rest, when last seen
+        self._before_last: tuple[float, float] | None = None  # (t, x) of the frame seen before that
         self._last_t: float | None = None  # the last frame fed, seen or not
         self._intervals: deque[float] = deque(maxlen=9)  # between the last frames fed (see _frame_interval)
         self._recent: deque[tuple[float, float]] = deque()  # (t, x) over the last STILL_WINDOW_S
@@ -242,8 +243,10 @@ class ExerciseEngine:
             main = self._baseline.relative(t, main, at_rest=self.phase in (Phase.UNKNOWN, Phase.REST),
                                            placed=self.phase != Phase.UNKNOWN, rest=self.rest)
         dt = 0.0 if self._last_seen is None else min(t - self._last_seen, self.max_hold_dt)
+        seen_before = self._last_seen
         self._last_seen = t
         x = self.sign * (main - self.rest)
+        self._before_last = None if seen_before is None or math.isnan(self._last_x) else (seen_before, self._last_x)
         self._last_x = x
         if self._times_hold:  # only a hold asks how still the value is
             self._recent.append((t, x))
@@ -479,14 +482,22 @@ class ExerciseEngine:
             self._rest_t = t  # a rep starts from the last frame seen at rest
 
     def _back_in_band(self) -> bool:
-        """A rep on its way back, last seen within the hysteresis band of rest: returned.
+        """A rep on its way back that was within the hysteresis band of rest by ``LOOKBACK_S``
+        after the last frame seen (at the speed of its last two frames): returned.
 
-        Only asked when the stream is interrupted (a cut, a lost pose, its end): the band is
-        the engine's own tolerance for noise at the rest line (a person first seen in it is
-        placed at rest), and whether the one frame that crossed the line is among those
-        analysed is chance at a low frame rate."""
-        return (not self.hold_mode and self.phase == Phase.RETURNING
-                and not math.isnan(self._last_x) and self._last_x <= self.h)
+        Only asked when the stream is interrupted (a cut, its end).  The band is the engine's own
+        tolerance for noise at the rest line (a person first seen in it is placed at rest), and
+        at a low frame rate whether a frame falls between the return and the cut is chance: the
+        look ahead is the look back of ``_came_from_rest`` at a rep's start, so a return seen at
+        30 frames a second is seen at 10 too."""
+        if self.hold_mode or self.phase != Phase.RETURNING or math.isnan(self._last_x) or self._last_seen is None:
+            return False
+        x = self._last_x
+        if self._before_last is not None:
+            t0, x0 = self._before_last
+            if 0 < self._last_seen - t0 <= 2 * self.LOOKBACK_S:
+                x += min(0.0, (x - x0) / (self._last_seen - t0)) * self.LOOKBACK_S
+        return x <= self.h
 
     def _held_enough(self, t: float, after_s: float | None = None) -> bool:
         """A rep that reached its peak and stayed there ``after_s`` (``carry_after_s``) has been done."""
