@@ -117,6 +117,9 @@ def test_a_slow_computer_is_told_in_plain_words(make_window, qtbot, clip):
     assert not w.coach.rate_label.isVisible() or not w._running
     assert any("pictures a second could be analysed" in n for n in w.last_summary["warnings"])
     assert "pictures a second could be analysed" in w.summary.text.toPlainText()
+    # back on the set-up screen the status bar no longer shows that session's frame rate
+    w.back_to_setup()
+    assert w.stats_label.text() == ""
 
 
 def test_no_warning_at_a_good_frame_rate(make_window, qtbot, clip):

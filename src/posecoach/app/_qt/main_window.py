@@ -321,7 +321,7 @@ class MainWindow(QMainWindow):
         if box is not None:
             box.deleteLater()
         if offer is not None and result == QMessageBox.StandardButton.Yes:
-            self.statusBar().showMessage(offer.accept(self.history))
+            self.statusBar().showMessage(offer.accept(self.history), 15000)  # (news, not a lasting state)
 
     # -- starting ---------------------------------------------------------------
     def start_session(self, source: Any, exercise_id: str, pain_before: int | None = None,
@@ -688,6 +688,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
 
     def back_to_setup(self) -> None:
+        self.stats_label.clear()  # (the last session's frame rate belongs to that session)
         self.refresh_patients()
         if self.clinic is None:  # else _patient_changed did it
             self._pain_check(None)
