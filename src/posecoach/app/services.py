@@ -81,11 +81,10 @@ def make_speaker(settings: Any = None, backend: Any = "auto") -> Any:
         return TextOnlySpeaker(f"the speech engine failed to start ({exc})")
 
 
-class NullHistory:
-    """Used when the history database cannot be opened; the window says so."""
+class DiscardingHistory:
+    """A session history that keeps nothing: sessions get numbers, their reps and events go nowhere."""
 
-    def __init__(self, why: str) -> None:
-        self.why = why
+    def __init__(self) -> None:
         self._n = 0
 
     def start_session(self, exercise_id: str, **kw: Any) -> int:
@@ -103,6 +102,14 @@ class NullHistory:
 
     def sessions(self, limit: int = 20) -> list[dict]:
         return []
+
+
+class NullHistory(DiscardingHistory):
+    """Used when the history database cannot be opened; the window says so (and tries it again)."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__()
+        self.why = why
 
     def close(self) -> None:
         pass

@@ -13,31 +13,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from posecoach.app.services import DiscardingHistory
+
 __all__ = ["DemoHistory", "start_demo"]
 
 
-class DemoHistory:
-    """A session history that keeps nothing (not a ``NullHistory``: the window would try to open
-    the real database in its place, and the summary would say the session could not be saved)."""
-
-    def __init__(self) -> None:
-        self.sessions_started = 0
-
-    def start_session(self, exercise_id: str, **kw: Any) -> int:
-        self.sessions_started += 1
-        return self.sessions_started
-
-    def add_rep(self, *a: Any, **kw: Any) -> None:
-        pass
-
-    def add_event(self, *a: Any, **kw: Any) -> None:
-        pass
-
-    def finish_session(self, *a: Any, **kw: Any) -> None:
-        pass
-
-    def sessions(self, limit: int = 20) -> list[dict]:
-        return []
+class DemoHistory(DiscardingHistory):
+    """The demo's history: keeps nothing.  Not a ``NullHistory``, which the window would take for a
+    database that failed to open (it would try to open the real one in its place, and the summary
+    would say the session could not be saved)."""
 
 
 def start_demo(window: Any, exercise_id: str | None = None) -> bool:

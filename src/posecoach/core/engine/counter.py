@@ -294,8 +294,8 @@ class ExerciseEngine:
         up to one interval before it.  Only the part of the gap that is certain counts, so
         the same absence is judged alike at 30 frames a second and at 10 (where an odd
         frame that found the person mid-gap is less likely to be among those analysed)."""
-        if self._last_seen is None or self.phase == Phase.UNKNOWN:
-            return []
+        if self._last_seen is None or self.phase == Phase.UNKNOWN or t - self._last_seen <= self.max_gap_s:
+            return []  # (the usual frame: no gap to judge, no interval to look up)
         unsure = (1 if why is ResetReason.POSE_LOST else 2) * self._frame_interval()
         if t - self._last_seen - unsure > self.max_gap_s:
             return self.reset(t, why)
