@@ -4,24 +4,35 @@ The same demo as ``posecoach app --demo`` (``posecoach.app.synthvideo.demo_video
 doing the chosen exercise if the demo has it, else glute bridges, and an estimator replaying the
 poses it was drawn from, so no model is needed either), as one set of the reps it shows.  A demo is nobody's session and is not
 stored: its run writes to a history that keeps nothing, so it never shows in a patient's progress
-or the session list.  The window's own estimator, history and clinic are lent to the demo only
-while its run and worker are made (they take them at construction) and then put back, so the
-next real session uses the camera and the model as before.
+or the session list, and its temporary video is not remembered as the patient's video.  The
+window's own estimator, history and clinic are left alone: the next real session uses the
+camera and the model as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from posecoach.app.services import DiscardingHistory
 
-__all__ = ["DemoHistory", "start_demo"]
+__all__ = ["DemoHistory", "DemoSession", "start_demo"]
 
 
 class DemoHistory(DiscardingHistory):
     """The demo's history: keeps nothing.  Not a ``NullHistory``, which the window would take for a
     database that failed to open (it would try to open the real one in its place, and the summary
     would say the session could not be saved)."""
+
+
+@dataclass(frozen=True)
+class DemoSession:
+    """What a demo's session uses instead of the window's own (``MainWindow.start_session(demo=)``):
+    the estimator replaying the demo's poses, and a history that keeps nothing (no clinic)."""
+
+    estimator_factory: Callable[[], Any]
+    history: DemoHistory
 
 
 def start_demo(window: Any, exercise_id: str | None = None) -> bool:
@@ -37,11 +48,7 @@ def start_demo(window: Any, exercise_id: str | None = None) -> bool:
     except (OSError, ValueError) as exc:
         window.setup.show_error(f"The demo could not be made ({exc}).")
         return False
-    lent = window._estimator_factory, window.history, window.clinic, window.settings.video_path
-    window._estimator_factory, window.history, window.clinic = demo.estimator_factory, DemoHistory(), None
-    try:
-        # one set of the reps the video shows: the plan is done when the demo is
-        return bool(window.start_session(str(demo.path), demo.exercise_id, None, 1, demo.reps, patient_id=None))
-    finally:
-        window._estimator_factory, window.history, window.clinic, window.settings.video_path = lent
-        window.save_settings()  # the demo's temporary video is not remembered as the patient's video
+    session = DemoSession(estimator_factory=demo.estimator_factory, history=DemoHistory())
+    # one set of the reps the video shows: the plan is done when the demo is
+    return bool(window.start_session(str(demo.path), demo.exercise_id, None, 1, demo.reps, patient_id=None,
+                                     demo=session))

@@ -325,11 +325,14 @@ class MainWindow(QMainWindow):
 
     # -- starting ---------------------------------------------------------------
     def start_session(self, source: Any, exercise_id: str, pain_before: int | None = None,
-                      sets: int | None = None, reps: int | None = None, *, patient_id: Any = "setup") -> bool:
+                      sets: int | None = None, reps: int | None = None, *, patient_id: Any = "setup",
+                      demo: Any = None) -> bool:
         """Start coaching ``exercise_id`` on ``source`` (camera index or video path).
 
         ``patient_id``: whose session it is (default: the one chosen on the set-up screen; None:
-        nobody's).  A patient's session is judged against their targets and linked to them."""
+        nobody's).  A patient's session is judged against their targets and linked to them.
+        ``demo``: a ``DemoSession`` (``_qt.demo``): its own estimator and a history that keeps
+        nothing, no clinic, and the source is not remembered in the settings."""
         if self.worker is not None:
             return False
         self._reopen_history()
@@ -337,20 +340,21 @@ class MainWindow(QMainWindow):
         if not self.red_flags.allow(self.clinic, pid, lambda: self.start_session(
                 source, exercise_id, pain_before, sets, reps, patient_id=patient_id)):
             return False  # a red flag stops coaching, or the screen is asked first
-        run = self._new_run(exercise_id, sets, reps, patient_id)
+        run = self._new_run(exercise_id, sets, reps, patient_id, demo)
         if run is None:
             self.pages.setCurrentWidget(self.setup)
             return False
         self.setup.show_error("")  # a failed start's message is history now
         self.posture.shutdown()  # one user of the camera at a time: the exercise takes it
         self._begin(run, pain_before)
-        src_name = self._remember_choices(source, run.exercise, pain_before)
+        src_name = self._remember_choices(source, run.exercise, pain_before, video=demo is None)
         run.start(source=src_name, pain_before=pain_before)
         self._show_coach_page(run, camera=src_name.startswith("camera"))
-        self._start_worker(run, source)
+        self._start_worker(run, source, self._estimator_factory if demo is None else demo.estimator_factory)
         return True
 
-    def _new_run(self, exercise_id: str, sets: int | None, reps: int | None, patient_id: Any) -> CoachingRun | None:
+    def _new_run(self, exercise_id: str, sets: int | None, reps: int | None, patient_id: Any,
+                 demo: Any = None) -> CoachingRun | None:
         """The coaching run, or None (the reason shown on the set-up page)."""
         try:
             ex = find_exercise(exercise_id)
@@ -361,7 +365,8 @@ class MainWindow(QMainWindow):
         item = self.setup.plan_item()
         hold = item.get("hold_s") if item and item.get("exercise_id") == ex.id else None
         try:
-            return CoachingRun(ex, SetPlan.of(ex, sets, reps), history=self.history, clinic=self.clinic,
+            history, clinic = (self.history, self.clinic) if demo is None else (demo.history, None)
+            return CoachingRun(ex, SetPlan.of(ex, sets, reps), history=history, clinic=clinic,
                                patient_id=pid, plan_hold_s=hold,
                                count_aloud=bool(getattr(self.settings, "count_aloud", False)))
         except (ValueError, KeyError, PosecoachError) as err:
@@ -384,8 +389,9 @@ class MainWindow(QMainWindow):
         self.source_paused = False
         self._problem_told = ""
 
-    def _remember_choices(self, source: Any, ex: Exercise, pain_before: int | None) -> str:
-        """Save the exercise, source and pain in the settings; the source's name for the history."""
+    def _remember_choices(self, source: Any, ex: Exercise, pain_before: int | None, *, video: bool = True) -> str:
+        """Save the exercise, source and pain in the settings; the source's name for the history.
+        ``video``: False for a video that is not the user's (the demo's temporary file)."""
         s = self.settings
         s.exercise_id = ex.id
         from posecoach.io.sources import camera_index
@@ -398,7 +404,8 @@ class MainWindow(QMainWindow):
             s.camera_index = index
             src_name = f"camera {index}"
         else:
-            s.video_path = str(source)
+            if video:
+                s.video_path = str(source)
             src_name = str(source)
         if pain_before is not None and self.setup.patient_id() is None:  # a patient's is in their history
             s.last_pain = int(pain_before)
@@ -424,9 +431,9 @@ class MainWindow(QMainWindow):
         for sc in self._coach_keys:
             sc.setEnabled(True)
 
-    def _start_worker(self, run: CoachingRun, source: Any) -> None:
+    def _start_worker(self, run: CoachingRun, source: Any, estimator_factory: Any) -> None:
         self.worker = PipelineWorker(
-            run.exercise, self._source_factory(source), estimator_factory=self._estimator_factory,
+            run.exercise, self._source_factory(source), estimator_factory=estimator_factory,
             speaker=self.speaker, speed=self.speed, lossless=self.lossless, session=run.session,
             on_result=run.on_result, camera_retry_s=self.camera_retry_s, camera_wait_s=self.camera_wait_s,
         )
