@@ -29,7 +29,7 @@ REST, PEAK = 170.0, 110.0
 
 @pytest.mark.parametrize("enum, strings", [
     (Status, ["ok", "no_person", "not_visible", "wrong_view_side", "wrong_view_front", "unsteady"]),
-    (EventKind, ["rep", "partial", "fault", "hold_done", "reset"]),
+    (EventKind, ["rep", "partial", "fault", "hold_done", "reset", "view_note"]),
     (ResetReason, ["camera cut", "pose lost", "gap in the pose", "rep took too long", "too short to be a rep",
                    "rest between sets"]),
     (Phase, ["unknown", "rest", "moving", "peak", "returning"]),

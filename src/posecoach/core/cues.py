@@ -134,6 +134,8 @@ class CuePolicy:
             if ev.kind == "fault" and ev.rule is not None:
                 kind = CueKind.SAFETY if ev.rule.safety else CueKind.FORM
                 out.append(Cue(ev.t, ev.rule.cue, kind, ev.rule.id, ev.rule.priority))
+            elif ev.kind == "view_note" and ev.detail:
+                out.append(Cue(ev.t, ev.detail, CueKind.SETUP, "view_note", 6))
             elif ev.kind == "partial" and ev.detail:
                 out.append(Cue(ev.t, ev.detail, CueKind.FORM, "partial", 4))
             elif ev.kind == "hold_done" and ev.detail:

@@ -157,6 +157,7 @@ class FeatureSet:
             f.name: (f, g) for f, g in zip(self._compiled["left"], self._compiled["right"]) if f.spec.pick
         }
         self._main_picks = main in self._pick
+        self._minus = [(name, spec.minus) for name, spec in exercise.angles.items() if spec.minus]
 
     @property
     def names(self) -> list[str]:
@@ -185,6 +186,8 @@ class FeatureSet:
                 out[f.name], out[f"{f.name}:side"] = self._picked(pose, f.name, min_visibility)
             else:
                 out[f.name] = f.value(pose) if vis[f.idx].min() >= min_visibility else math.nan
+        for name, other in self._minus:
+            out[name] -= out[other]  # (NaN stays NaN)
         return out
 
     def _picked(self, pose: Pose, name: str, min_visibility: float) -> tuple[float, float]:

@@ -94,6 +94,11 @@ class SessionConfig:
     # (median) and, per clip, 5.9 deg at the 90th percentile (middle half of 30 clips 4.4-10.1;
     # bench/results/yaw_mirror.md): the band covers that error for most clips.
     view_hysteresis: float = 8.0
+    # The view form rules are judged in (``FormRule.views``): ``front`` up to this yaw, ``side`` from
+    # the next, ``oblique`` in between.  A knee caving in moves across the picture from the front
+    # (yaw 0) and along the line of sight from the side; at 30 deg most of it is still across.
+    fault_front_max_yaw: float = 30.0
+    fault_side_min_yaw: float = 60.0
     view_check: bool = True
     # The body part beyond a needed joint (``landmarks.BEYOND``: the foot beyond the ankle, the
     # head beyond the shoulder) may lie outside the picture by at most this share of the frame:
@@ -202,6 +207,7 @@ class Session:
         self.unjudged = StatusSpans()  # stretches whose frames could not count, and why
         self.cut_times: list[float] = []
         self._resting = False
+        self.view_notes: list[str] = []  # said once each: faults the camera's view cannot judge
 
     # -- the rest between sets -------------------------------------------------
     @property
@@ -247,11 +253,14 @@ class Session:
             status, side_values, restarted = self._judge(t, smoothed, events)
             cut = cut or restarted
         self.unjudged.add(t, status)
+        view = self.view
         for key, eng in self.engines.items():
             if self._resting:
                 break
             near = self._side if key == _NEAR and self._uses_sides else None
+            eng.set_view(view)
             events += eng.update(t, side_values.get(key), side=near)
+        events = self._note_views_once(events)
         if self.exercise.sides_together == "one":
             events = self._one_movement(events)
         self.events += events
@@ -278,6 +287,28 @@ class Session:
             reps_met=self.count_met,
             resting=self._resting,
         )
+
+    @property
+    def view(self) -> str | None:
+        """The camera's view of the person, for the form rules: ``front``, ``side`` or ``oblique``
+        (None until the trunk has been seen in this shot)."""
+        if self._yaw is None:
+            return None
+        cfg = self.config
+        if self._yaw <= cfg.fault_front_max_yaw:
+            return "front"
+        return "side" if self._yaw >= cfg.fault_side_min_yaw else "oblique"
+
+    def _note_views_once(self, events: list[EngineEvent]) -> list[EngineEvent]:
+        """Each engine notes a view it cannot judge some faults in; the session says each note once."""
+        out = []
+        for ev in events:
+            if ev.kind == EventKind.VIEW_NOTE:
+                if ev.detail in self.view_notes:
+                    continue
+                self.view_notes.append(ev.detail)
+            out.append(ev)
+        return out
 
     def _trim_trace(self, before: float) -> None:
         """Forget the trace before ``before`` (in one chunk: amortised O(1) per frame)."""
@@ -634,9 +665,12 @@ class Session:
             d["index"] = i
             details.append(d)
         faults: dict[str, int] = {}
+        unjudged: dict[str, int] = {}
         for e in engines:
             for k, v in e.fault_counts.items():
                 faults[k] = faults.get(k, 0) + v
+            for k, v in e.rules.unjudged.items():
+                unjudged[k] = unjudged.get(k, 0) + v
         out = {
             "exercise": self.exercise.id,
             "counting": self.exercise.counting,
@@ -654,6 +688,9 @@ class Session:
             "partial_reps": [r.to_dict() for r in partials],
             "hold_target_s": self.engine.hold_target,
             "faults": dict(sorted(faults.items())),
+            "fault_limits": self.engine.rules.limit_sources(),
+            "faults_not_judged_in_view": dict(sorted(unjudged.items())),
+            "view_notes": list(self.view_notes),
             "cues": [c.to_dict() for c in self.cues.said],
             "warnings": self.warnings(),
         }

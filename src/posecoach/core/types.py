@@ -48,6 +48,7 @@ class EventKind(StrEnum):
     FAULT = "fault"  # a form rule was broken (``rule`` is set)
     HOLD_DONE = "hold_done"  # the hold target was reached
     RESET = "reset"  # the cycle in progress was abandoned (``detail`` is a ``ResetReason``)
+    VIEW_NOTE = "view_note"  # faults this camera view cannot judge (``detail`` says which, once)
 
 
 class ResetReason(StrEnum):

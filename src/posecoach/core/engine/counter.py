@@ -126,7 +126,7 @@ class ExerciseEngine:
         self._hold_cue = exercise.hold.cue_done if exercise.hold else ""
         self.hold_mode = exercise.counting == "hold"
         self._times_hold = times_holds(exercise, t)
-        self._rules = FormRules(exercise, judge_hold=self._times_hold)
+        self._rules = FormRules(exercise, judge_hold=self._times_hold, refs=t.rule_refs)
         self.relative = rep.relative
         self._baseline = RelativeBaseline(rep.baseline_s)
         self.adapt = rep.adapt
@@ -142,6 +142,7 @@ class ExerciseEngine:
         self._settled: bool = False
         self._unsettled_s: float = 0.0
         self._moving_values: list[dict[str, float]] = []
+        self._moving_x: list[float] = []  # the main value (from rest) of each of those frames
         self._peak_values: list[dict[str, float]] = []
         self._peak_judged = False
         self._max_x = -math.inf
@@ -187,6 +188,15 @@ class ExerciseEngine:
     @property
     def fault_counts(self) -> dict[str, int]:
         return self._rules.fault_counts
+
+    @property
+    def rules(self) -> FormRules:
+        """The form rules' state: the view they judge in, what they skipped, where limits came from."""
+        return self._rules
+
+    def set_view(self, view: str | None) -> None:
+        """The camera view this frame (``front``/``side``/``oblique``; None: not known)."""
+        self._rules.view = view
 
     def reset(self, t: float, why: ResetReason | str) -> list[EngineEvent]:
         """Abandon the cycle in progress (camera cut, person lost...).
@@ -261,6 +271,8 @@ class ExerciseEngine:
             events += self._step(t, x, main, values, dt)
         if self.adapt and self.phase == Phase.REST:
             self._learner.at_rest(t, main)
+        if self.phase == Phase.REST:
+            self._rules.at_rest(t, values)
         if self._cur is not None:
             events += self._rules.judge_always(t, values, self._cur)
         else:
@@ -311,6 +323,7 @@ class ExerciseEngine:
         if cur is None:
             return
         self._moving_values.append(values)
+        self._moving_x.append(x)
         better = (main - cur.peak_value) * self.sign > 0 if not math.isnan(cur.peak_value) else True
         if better:
             cur.peak_value, cur.peak_s = main, t
@@ -576,6 +589,7 @@ class ExerciseEngine:
         self._unsettled_s = 0.0  # movement since, held only if the position is kept after it
         self._cur = None
         self._moving_values = []
+        self._moving_x = []
         self._peak_values = []
         self._peak_judged = False
         self._max_x = -math.inf
@@ -591,10 +605,12 @@ class ExerciseEngine:
                               hold_target_s=self.hold_target)
         self._cur.peak_value, self._cur.peak_s = main, t
         self._moving_values = [values]
+        self._moving_x = [x]
         self._peak_values = []
         self._peak_judged = False
         self._max_x = x
         self._phase_t = t
+        self._rules.start_rep()
         level = self._learner.level() if self.adapt else None
         self._level = math.nan if level is None else level
 
@@ -631,10 +647,11 @@ class ExerciseEngine:
                 # the peak was judged) may have come a frame after reaching it.
                 self._decide_side(self._peak_values)
             cur.counted = True
+            self._rules.remember(cur)
             self.reps.append(cur)
             events.append(EngineEvent(t, EventKind.REP, rep=cur, detail=_REP_DETAIL.get(how, "")))
         elif how is Closing.RETURNED:
-            events.append(EngineEvent(t, EventKind.RESET, detail=ResetReason.TOO_SHORT))
+            events += self._too_fast(t, cur)
         if how is Closing.LEARNED:
             return events
         if self.adapt and kept and how is Closing.RETURNED:
@@ -665,6 +682,22 @@ class ExerciseEngine:
             events += self._rules.judge_metrics(t, cur)
         return events
 
+    def _too_fast(self, t: float, cur: RepRecord) -> list[EngineEvent]:
+        """A rest-peak-rest cycle shorter than ``min_duration_s``: not a rep.  If it was a real
+        attempt (at least half that long, not a blip of noise) it is a partial attempt, judged
+        like a rep, so a squat bobbed too fast to count still hears why ("slow down")."""
+        events = [EngineEvent(t, EventKind.RESET, detail=ResetReason.TOO_SHORT)]
+        if cur.duration_s < 0.5 * self.exercise.rep.min_duration_s or self._reversed or self.exercise.sides == "both":
+            return events
+        cur.counted = False
+        cur.why = "too fast to count"
+        if not self._peak_judged:
+            events += self._judge_peak(t)
+        events += self._rules.judge_phase(t, "moving", self._moving_values, cur)
+        events += self._rules.judge_metrics(t, cur, partial=True)
+        self.partials.append(cur)
+        return events
+
     def _partial(self, t: float) -> list[EngineEvent]:
         """Back at rest without reaching the peak: a partial rep, if it was a real attempt."""
         cur = self._cur
@@ -677,6 +710,8 @@ class ExerciseEngine:
         partial = cur is not None and long_enough and self._max_x >= 0.5 * self.span
         if partial and cur is not None:
             self.partials.append(cur)
+            cur.why = "short of the peak"
+            events += self._judge_attempt(t, cur)
         if self.adapt and cur is not None:
             events += self._learn(t, cur, counted=False)  # may count it after all
         if partial and cur is not None and not cur.counted:
@@ -686,6 +721,19 @@ class ExerciseEngine:
         self._reset_cycle()
         self._enter(Phase.REST, t)
         return events
+
+    def _judge_attempt(self, t: float, cur: RepRecord) -> list[EngineEvent]:
+        """A partial attempt's faults: the peak rules over its frames nearest its own extreme (within
+        the hysteresis of it), the moving rules over all its frames, and its duration: a shallow
+        squat with the knees caving in still hears about the knees."""
+        if self._reversed or self.exercise.sides == "both":
+            # (started at the file's peak end: its "peak" rules would judge the rest; with both sides
+            # counted apart, the other limb's half movements follow the working one's and are no attempts)
+            return []
+        top = [v for v, x in zip(self._moving_values, self._moving_x) if x >= self._max_x - self.h]
+        events = self._rules.judge_phase(t, "peak", top, cur)
+        events += self._rules.judge_phase(t, "moving", self._moving_values, cur)
+        return events + self._rules.judge_metrics(t, cur, partial=True)
 
     def _judge_peak(self, t: float) -> list[EngineEvent]:
         """Leaving the peak: decide the rep's side and judge the peak rules."""

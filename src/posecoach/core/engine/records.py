@@ -54,6 +54,9 @@ class RepRecord:
     hold_segments: list[float] = field(default_factory=list)
     return_seen: bool = True
     hold_target_s: float = 0.0  # the hold each rep is to reach (0: none)
+    measured: dict[str, float] = field(default_factory=dict)  # rule id -> the value it judged
+    fault_details: list[dict] = field(default_factory=list)  # per fault: value, limit, where the limit came from
+    why: str = ""  # a partial attempt: why it did not count ("short of the peak", "too fast")
 
     @property
     def duration_s(self) -> float:
@@ -86,6 +89,9 @@ class RepRecord:
             "return_seen": self.return_seen,
             "hold_target_s": r(self.hold_target_s) if self.hold_target_s > 0 else None,
             "short": self.short,
+            "fault_details": [dict(d) for d in self.fault_details],
+            "measured": {k: r(v) for k, v in self.measured.items()},
+            **({"why_not_counted": self.why} if self.why else {}),
         }
 
 
@@ -110,8 +116,13 @@ class EngineEvent:
 
 @dataclass(frozen=True)
 class Targets:
-    """Per-patient overrides of an exercise's counting thresholds and hold."""
+    """Per-patient overrides of an exercise's counting thresholds and hold.
+
+    ``rule_refs``: fault rule id -> the value the therapist's reference recording of this
+    patient gave for that rule's measurement (median over its reps): the rules with personal
+    limits (``FormRule.above_own`` / ``below_own``) are judged from it."""
 
     rest: float | None = None
     peak: float | None = None
     hold_s: float | None = None
+    rule_refs: dict[str, float] = field(default_factory=dict)

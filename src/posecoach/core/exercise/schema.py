@@ -125,6 +125,10 @@ class Feature(_Strict):
     short reps on both sides.  With ``rep.side_from`` naming the same feature, a rep's
     side is the side its value came from in most of its peak's frames.
 
+    ``minus: <another feature>``: this feature's value less that one's, on the same frame (the
+    trunk's lean from vertical less the shin's: how much further forward than the shins the trunk
+    leans in a squat).  The other feature is a plain one (no ``minus``, no ``pick``).
+
     ``plausible: [lo, hi]``: the values a human body can take in this exercise (joint ranges
     of motion); a value outside is a failed detection (a close-up of part of the body, a
     skeleton fitted to the background) and the frame counts as one without a pose, so it
@@ -138,6 +142,7 @@ class Feature(_Strict):
     pick: Literal["max", "min"] | None = None
     plausible: tuple[_Value, _Value] | None = None
     reference: Literal["vertical", "horizontal"] = "vertical"
+    minus: str | None = None
     description: str = ""
 
     @field_validator("points")
@@ -269,6 +274,23 @@ class FormRule(_Strict):
       the condition has held for ``persist_s``;
     - ``metric`` rules are judged when a rep ends (``duration_s``, ``up_s``,
       ``down_s``, ``hold_s``, ``peak``).
+
+    Personal limits (``above_own`` / ``below_own``: a tolerance, in the value's units): the fault
+    is a value more than that above (below) the person's own value of the same measurement:
+
+    - ``own: reference`` (default): the value the therapist's reference recording of this
+      patient gave (``Targets.rule_refs``).  Without a reference, the rule's absolute limit
+      (``above``/``below``, the textbook one) applies; a rule with no absolute limit uses
+      the person's own earlier reps of this session instead (the median of those counted so
+      far, once there are ``own_reps``): "shallower than your own squats", never a textbook depth;
+    - ``own: rest``: the feature's median over the last second at rest before the rep (lying
+      flat before a dead bug, standing before a squat), with or without a reference.
+
+    ``views``: the camera views that can judge the fault (``front``: the camera faces the person,
+    ``side``: side-on, ``oblique``: in between); in any other view it is not judged, and the
+    coach says once what it cannot check from there.  Default: every view the exercise allows.
+    ``label``: what is checked, in a few plain words ("knees caving in"), for that note and
+    the reports (default: the id in words).
     """
 
     id: str
@@ -279,6 +301,12 @@ class FormRule(_Strict):
     stat: Literal["min", "max", "median", "mean"] = "median"
     below: _Limit | None = None
     above: _Limit | None = None
+    above_own: Annotated[float, Field(ge=0, le=ANGLE_LIMIT, allow_inf_nan=False)] | None = None
+    below_own: Annotated[float, Field(ge=0, le=ANGLE_LIMIT, allow_inf_nan=False)] | None = None
+    own: Literal["reference", "rest"] = "reference"
+    own_reps: Annotated[int, Field(ge=1, le=10)] = 2
+    views: list[Literal["front", "side", "oblique"]] | None = None
+    label: str = ""
     persist_s: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.4
     priority: Annotated[int, Field(ge=1, le=9)] = 5
     safety: bool = False
@@ -293,8 +321,13 @@ class FormRule(_Strict):
     def _what(self) -> FormRule:
         if (self.angle is None) == (self.metric is None):
             raise ValueError("give exactly one of 'angle' or 'metric'")
-        if self.below is None and self.above is None:
-            raise ValueError("give 'below' and/or 'above'")
+        if self.below is None and self.above is None and self.below_own is None and self.above_own is None:
+            raise ValueError("give 'below' and/or 'above' (or 'below_own' / 'above_own')")
+        if self.own == "rest" and (self.angle is None or (self.below_own is None and self.above_own is None)):
+            raise ValueError("'own: rest' compares a feature ('angle') with its value at rest: give "
+                             "'above_own' and/or 'below_own' too")
+        if self.views is not None and (not self.views or len(set(self.views)) != len(self.views)):
+            raise ValueError("'views' lists the views that can judge the fault, each once (front, side, oblique)")
         if self.metric is not None and self.phase == "always":
             raise ValueError("'metric' rules are judged per rep; use phase 'peak' or 'moving'")
         lo, hi, what = ((-ANGLE_LIMIT, ANGLE_LIMIT, "an angle") if self.metric in (None, "peak")
@@ -304,10 +337,31 @@ class FormRule(_Strict):
                 raise ValueError(f"'{name}' ({v:g}) must be within {lo:g}..{hi:g} ({what})")
         return self
 
-    def violated(self, value: float) -> bool:
-        return (self.below is not None and value < self.below) or (
-            self.above is not None and value > self.above
-        )
+    @property
+    def personal(self) -> bool:
+        """Has limits relative to the person's own value (``above_own`` / ``below_own``)?"""
+        return self.above_own is not None or self.below_own is not None
+
+    @property
+    def absolute(self) -> bool:
+        return self.above is not None or self.below is not None
+
+    @property
+    def what(self) -> str:
+        """What the rule checks, in words (``label``, else the id)."""
+        return self.label or self.id.replace("_", " ")
+
+    def limits(self, own: float | None = None) -> tuple[float | None, float | None]:
+        """(below, above): the limits in force, from the person's ``own`` value when there is one
+        and the rule has personal limits, else the absolute ones."""
+        if own is not None and self.personal:
+            return (None if self.below_own is None else own - self.below_own,
+                    None if self.above_own is None else own + self.above_own)
+        return self.below, self.above
+
+    def violated(self, value: float, own: float | None = None) -> bool:
+        below, above = self.limits(own)
+        return (below is not None and value < below) or (above is not None and value > above)
 
 
 class Dosage(_Strict):
@@ -399,6 +453,13 @@ class Exercise(_Strict):
                 )
 
         check(self.rep.angle, "rep.angle")
+        for name, f in self.angles.items():
+            if f.minus is not None:
+                check(f.minus, f"angles.{name}.minus")
+                other = self.angles[f.minus]
+                if other.minus is not None or other.pick is not None or f.minus == name:
+                    raise ValueError(f"angles.{name}.minus: {short_repr(f.minus)} must be a plain feature "
+                                     "(no 'minus' or 'pick' of its own)")
         flat = sorted(name for name, f in self.angles.items() if f.space != "world")
         if self.view == "oblique" and flat:
             raise ValueError(
@@ -421,5 +482,9 @@ class Exercise(_Strict):
                 check(rule.angle, f"form_rules[{i}].angle")
             if rule.id in seen:
                 raise ValueError(f"form_rules[{i}].id: fault id {short_repr(rule.id)} is used twice")
+            allowed = {"side": {"side"}, "front": {"front"}, "oblique": {"side", "oblique"}}.get(self.view)
+            if rule.views is not None and allowed is not None and not allowed & set(rule.views):
+                raise ValueError(f"form_rules[{i}].views: {rule.views} never happens in this exercise's "
+                                 f"view ({self.view}): the fault would never be judged")
             seen.add(rule.id)
         return self
