@@ -145,7 +145,7 @@ def test_duration_grows_with_the_words(text, words):
 def test_cue_kinds_keep_their_json_strings():
     c = Cue(1.0, "Lift your hips", "form", "hips_low", 1)
     assert c.kind is CueKind.FORM and c.to_dict() == {"t": 1.0, "text": "Lift your hips", "kind": "form", "key": "hips_low"}
-    assert [k.value for k in CueKind] == ["safety", "setup", "set", "form", "hold", "count", "praise"]
+    assert [k.value for k in CueKind] == ["safety", "setup", "set", "form", "note", "hold", "count", "praise"]
 
 
 def test_counts_in_quick_succession_are_all_said_even_past_a_form_cue():
@@ -236,7 +236,7 @@ def test_the_batch_configuration_says_only_the_engines_cues():
     for t, pose in sc.poses[:20] + [(sc.poses[20][0], None)] * 1 + sc.poses[21:]:
         session.process(t, pose)
     kinds = {c["kind"] for c in session.summary()["cues"]}
-    assert kinds <= {"safety", "form", "hold", "praise"}
+    assert kinds <= {"safety", "form", "note", "hold", "praise"}  # (note: a view the faults need, from the engine)
 
 
 def test_said_keeps_the_last_cues_of_a_long_session():

@@ -11,7 +11,7 @@ Rules, in this order:
 
 - at most one cue at a time: a cue occupies the voice for about as long as it
   takes to say (``seconds_per_word``), and nothing else starts meanwhile;
-- priority: safety > setup > count > set > form > hold > praise, then the form
+- priority: safety > setup > count > set > form > note = hold > praise, then the form
   rule's own ``priority`` (1 = most important);
 - a cooldown per cue key (the fault id), so a patient is not nagged with the
   same correction every rep; counts and set milestones have none (each is news);
@@ -48,6 +48,7 @@ class CueKind(StrEnum):
     SETUP = "setup"
     SET = "set"
     FORM = "form"
+    NOTE = "note"  # what the camera's view cannot judge, said once
     HOLD = "hold"
     COUNT = "count"
     PRAISE = "praise"
@@ -57,7 +58,7 @@ class CueKind(StrEnum):
 #: milestone it completes and before the correction of the same rep.
 KIND_RANK: dict[str, int] = {
     CueKind.SAFETY: 0, CueKind.SETUP: 1, CueKind.COUNT: 2, CueKind.SET: 3, CueKind.FORM: 4,
-    CueKind.HOLD: 5, CueKind.PRAISE: 6,
+    CueKind.NOTE: 5, CueKind.HOLD: 5, CueKind.PRAISE: 6,
 }
 
 #: kinds that are news of their own: never stale, never dropped as (nor dropping) leftovers
@@ -135,7 +136,7 @@ class CuePolicy:
                 kind = CueKind.SAFETY if ev.rule.safety else CueKind.FORM
                 out.append(Cue(ev.t, ev.rule.cue, kind, ev.rule.id, ev.rule.priority))
             elif ev.kind == "view_note" and ev.detail:
-                out.append(Cue(ev.t, ev.detail, CueKind.SETUP, "view_note", 6))
+                out.append(Cue(ev.t, ev.detail, CueKind.NOTE, "view_note", 6))
             elif ev.kind == "partial" and ev.detail:
                 out.append(Cue(ev.t, ev.detail, CueKind.FORM, "partial", 4))
             elif ev.kind == "hold_done" and ev.detail:
