@@ -12,7 +12,11 @@ minus its resting value:
 - ``hold_s`` (exercises with a hold): the median time the reference spent beyond that ``peak`` in each
   rep (rounded down to 0.5 s), so the hold is timed the way the coach will time it and the
   reference itself meets it;
-- ``tempo_s``: the median duration of a reference rep.
+- ``tempo_s``: the median duration of a reference rep;
+- ``rule_refs``: for each form rule with personal limits (``FormRule.above_own``/``below_own``,
+  ``own: reference``), the median over the reference's reps of the value that rule measures: the
+  patient's own good form, which the fault's limit is then relative to (a stiff patient whose
+  therapist accepted a lower bridge is not told "hips low" against a textbook angle).
 
 Exercises counted relative to the person's own resting value (``rep.relative``: pelvic tilt, partial
 crunch, trunk rotation) get offsets: ``rest`` stays the exercise's (an offset that only absorbs noise)
@@ -39,8 +43,8 @@ from posecoach.core.engine import Targets
 from posecoach.core.exercise import Exercise
 from posecoach.errors import InvalidValue
 
-__all__ = ["REST_MARGIN", "check_rom_share", "counted_reps", "derive_targets", "direction", "targets_for",
-           "trace_arrays", "value_unit"]
+__all__ = ["REST_MARGIN", "check_rom_share", "counted_reps", "derive_targets", "direction", "rule_refs",
+           "targets_for", "trace_arrays", "value_unit"]
 
 REST_MARGIN = 0.2
 _REST_WINDOW_S = 1.0
@@ -141,6 +145,7 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
     hold = None
     if exercise.hold is not None or exercise.counting == "hold":
         hold = _hold_beyond(t, v, counted, peak_thr, sign, relative=rep.relative, baseline=rest_val)
+    refs = rule_refs(exercise, counted)
     out: dict[str, Any] = {
         "rest": round(float(rest_thr), digits),
         "peak": round(float(peak_thr), digits),
@@ -150,8 +155,24 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
         "reference_id": None,
         "note": note,
     }
+    if refs:
+        out["rule_refs"] = refs
     if rep.relative:
         out["relative"] = True
+    return out
+
+
+def rule_refs(exercise: Exercise, reps: list[dict]) -> dict[str, float]:
+    """Rule id -> the median of what the rule measured over the reference's ``reps`` (their
+    ``measured``), for the rules whose limits are relative to the patient's reference."""
+    out: dict[str, float] = {}
+    for rule in exercise.form_rules:
+        if not rule.personal or rule.own != "reference":
+            continue
+        vals = [float(v) for r in reps if (v := (r.get("measured") or {}).get(rule.id)) is not None
+                and math.isfinite(float(v))]
+        if vals:
+            out[rule.id] = round(statistics.median(vals), 4)
     return out
 
 
@@ -217,8 +238,10 @@ def targets_for(exercise: Exercise, targets: dict | None) -> Targets | None:
             f"{exercise.id} is counted relative to the resting value: its rest and peak targets are "
             "offsets from it (set them again, e.g. from a reference)"
         )
+    known = {r.id for r in exercise.form_rules if r.personal}
     return Targets(
         rest=None if rest is None else float(rest),
         peak=None if peak is None else float(peak),
         hold_s=None if hold is None else float(hold),
+        rule_refs={k: float(v) for k, v in (checked.get("rule_refs") or {}).items() if k in known},
     )

@@ -13,7 +13,7 @@ from posecoach.errors import InvalidValue
 
 __all__ = ["TARGET_KEYS", "check", "get", "get_all", "put", "target_number", "upsert"]
 
-TARGET_KEYS = ("rest", "peak", "hold_s", "tempo_s", "rom_share", "reference_id", "note")
+TARGET_KEYS = ("rest", "peak", "hold_s", "tempo_s", "rom_share", "reference_id", "note", "rule_refs")
 # Each number's allowed range: (low, high, above low only); see ``records`` for the limits.
 _NUMERIC: dict[str, tuple[float, float, bool]] = {
     "rest": (-VALUE_LIMIT, VALUE_LIMIT, False),
@@ -35,6 +35,12 @@ def check(targets: dict | None) -> dict:
         raise InvalidValue(f"target reference_id must be a reference id, got {short_repr(ref)}")
     if "note" in data and data["note"] is not None:
         data["note"] = str(data["note"])
+    refs = data.get("rule_refs")
+    if refs is not None:
+        if not isinstance(refs, dict):
+            raise InvalidValue(f"target rule_refs must map fault ids to values, got {short_repr(refs)}")
+        checked = {str(k): target_number(v, f"rule_refs.{k}", -VALUE_LIMIT, VALUE_LIMIT) for k, v in refs.items()}
+        data["rule_refs"] = {k: v for k, v in checked.items() if v is not None}
     return data
 
 

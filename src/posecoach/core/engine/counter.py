@@ -724,16 +724,16 @@ class ExerciseEngine:
 
     def _judge_attempt(self, t: float, cur: RepRecord) -> list[EngineEvent]:
         """A partial attempt's faults: the peak rules over its frames nearest its own extreme (within
-        the hysteresis of it), the moving rules over all its frames, and its duration: a shallow
-        squat with the knees caving in still hears about the knees."""
+        the hysteresis of it) and the moving rules over all its frames: a shallow squat with the
+        knees caving in still hears about the knees."""
         if self._reversed or self.exercise.sides == "both":
             # (started at the file's peak end: its "peak" rules would judge the rest; with both sides
             # counted apart, the other limb's half movements follow the working one's and are no attempts)
             return []
         top = [v for v, x in zip(self._moving_values, self._moving_x) if x >= self._max_x - self.h]
         events = self._rules.judge_phase(t, "peak", top, cur)
-        events += self._rules.judge_phase(t, "moving", self._moving_values, cur)
-        return events + self._rules.judge_metrics(t, cur, partial=True)
+        # (not its duration: an attempt that turned back half-way is quicker than a whole rep at the same pace)
+        return events + self._rules.judge_phase(t, "moving", self._moving_values, cur)
 
     def _judge_peak(self, t: float) -> list[EngineEvent]:
         """Leaving the peak: decide the rep's side and judge the peak rules."""
