@@ -260,8 +260,9 @@ def _landmark_side(name: str) -> str:
     return ""
 
 
-def make_poses(k_m: np.ndarray, near: str, distance: float) -> tuple[list[Pose], dict]:
-    """Side-on virtual camera on the subject's ``near`` side; returns poses and the camera set-up."""
+def make_poses(k_m: np.ndarray, near: str, distance: float, view: str = "side") -> tuple[list[Pose], dict]:
+    """Virtual camera side-on on the subject's ``near`` side (``view="side"``), or in front of the
+    subject facing them (``view="front"``: both sides equally visible); returns poses and the set-up."""
     bp = to_blazepose(k_m)
     lhip, rhip = bp[:, INDEX["left_hip"]], bp[:, INDEX["right_hip"]]
     lsh, rsh = bp[:, INDEX["left_shoulder"]], bp[:, INDEX["right_shoulder"]]
@@ -269,6 +270,8 @@ def make_poses(k_m: np.ndarray, near: str, distance: float) -> tuple[list[Pose],
     lr[1] = 0.0
     lr = _unit(lr)
     out_dir = lr if near == "left" else -lr  # from the subject toward the camera
+    if view == "front":
+        out_dir = _unit(np.cross(lr, np.array([0.0, 1.0, 0.0])))  # left x up = the way the subject faces
     mid = 0.5 * (lhip + rhip).mean(0)
     cam = mid + distance * out_dir
     cam[1] = CAM_HEIGHT
@@ -284,11 +287,12 @@ def make_poses(k_m: np.ndarray, near: str, distance: float) -> tuple[list[Pose],
     for name, i in INDEX.items():
         s = _landmark_side(name)
         if s and i > 10:  # body landmarks; the face stays at VIS_FACE
-            vis[i] = VIS_NEAR if s == near else VIS_FAR
+            vis[i] = VIS_NEAR if s == near or view == "front" else VIS_FAR
     poses = [Pose(xy=xy[i].copy(), visibility=vis.copy(), world=world[i].copy(), size_wh=SIZE) for i in range(len(bp))]
     d = world[:, [INDEX["left_shoulder"], INDEX["left_hip"]]] - world[:, [INDEX["right_shoulder"], INDEX["right_hip"]]]
     yaw = np.degrees(np.arctan2(np.abs(d[..., 2]), np.abs(d[..., 0]) + 1e-9)).mean()
     setup = {
+        "view": view,
         "near": near,
         "yaw_deg": round(float(yaw), 1),
         "x_px": [round(float(xy[..., 0].min()), 1), round(float(xy[..., 0].max()), 1)],

@@ -127,6 +127,10 @@ def derive_targets(exercise: Exercise, trace: Sequence[tuple[float, float | None
                 f"peak = {rom_share:g} x that")
     else:
         rest_val = _resting_value(t, v, counted, sign)
+        if rep.start == "either" and sign * (peak_ref - rest_val) < 0:
+            # Recorded from the other end (stand -> sit -> stand): the reps' extremes are the file's
+            # rest end and the still frames around them its peak end; the targets keep the file's.
+            rest_val, peak_ref = peak_ref, rest_val
         rng = sign * (peak_ref - rest_val)
         if rng <= 3 * h:
             raise InvalidValue(
