@@ -20,7 +20,21 @@ def _rule_condition(ex: Exercise, r) -> str:
         parts.append(f"below {_num(r.below)}")
     if r.above is not None:
         parts.append(f"above {_num(r.above)}")
-    return f"{what} {' or '.join(parts)}"
+    own_word = "its value at rest before the rep" if r.own == "rest" else "the patient's reference"
+    own = []
+    if r.below_own is not None:
+        own.append(f"more than {_num(r.below_own)} below {own_word}")
+    if r.above_own is not None:
+        own.append(f"more than {_num(r.above_own)} above {own_word}")
+    text = f"{what} {' or '.join(parts)}" if parts else what
+    if own and r.own == "rest":
+        text += (" and " if parts else " ") + " or ".join(own)
+    elif own:
+        fallback = "" if parts else " (without one: the patient's own earlier reps of the session)"
+        text += f"; with a reference, {' or '.join(own)}{fallback}"
+    if r.views:
+        text += f"; judged only from the {' or '.join(r.views)}"
+    return text
 
 
 def exercises_markdown(exercises: list[Exercise]) -> str:
