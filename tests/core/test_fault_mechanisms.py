@@ -205,3 +205,16 @@ def test_a_feature_minus_another(make_exercise):
     assert v["aux"] == pytest.approx(plain["aux"] - plain["main"])
     with pytest.raises(ValidationError, match="minus"):
         make_exercise(angles={"main": {"points": ["near_hip", "near_knee", "near_ankle"], "minus": "nope"}})
+
+
+def test_todays_planned_hold_keeps_the_personal_limits(exercise):
+    """The app adds the plan's hold to the patient's targets; the reference's limits stay."""
+    from types import SimpleNamespace
+
+    from posecoach.app.run import patient_targets
+
+    judge = SimpleNamespace(engine_targets=Targets(rest=150.0, peak=165.0, rule_refs={"hips_low": 170.0}),
+                            targets={"rest": 150.0, "peak": 165.0})
+    tg, stored = patient_targets(exercise("glute_bridge"), judge, 8.0)
+    assert tg is not None and tg.hold_s == 8.0 and tg.rule_refs == {"hips_low": 170.0} and tg.rest == 150.0
+    assert stored is not None and stored["hold_s"] == 8.0

@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +132,7 @@ def patient_targets(exercise: Exercise, judge: Any, plan_hold_s: float | None) -
     stored = dict(judge.targets) if judge.targets else None
     holds = exercise.hold is not None or exercise.counting == "hold"
     if plan_hold_s and holds and (tg is None or tg.hold_s is None):
-        tg = Targets(rest=tg.rest if tg else None, peak=tg.peak if tg else None, hold_s=float(plan_hold_s))
+        tg = replace(tg, hold_s=float(plan_hold_s)) if tg else Targets(hold_s=float(plan_hold_s))
         stored = {**(stored or {}), "hold_s": float(plan_hold_s)}
     return tg, stored
 
