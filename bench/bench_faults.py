@@ -305,6 +305,22 @@ def run_generated() -> dict:
 
 
 # --------------------------------------------------------------------------- shared clips
+VISIBLE_WORDS = ("sag", "lean", "shallow", "faulty", "swing", "drift")  # a form note naming a visible fault
+
+
+def _visible(landmarks: Path, r: dict, replay: Callable[..., dict]) -> dict:
+    """A clip whose MANIFEST form note names a fault a physiotherapist can see: what the coach said."""
+    ex = find_exercise(r["exercise_id"])
+    out: dict = {"clip": r["file"], "exercise": r["exercise_id"], "form": r["form"], "view": r.get("view", "")}
+    for kind, prefix in (("orig", ""), ("mirror", "mirror_")):
+        p = landmarks / kind / r["exercise_id"] / f"{prefix}{Path(r['file']).stem}_landmarks.jsonl"
+        if p.exists():
+            sm = replay(p, ex)
+            out[kind] = {"reps": sm["reps"], "faults": sm["faults"], "view_notes": sm["view_notes"],
+                         "details": [x for rep in sm["rep_details"] for x in rep["fault_details"]]}
+    return out
+
+
 def run_clips(landmarks: Path, footage: Path) -> dict:
     from posecoach.cli.batch import replay_recording
 
@@ -314,8 +330,11 @@ def run_clips(landmarks: Path, footage: Path) -> dict:
     out: dict = {"clips": [], "events": 0, "reps": 0, "by_fault": {}}
     with manifest.open(newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
+    out["visible"] = []
     for r in rows:
         form = r.get("form", "")
+        if r.get("exercise_id") and any(w in form for w in VISIBLE_WORDS):
+            out["visible"].append(_visible(landmarks, r, replay_recording))
         if not r.get("exercise_id") or "good" not in form or "faulty" in form:
             continue
         ex = find_exercise(r["exercise_id"])
@@ -394,6 +413,18 @@ def markdown(report: dict) -> str:
         by_fault = ", ".join(f"{k} {v}" for k, v in sorted(clips["by_fault"].items())) or "none"
         L.append(f"**{clips['events']} fault events over {clips['reps']} counted reps = {clips['per_rep']} per rep** "
                  f"(limit 0.2).  By fault: {by_fault}\n")
+        if clips.get("visible"):
+            L.append("Clips whose MANIFEST form note names something a physiotherapist can see, and what the coach said:\n")
+            L.append("| clip | view | form note | original: faults | mirrored: faults | view note |")
+            L.append("|---|---|---|---|---|---|")
+            for v in clips["visible"]:
+                cells = []
+                for kind in ("orig", "mirror"):
+                    got = v.get(kind)
+                    cells.append("-" if got is None else (", ".join(f"{k} {n}" for k, n in got["faults"].items()) or "none"))
+                note = next((n for kind in ("orig", "mirror") for n in (v.get(kind) or {}).get("view_notes", [])), "")
+                L.append(f"| {v['clip']} | {v['view']} | {v['form']} | {cells[0]} | {cells[1]} | {note} |")
+            L.append("")
         L.append("| clip | variant | reps | fault events | faults | attempts | view notes |")
         L.append("|---|---|---|---|---|---|---|")
         for c in clips["clips"]:
