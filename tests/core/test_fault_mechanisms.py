@@ -128,8 +128,13 @@ def test_a_shallow_attempt_is_judged_at_its_own_deepest_point(make_exercise, sig
     events = feed(eng, rep_frames(sig, 125, 40))
     assert eng.count == 0 and len(eng.partials) == 1
     p = eng.partials[0]
-    assert p.faults == ["aux_fault"] and p.why == "short of the peak" and p.to_dict()["why_not_counted"] == "short of the peak"
+    assert p.faults == ["short_of_peak", "aux_fault"] and p.why == "short of the peak"
+    assert p.to_dict()["why_not_counted"] == "short of the peak"
+    # how far it went, against the peak it did not reach, and what was said
+    assert p.fault_details[0] == {"id": "short_of_peak", "value": 125.0, "limit": 110.0, "limit_from": "textbook",
+                                  "cue": "Go a bit further"}
     assert event_kinds(events).count("fault") == 1 and "partial" in event_kinds(events)
+    assert eng.fault_counts == {"aux_fault": 1}  # (the tally keeps to the file's rules)
 
 
 def test_an_attempt_too_fast_to_count_hears_slow_down(make_exercise, sig, feed):
@@ -151,7 +156,7 @@ def test_a_shallow_attempt_is_not_told_to_slow_down(make_exercise, sig, feed):
     ex = make_exercise(form_rules=[{"id": "too_fast", "metric": "duration_s", "below": 5.0, "cue": "Slow down"}])
     eng = ExerciseEngine(ex)
     feed(eng, rep_frames(sig, 125, 0))
-    assert len(eng.partials) == 1 and eng.partials[0].faults == []
+    assert len(eng.partials) == 1 and eng.partials[0].faults == ["short_of_peak"]
 
 
 # --------------------------------------------------------------------------- the reference gives the limits

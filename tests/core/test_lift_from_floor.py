@@ -62,7 +62,7 @@ def test_a_half_bend_is_not_a_lift(run_session):
     s = summary(run_session, sc.poses)
     assert s["reps"] == 2 and all(d["faults"] == [] for d in s["rep_details"]), s["rep_details"]
     # the half bend is listed as an attempt that did not count, and why
-    assert [p["why_not_counted"] for p in s["partial_reps"]] == ["short of the peak"]
+    assert [(p["why_not_counted"], p["faults"][0]) for p in s["partial_reps"]] == [("short of the peak", "short_of_peak")]
 
 
 def test_the_mirrored_video_counts_the_same(run_session):

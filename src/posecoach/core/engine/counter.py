@@ -46,7 +46,10 @@ from posecoach.core.engine.records import (
 from posecoach.core.engine.rules import FormRules
 from posecoach.core.exercise.schema import Exercise, RepCounting
 
-__all__ = ["Closing", "ExerciseEngine", "hold_target", "times_holds"]
+__all__ = ["SHORT_OF_PEAK", "Closing", "ExerciseEngine", "hold_target", "times_holds"]
+
+#: the first fault of an attempt that turned back before the peak (said as the exercise's partial cue)
+SHORT_OF_PEAK = "short_of_peak"
 
 # A rep in these phases, interrupted for these reasons, may go on after the interruption.
 _INTERRUPTIBLE = frozenset({Phase.MOVING, Phase.PEAK, Phase.RETURNING})
@@ -116,6 +119,7 @@ class ExerciseEngine:
         # The thresholds as given (file or therapist's targets); ``_set_thresholds`` derives the rest.
         self._rest0 = t.rest if t.rest is not None else rep.rest
         self._peak0 = t.peak if t.peak is not None else rep.peak
+        self._peak_given = t.peak is not None  # (a therapist's target: where a peak not reached was measured from)
         self._reversed = False  # rep.start: either, first seen at the peak end: rest and peak swapped
         self.rest = self.peak = self.sign = self.span = self.h = 0.0
         self._set_thresholds(self._rest0, self._peak0, rep.hysteresis)
@@ -718,9 +722,25 @@ class ExerciseEngine:
             # The cue says how to reach the file's peak; from the other end it would be wrong.
             cue = "" if self._reversed else self.exercise.rep.partial_cue or ""
             events.insert(0, EngineEvent(t, EventKind.PARTIAL, rep=cur, detail=cue))
+            if cue and self.exercise.sides == "near":
+                self._note_short(cur, cue)
         self._reset_cycle()
         self._enter(Phase.REST, t)
         return events
+
+    def _note_short(self, cur: RepRecord, cue: str) -> None:
+        """An attempt short of the peak lists that as its first fault (``SHORT_OF_PEAK``), with how far it
+        went and the peak threshold it did not reach, so the per-rep output says why it did not count
+        and what was said (the partial cue; the engine's fault tally keeps to the file's rules)."""
+        learned = self.adapt and self._learner.range is not None
+        cur.faults.insert(0, SHORT_OF_PEAK)
+        cur.fault_details.insert(0, {
+            "id": SHORT_OF_PEAK,
+            "value": None if math.isnan(cur.peak_value) else round(float(cur.peak_value), 3),
+            "limit": round(float(self.peak), 3),
+            "limit_from": "earlier reps" if learned else ("reference" if self._peak_given else "textbook"),
+            "cue": cue,
+        })
 
     def _judge_attempt(self, t: float, cur: RepRecord) -> list[EngineEvent]:
         """A partial attempt's faults: the peak rules over its frames nearest its own extreme (within
