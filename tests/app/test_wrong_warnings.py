@@ -115,9 +115,10 @@ def test_a_patient_sees_only_angles_they_can_read(clip):
     assert [a[0] for a in coaching.angle_anchors(plank, pose.xy, "left", values)] == ["knee_lift", "hip"]
     assert coaching.angle_anchors(plank, pose.xy, "left", values, patient=True) == []  # 0-360 device angles
     squat = find_exercise("squat")
-    shown = coaching.angle_anchors(squat, pose.xy, "left", {"knee": 95.0, "trunk_lean": 30.0, "knee_width": 0.8},
-                                   patient=True)
-    assert [a[0] for a in shown] == ["knee", "trunk_lean"]  # the ratio is not an angle
+    shown = coaching.angle_anchors(squat, pose.xy, "left", {"knee": 95.0, "trunk_past_shins": -4.0, "knee_width": 0.8,
+                                                             "trunk_side_lean": 3.0}, patient=True)
+    # the ratio is not an angle, and the trunk's lean less the shins' is a difference (here below 0)
+    assert [a[0] for a in shown] == ["knee", "trunk_side_lean"]
     assert all(0 <= a[1] <= 180 for a in shown)
 
 

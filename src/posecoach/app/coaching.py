@@ -176,12 +176,14 @@ def _point_xy(name: str, side: str, xy: np.ndarray) -> np.ndarray:
 
 def patient_readable(exercise: Exercise, name: str) -> bool:
     """Whether the patient can read this feature as an angle: a plain joint angle (0-180, 180 =
-    straight) or an inclination (0-180).  A signed joint angle runs 0-360 (a plank's "knee lift"
+    straight) or an inclination (0-180), not a difference of two.  A signed joint angle runs 0-360 (a plank's "knee lift"
     reads 223) and ratios, heights and offsets are not angles at all: they are measuring devices
     of the exercise file, for the annotated videos a therapist reads, not for the patient."""
     spec = exercise.angles.get(name)
     if spec is None:
         return False
+    if spec.minus is not None:
+        return False  # a difference of two angles (trunk lean less shin lean) may read below 0
     return (spec.kind == "joint" and not spec.signed) or spec.kind == "inclination"
 
 
