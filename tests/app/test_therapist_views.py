@@ -116,6 +116,6 @@ def test_progress_table_gives_each_fault_against_its_limit_and_the_limits_used(p
     t.refresh(select=pid)
     assert t.show_progress() is not None
     table = t.chart_table.text()
-    assert "rep 2: knees caving in: 0.57, under the limit of 0.83 (this patient&#x27;s reference recording)" in table
+    assert "rep 2: knees caving in (knee width): 0.57, under the limit of 0.83 (this patient&#x27;s reference recording)" in table
     assert "patient&#x27;s reference (knees caving in)" in table
     assert "trunk" not in table  # a rule that measured nothing is not listed as used

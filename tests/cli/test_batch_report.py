@@ -178,17 +178,17 @@ def test_report_says_which_limits_and_the_value_against_the_limit(explained):
     deep = r["rep_details"][1]["fault_details"][0]["value"]
     if r["limits"] == "reference":
         assert "This patient&#x27;s reference recording</strong>: knees caving in" in limits
-        assert f"knees caving in: {deep:.2f}, under the limit of 0.83 (this patient&#x27;s reference recording)" in sec
+        assert f"knees caving in (knee width): {deep:.2f}, under the limit of 0.83 (this patient&#x27;s reference recording)" in sec
     else:
         assert "The exercise&#x27;s standard limit</strong>: knees caving in, leaning to one side, too fast" in limits
         assert "This patient" not in limits
-        assert f"knees caving in: {deep:.2f}, under the limit of 0.75 (the exercise&#x27;s standard limit)" in sec
+        assert f"knees caving in (knee width): {deep:.2f}, under the limit of 0.75 (the exercise&#x27;s standard limit)" in sec
     assert "The patient&#x27;s own earlier reps of the session</strong>: depth" in limits
     assert "From the front I cannot check the trunk leaning forward: turn side-on to the camera" in sec
     attempts = re.search(r"<h3>1 attempt that did not count</h3>\s*<table class=\"attempts\">.*?</table>", sec,
                          re.S).group(0)
     assert "short of the peak" in attempts
-    assert ("knees caving in: 0.8" in attempts) == (r["limits"] == "reference")
+    assert ("knees caving in (knee width): 0.8" in attempts) == (r["limits"] == "reference")
     assert "knees_cave" not in sec  # no raw ids on the page
 
 
@@ -224,9 +224,9 @@ def test_report_rows_plots_and_rep_table(squat_result):
     assert [int(b[0]) for b in body] == [1, 2, 3, 4, 5]
     assert [b[1] for b in body] == [f"{d['start_s']:.1f}" for d in r["rep_details"]]
     # the flagged rep says what was measured and the limit it crossed, and where that limit came from
-    assert reps.count("the trunk leaning forward: ") == 1
+    assert reps.count("the trunk leaning forward (trunk past shins): ") == 1
     trunk = r["rep_details"][FAULT_REP]["fault_details"][0]
-    assert f"the trunk leaning forward: {trunk['value']:.1f}°, over the limit of 25.0° (the exercise&#x27;s " \
+    assert f"the trunk leaning forward (trunk past shins): {trunk['value']:.1f}°, over the limit of 25.0° (the exercise&#x27;s " \
         "standard limit)" in reps
     limits = re.search(r'<div class="limits".*?</div>', reps, re.S).group(0)
     assert "The exercise&#x27;s standard limit</strong>: the trunk leaning forward, too fast" in limits

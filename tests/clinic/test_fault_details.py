@@ -78,8 +78,8 @@ def test_history_keeps_values_limits_and_attempts(tmp_path, with_reference, stor
     assert limits_text(row) == ("patient's reference (knees caving in); own earlier reps (depth); "
                                 "textbook (leaning to one side, too fast)")
     assert fault_detail_lines(row) == [
-        f"rep 2: knees caving in: {deep['value']:.2f}, under the limit of 0.83 (this patient's reference recording)",
-        f"attempt (short of the peak): knees caving in: {shallow['value']:.2f}, under the limit of 0.83 "
+        f"rep 2: knees caving in (knee width): {deep['value']:.2f}, under the limit of 0.83 (this patient's reference recording)",
+        f"attempt (short of the peak): knees caving in (knee width): {shallow['value']:.2f}, under the limit of 0.83 "
         "(this patient's reference recording)"]
 
 
@@ -96,7 +96,7 @@ def test_report_says_which_limits_and_each_value_against_its_limit(tmp_path, wit
     assert limits[1].startswith("patient&#x27;s reference (knees caving in); own earlier reps (depth); textbook (")
     details = re.search(r'<table class="fault-details">.*?</table>', page, re.S).group(0)
     deep = textbook["rep_details"][1]["fault_details"][0]["value"]
-    assert f"rep 2: knees caving in: {deep:.2f}, under the limit of 0.75 (the exercise&#x27;s standard limit)" \
+    assert f"rep 2: knees caving in (knee width): {deep:.2f}, under the limit of 0.75 (the exercise&#x27;s standard limit)" \
         in details
     assert "under the limit of 0.83 (this patient&#x27;s reference recording)" in details
     assert details.count("not checked: From the front I cannot check the trunk leaning forward") == 2

@@ -21,12 +21,15 @@ def test_code_is_short_and_stable():
 
 def test_words_name_the_rule_its_unit_and_the_limits_source():
     d = {"id": "trunk_forward", "value": 35.39, "limit": 33.0, "limit_from": "reference"}
-    assert X.detail_words(d, SQUAT) == ("the trunk leaning forward: 35.4°, over the limit of 33.0° "
-                                        "(this patient's reference recording)")
+    assert X.detail_words(d, SQUAT) == ("the trunk leaning forward (trunk past shins): 35.4°, over the limit of "
+                                        "33.0° (this patient's reference recording)")
     fast = {"id": "too_fast", "value": 0.9, "limit": 1.2, "limit_from": "textbook"}
-    assert X.detail_words(fast, SQUAT) == "too fast: 0.90 s, under the limit of 1.20 s (the exercise's standard limit)"
+    assert X.detail_words(fast, SQUAT) == ("too fast (the rep's time): 0.90 s, under the limit of 1.20 s "
+                                           "(the exercise's standard limit)")
+    deep = {"id": "shallow", "value": 60.7, "limit": 55.0, "limit_from": "reference"}
+    assert X.detail_words(deep, SQUAT).startswith("depth (knee at the peak): 60.7°, over the limit of 55.0° (")
     knees = {"id": "knees_cave", "value": 0.6, "limit": 0.75, "limit_from": "textbook"}
-    assert X.detail_words(knees, SQUAT).startswith("knees caving in: 0.60, under the limit of 0.75 (")
+    assert X.detail_words(knees, SQUAT).startswith("knees caving in (knee width): 0.60, under the limit of 0.75 (")
     assert X.detail_words({"id": "depth_x", "value": 95.0, "limit": 90.0, "limit_from": "earlier reps"}) == \
         "depth x: 95.0, over the limit of 90.0 (the patient's own earlier reps of the session)"
 

@@ -7,8 +7,8 @@ Every output a reader sees words them here, so the CSV, the HTML report, the cli
 therapist's views say the same thing the same way:
 
 - ``detail_code``: a short, stable form for tables and CSV cells, ``knees_cave 0.57 < 0.75 (textbook)``;
-- ``detail_words``: the same for a reader, ``knees caving in: 0.57 (knee gap / ankle gap), under the
-  limit of 0.75 (the exercise's standard limit)``;
+- ``detail_words``: the same for a reader, ``knees caving in (knee width): 0.57, under the limit
+  of 0.75 (the exercise's standard limit)``;
 - ``limits_used``: which limits judged a session, grouped by where they came from.
 
 Pure text from plain data (the exercise is optional: without it, ids stand in for labels).
@@ -24,7 +24,7 @@ from posecoach.core.exercise.schema import Exercise, FormRule
 
 __all__ = [
     "LIMIT_SOURCES", "attempts", "detail_code", "detail_words", "details_code", "fault_sources", "judged_rules",
-    "limits_sentence", "limits_used", "rule_label", "unit", "value_text",
+    "limits_sentence", "limits_used", "measured_what", "rule_label", "unit", "value_text",
 ]
 
 # the order limit sources are listed in: the patient's own first (what a therapist looks for)
@@ -64,6 +64,23 @@ def unit(exercise: Exercise | None, rule_id: str) -> str:
     return "°" if feature is not None and feature.kind in ("joint", "inclination") else ""
 
 
+_METRIC_WORDS = {"duration_s": "the rep's time", "up_s": "time going", "down_s": "time coming back",
+                 "hold_s": "time held"}
+
+
+def measured_what(rule_id: str, exercise: Exercise | None = None) -> str:
+    """What the rule's number is, in words: the feature (``knee width``), or the rep metric (``knee
+    at the peak``, ``the rep's time``); "" when not known."""
+    rule = _rule(exercise, rule_id)
+    if rule is None or exercise is None:
+        return ""
+    if rule.metric == "peak":
+        return f"{exercise.rep.angle.replace('_', ' ')} at the peak"
+    if rule.metric is not None:
+        return _METRIC_WORDS.get(rule.metric, rule.metric)
+    return (rule.angle or "").replace("_", " ")
+
+
 def _direction(d: Mapping) -> str:
     """``<`` (the value fell under its limit), ``>`` (over it) or ``""`` (not known)."""
     v, lim = d.get("value"), d.get("limit")
@@ -88,8 +105,8 @@ def details_code(details: Iterable[Mapping] | None) -> str:
 
 
 def detail_words(d: Mapping, exercise: Exercise | None = None) -> str:
-    """One fault for a reader: ``knees caving in: 0.57, under the limit of 0.75 (the exercise's
-    standard limit)``; ``too fast: 0.9 s, under the limit of 1.2 s (...)``."""
+    """One fault for a reader, with what was measured: ``knees caving in (knee width): 0.57, under the
+    limit of 0.75 (the exercise's standard limit)``; ``too fast (the rep's time): 0.90 s, under ...``."""
     rid = str(d.get("id", "?"))
     label = rule_label(rid, exercise)
     op = _direction(d)
@@ -98,8 +115,9 @@ def detail_words(d: Mapping, exercise: Exercise | None = None) -> str:
         return f"{label} (limit: {source})"
     u = unit(exercise, rid)
     where = "under" if op == "<" else "over"
-    return (f"{label}: {value_text(d.get('value'))}{u}, {where} the limit of {value_text(d.get('limit'))}{u} "
-            f"({source})")
+    what = measured_what(rid, exercise)
+    return (f"{label}{f' ({what})' if what else ''}: {value_text(d.get('value'))}{u}, {where} the limit of "
+            f"{value_text(d.get('limit'))}{u} ({source})")
 
 
 def judged_rules(summary: Mapping) -> list[str]:
