@@ -17,7 +17,7 @@ Pure text from plain data (the exercise is optional: without it, ids stand in fo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 from posecoach.core.engine.rules import LIMIT_SOURCES
 from posecoach.core.exercise.schema import Exercise, FormRule
@@ -167,6 +167,6 @@ def fault_sources(summary: Mapping) -> set[str]:
     return {limits[k] for k in judged_rules(summary) if k in limits}
 
 
-def attempts(summary: Mapping) -> Sequence[Mapping]:
+def attempts(summary: Mapping) -> list[dict]:
     """The partial attempts of the summary (reps that did not count), in time order."""
     return sorted(summary.get("partial_reps") or [], key=lambda d: d.get("start_s") or 0.0)

@@ -131,7 +131,8 @@ def _explained(reps: Sequence[sqlite3.Row], summary: dict) -> dict:
 
     datas = [(loads(r["data"], {}) or {}, bool(r["counted"])) for r in reps]
     partials = [p for p in summary.get("partial_reps") or [] if isinstance(p, dict)]
-    limits = summary.get("fault_limits") if isinstance(summary.get("fault_limits"), dict) else {}
+    got = summary.get("fault_limits")
+    limits: dict = got if isinstance(got, dict) else {}
     judged = judged_rules({"fault_limits": limits, "rep_details": [d for d, _ in datas], "partial_reps": partials})
     details = []
     for d, counted in datas:
