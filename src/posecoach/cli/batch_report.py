@@ -123,8 +123,12 @@ def _hold_stat(r: dict, how) -> str:
 
 
 def _faults(r: dict) -> str:
+    """The fault counts, each by what it checks (the rule's label: "knees caving in" and its count)."""
+    from posecoach.core.explain import rule_label
+
     faults = r.get("faults") or {}
-    return ", ".join(f"{str(k).replace('_', ' ')} ×{v}" for k, v in faults.items()) or "none"
+    ex = exercise_or_none(str(r.get("exercise", "")))
+    return ", ".join(f"{rule_label(str(k), ex)} ×{v}" for k, v in faults.items()) or "none"
 
 
 def _judged(r: dict) -> str:
@@ -199,10 +203,12 @@ def _unit(r: dict) -> tuple[str, int]:
 def _fault_words(d: dict, ex: Exercise | None) -> str:
     """A rep's faults, each with its value and the limit it crossed (or its id in words, for a
     result written before values were recorded)."""
+    from posecoach.core.explain import rule_label
+
     details = d.get("fault_details") or []
     if details:
         return "; ".join(detail_words(f, ex) for f in details)
-    return ", ".join(str(f).replace("_", " ") for f in d.get("faults") or []) or "-"
+    return ", ".join(rule_label(str(f), ex) for f in d.get("faults") or []) or "-"
 
 
 def _rep_table(r: dict, details: Sequence[dict], ex: Exercise | None = None) -> str:
