@@ -524,6 +524,7 @@ _CSS = BASE_CSS + """
 .plots { display: grid; grid-template-columns: repeat(2, 1fr); gap: 0.8em; }
 .plots figure { margin: 0; } .plots img { width: 100%; height: auto; }
 .redflag { background: #ffebee; border: 2px solid #c62828; padding: 0.5em 0.8em; font-weight: bold; }
+table.fault-details td:first-child, table.sessions td:first-child { white-space: nowrap; }
 .privacy { background: #f7f7f7; border-left: 4px solid #888; padding: 0.5em 0.8em; font-size: 0.85em; color: #444; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
@@ -700,10 +701,13 @@ def _exercise_section(ex: str, rs: Sequence[dict]) -> list[str]:
         figs.append(f'<figure><img alt="{html.escape(title)}" data-plot="{key}" '
                     f'src="data:image/png;base64,{_png(fig)}"></figure>')
     parts.append(f'<div class="plots">{"".join(figs)}</div>')
+    from posecoach.core.explain import rule_label
+
+    exercise = _exercise(ex)
     body = [[str(_day(r.get("date")) or ""), r.get("sets", ""),
              f"{r.get('reps_done', '')} / {r.get('reps_prescribed', '')}",
              _fmt(r.get("peak_median"), 0), _fmt(r.get("target_peak"), 0), _fmt(r.get("similarity_median"), 0),
-             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(_faults(r).items())),
+             ", ".join(f"{rule_label(k, exercise)} {v}" for k, v in sorted(_faults(r).items())),
              _fmt(r.get("pain_before")), _fmt(r.get("pain_after")), r.get("stopped") or "",
              limits_text(r) or "-"]
             for r in rs]
@@ -720,7 +724,8 @@ def _fault_table(rs: Sequence[dict], last: int = 10) -> str:
     that flagged it, and where that limit came from; and what the camera's view could not check."""
     body = []
     for r in list(rs)[-last:]:
-        day = str(_day(r.get("date")) or "")
+        # the session's start to the minute: two sessions of a day are told apart
+        day = str(r.get("started_at") or "")[:16].replace("T", " ") or str(_day(r.get("date")) or "")
         body += [[day, line] for line in fault_detail_lines(r)]
         notes = [str(n) for n in r.get("view_notes") or []]
         if notes:
@@ -728,7 +733,7 @@ def _fault_table(rs: Sequence[dict], last: int = 10) -> str:
     if not body:
         return ""
     return ('<h3>Faults rep by rep (value against the limit)</h3>'
-            + _table(["date", "fault"], body, left=2, attrs='class="fault-details"'))
+            + _table(["session", "fault"], body, left=2, attrs='class="fault-details"'))
 
 
 def render_report(
