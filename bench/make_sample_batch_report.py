@@ -4,8 +4,9 @@ No video and no model: three squat "sessions" generated with ``posecoach.testing
 (rendered landmarks with noise) are judged by the real ``Session``, and their results are
 written by the same code as ``analyze`` (``batch.final_result``, ``write_result``, the summary
 files and ``report.html``).  What it shows that the real screenshot (docs/screenshots/batch-report.png)
-does not: form faults, a stretch in which the knees are out of frame, a second person walking
-through, and a video that could not be opened.
+does not: form faults with their values and limits, a stretch in which the knees are out of frame, a
+second person walking through, a front view (a view note; an attempt that did not count, with its
+fault), and a video that could not be opened.
 
     .venv/bin/python bench/make_sample_batch_report.py [--out docs/sample-batch-report]
 
@@ -42,7 +43,19 @@ def _sessions() -> dict[str, list]:
     seq = S.second_person(seq, [(18.0, 21.5)])
     t_cut = next(t for t, _ in seq if t >= 14.25)  # the camera moved between reps 4 and 5
     seq = S.cut(seq, t_cut, shift_px=(60.0, 30.0), scale=0.5)
-    return {"monday.mp4": clean.poses, "wednesday.mp4": seq}
+    return {"monday.mp4": clean.poses, "wednesday.mp4": seq, "thursday (front).mp4": _front()}
+
+
+def _front() -> list:
+    """Filmed from the front: knees caving in on two reps, and a shallow attempt (not counted) with
+    the knees in as well; the trunk's forward lean cannot be judged from there (a view note)."""
+    import numpy as np
+
+    good, cave = S.squat_posture(100, 45), S.squat_posture(100, 45, valgus_deg=8.0)
+    peaks = [good, S.squat_posture(50, 22, valgus_deg=16.0), cave, good, cave, good]
+    kf, _ = S.reps(S.standing(), peaks, len(peaks), 2.5, 0.0, 1.0, 1.0)
+    cam = S.Camera(view="front", facing="left").fit(np.concatenate([S.landmarks_lab(p) for _, p in kf]))
+    return S.add_noise(S.keyframe_sequence(kf, FPS, cam), 1.0, seed=4)
 
 
 def _result(name: str, poses: list) -> dict:

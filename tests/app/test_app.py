@@ -119,8 +119,10 @@ def test_live_stats_lighting_and_summary_text():
     text = summary_text(summary, exercise=ex, plan=SetPlan(2, 2, 30), stopped="pain", pain_before=3,
                         pain_after=6, fault_cues={"hips_low": "Lift your hips higher"})
     assert "Set 1: 2 of 2 reps" in text and "Set 2: 1 of 2 reps" in text
-    assert "rep 2: held 3.0 s; faults: hips_low" in text
-    assert "hips low x1 (Lift your hips higher)" in text
+    assert "rep 2: held 3.0 s; to work on: hips low" in text
+    assert "Your hips stayed lower than a straight line from your shoulders to your knees in 1 rep. " \
+        "Lift your hips higher." in text
+    assert "hips_low" not in text  # never a raw id
     assert "Pain before: 3/10   after: 6/10" in text and "Stopped because it hurt." in text
 
 
@@ -183,7 +185,9 @@ def test_coaching_counts_reps_in_sets_cues_faults_and_saves_history(make_window,
     wait_summary(qtbot, w)
     assert w.stopped == "completed"
     text = w.summary.text.toPlainText()
-    assert "Set 1: 2 of 2 reps" in text and "Set 2: 1 of 2 reps" in text and "hips low x1" in text
+    assert "Set 1: 2 of 2 reps" in text and "Set 2: 1 of 2 reps" in text
+    assert "Your hips stayed lower than a straight line from your shoulders to your knees in 1 rep. " \
+        "Lift your hips higher" in text
     assert "Pain before: 2/10, after: -" in text
     row = history_session(w.session_id)
     assert [r["set_index"] for r in row["reps"]] == [1, 1, 2]  # recorded rep by rep

@@ -102,3 +102,20 @@ def test_saved_plank_progresses_its_hold(page):
                         planned_reps=1, started_at=datetime.now() - timedelta(days=1))
     t.programme.show_programme()
     assert "Forearm plank 3 x 1, hold 30 s" in t.today_label.text()
+
+
+def test_progress_table_gives_each_fault_against_its_limit_and_the_limits_used(page):
+    t, clinic = page
+    pid = clinic.add_patient("Di")
+    rep = {"index": 2, "peak_angle": 80.0, "faults": ["knees_cave"],
+           "fault_details": [{"id": "knees_cave", "value": 0.574, "limit": 0.83, "limit_from": "reference",
+                              "cue": "Push your knees out over your toes"}], "measured": {"knees_cave": 0.574}}
+    clinic.save_session(pid, "squat", source="camera 0", reps=[{"index": 1, "peak_angle": 82.0}, rep], events=[],
+                        summary={"fault_limits": {"knees_cave": "reference", "trunk_forward": "textbook"}},
+                        stopped="user", planned_sets=1, planned_reps=2)
+    t.refresh(select=pid)
+    assert t.show_progress() is not None
+    table = t.chart_table.text()
+    assert "rep 2: knees caving in (knee width): 0.57, under the limit of 0.83 (this patient&#x27;s reference recording)" in table
+    assert "patient&#x27;s reference (knees caving in)" in table
+    assert "trunk" not in table  # a rule that measured nothing is not listed as used

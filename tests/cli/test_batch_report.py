@@ -122,6 +122,85 @@ def test_result_json_keeps_the_trace_compact_and_equal(tmp_path, squat_result):
     assert '"angle": [' in text and (tmp_path / "clip_reps.csv").read_text().count("\n") == 6
 
 
+# -- faults explained: values, limits, attempts that did not count --------------------------------
+def explained_sequence() -> list:
+    """From the front: a good squat, a shallow one (an attempt: short of the peak) with the knees
+    a little in, a deep one with the knees well in, a good one."""
+    peaks = [S.squat_posture(100, 45), S.squat_posture(50, 22, valgus_deg=8.0),
+             S.squat_posture(100, 45, valgus_deg=8.0), S.squat_posture(100, 45)]
+    kf, _ = S.reps(S.standing(), peaks, len(peaks), 2.5, 0.0, 1.0, 1.0)
+    cam = S.Camera(view="front", facing="left").fit(np.concatenate([S.landmarks_lab(p) for _, p in kf]))
+    return S.keyframe_sequence(kf, 30.0, cam)
+
+
+@pytest.fixture(scope="module", params=["textbook", "reference"])
+def explained(request) -> dict:
+    """Judged with the textbook limits, or with this patient's reference (knees 0.95 of the
+    ankle gap apart in their good squats: caving in under 0.95 - 0.12 = 0.83)."""
+    from posecoach.core.engine.records import Targets
+
+    refs = {"knees_cave": 0.95} if request.param == "reference" else {}
+    s = Session(find_exercise("squat"), targets=Targets(rule_refs=refs))
+    for t, p in explained_sequence():
+        s.process(t, p)
+    return {"source": "/v/front.mp4", **s.summary(), "trace": s.timeline(), "fps": 30.0, "limits": request.param}
+
+
+def test_rep_csv_has_fault_values_and_limits_and_the_attempts(tmp_path, explained):
+    import csv
+
+    r = explained
+    batch.write_result(batch.final_result(r, "squat"), tmp_path, "front")
+    with open(tmp_path / "front_reps.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == batch.REP_CSV_FIELDS + batch.REP_CSV_EXPLAINED  # old columns first, in their order
+    body = [dict(zip(rows[0], row)) for row in rows[1:]]
+    assert [(b["index"], b["counted"], b["why_not_counted"]) for b in body] == [
+        ("1", "yes", ""), ("", "no", "short of the peak"), ("2", "yes", ""), ("3", "yes", "")]
+    assert [float(b["start_s"]) for b in body] == sorted(float(b["start_s"]) for b in body)
+    deep = r["rep_details"][1]["fault_details"][0]["value"]
+    if r["limits"] == "textbook":
+        assert body[2]["fault_details"] == f"knees_cave {deep:.2f} < 0.75 (textbook)"
+        assert body[1]["fault_details"] == ""  # knees 0.8 of the ankles apart: inside the textbook's 0.75
+    else:
+        assert body[2]["fault_details"] == f"knees_cave {deep:.2f} < 0.83 (reference)"
+        shallow = r["partial_reps"][0]["fault_details"][0]["value"]
+        assert 0.75 < shallow < 0.83 and body[1]["fault_details"] == f"knees_cave {shallow:.2f} < 0.83 (reference)"
+        assert body[1]["faults"] == "knees_cave"
+    assert body[0]["fault_details"] == body[3]["fault_details"] == ""
+
+
+def test_report_says_which_limits_and_the_value_against_the_limit(explained):
+    r = explained
+    page = render_batch_report([r], ["front.mp4"], "squat")
+    sec = re.search(r'<section class="video".*?</section>', page, re.S).group(0)
+    limits = re.search(r'<div class="limits".*?</div>', sec, re.S).group(0)
+    deep = r["rep_details"][1]["fault_details"][0]["value"]
+    if r["limits"] == "reference":
+        assert "This patient&#x27;s reference recording</strong>: knees caving in" in limits
+        assert f"knees caving in (knee width): {deep:.2f}, under the limit of 0.83 (this patient&#x27;s reference recording)" in sec
+    else:
+        assert "The exercise&#x27;s standard limit</strong>: knees caving in, leaning to one side, too fast" in limits
+        assert "This patient" not in limits
+        assert f"knees caving in (knee width): {deep:.2f}, under the limit of 0.75 (the exercise&#x27;s standard limit)" in sec
+    assert "The patient&#x27;s own earlier reps of the session</strong>: depth" in limits
+    assert "From the front I cannot check the trunk leaning forward: turn side-on to the camera" in sec
+    attempts = re.search(r"<h3>1 attempt that did not count</h3>\s*<table class=\"attempts\">.*?</table>", sec,
+                         re.S).group(0)
+    assert "short of the peak" in attempts
+    assert ("knees caving in (knee width): 0.8" in attempts) == (r["limits"] == "reference")
+    assert "knees_cave" not in sec  # no raw ids on the page
+
+
+def test_a_result_written_before_limits_were_recorded_still_renders(squat_result):
+    old = {k: v for k, v in squat_result.items() if k not in ("fault_limits", "view_notes", "partial_reps")}
+    old["rep_details"] = [{k: v for k, v in d.items() if k not in ("fault_details", "measured")}
+                          for d in squat_result["rep_details"]]
+    page = render_batch_report([old], ["clip.mp4"], "squat")
+    reps = re.search(r'<table class="reps">.*?</table>', page, re.S).group(0)
+    assert 'class="limits"' not in page and reps.count("the trunk leaning forward<") == 1  # no value to give
+
+
 # -- the page -----------------------------------------------------------------------------------
 def _images(page: str) -> list[bytes]:
     return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)]
@@ -137,7 +216,7 @@ def test_report_rows_plots_and_rep_table(squat_result):
     judged = f"{100 * r['frames_usable'] / r['frames']:.0f}%"
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
     assert cells[1:4] == ["Squat", f"{r['duration_s']:.1f}", "5"], cells
-    assert cells[4] == "trunk forward ×1" and cells[5] == judged
+    assert cells[4] == "the trunk leaning forward ×1" and cells[5] == judged
     assert "1 camera cut: counting restarted there" in cells[6]
     imgs = _images(page)
     assert len(imgs) == 1 and imgs[0][:8] == b"\x89PNG\r\n\x1a\n"
@@ -145,7 +224,15 @@ def test_report_rows_plots_and_rep_table(squat_result):
     body = re.findall(r'<tr><td>(\d+)</td><td class="l">[^<]*</td><td>([\d.]+)</td><td>([\d.]+)</td>', reps)
     assert [int(b[0]) for b in body] == [1, 2, 3, 4, 5]
     assert [b[1] for b in body] == [f"{d['start_s']:.1f}" for d in r["rep_details"]]
-    assert reps.count("trunk forward") == 1
+    # the flagged rep says what was measured and the limit it crossed, and where that limit came from
+    assert reps.count("the trunk leaning forward (trunk past shins): ") == 1
+    trunk = r["rep_details"][FAULT_REP]["fault_details"][0]
+    assert f"the trunk leaning forward (trunk past shins): {trunk['value']:.1f}°, over the limit of 25.0° (the exercise&#x27;s " \
+        "standard limit)" in reps
+    limits = re.search(r'<div class="limits".*?</div>', reps, re.S).group(0)
+    assert "The exercise&#x27;s standard limit</strong>: the trunk leaning forward, too fast" in limits
+    assert "knees caving in" not in limits  # not judged from the side: the view note says so instead
+    assert "From the side I cannot check knees caving in or leaning to one side" in reps
     assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing to fetch: it opens offline
 
 

@@ -226,7 +226,7 @@ def test_batch_with_corrupt_and_empty_videos(tmp_path, capsys, pose_model):
     assert "error" in json.loads((out / "corrupt.json").read_text())
     assert json.loads((out / "empty.json").read_text())["error"].startswith(f"{empty}: ")
     with open(out / "good_reps.csv", newline="") as f:
-        assert next(csv.reader(f)) == analyze.REP_CSV_FIELDS
+        assert next(csv.reader(f)) == analyze.REP_CSV_FIELDS + analyze.REP_CSV_EXPLAINED
     with open(out / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [Path(r["source"]).name for r in rows] == ["good.mp4", "corrupt.mp4", "empty.mp4"]

@@ -188,7 +188,10 @@ def test_cli_reference_then_analyze_with_patient(tmp_path, capsys, fake_model):
     assert res["reps"] == 4 and res["patient"] == "Bob Smith" and res["targets"]["reference_id"] is not None
     for d in res["rep_details"]:
         assert 0 <= d["similarity"] <= 100 and d["differs_most"] in ("rise", "top", "return")
-    assert (out_dir / "later_reps.csv").read_text().splitlines()[0].endswith("similarity,differs_most")
+    header = (out_dir / "later_reps.csv").read_text().splitlines()[0].split(",")
+    assert header[-5:] == ["similarity", "differs_most", "counted", "why_not_counted", "fault_details"]
+    # the faults with a personal limit were judged against this patient's reference
+    assert res["fault_limits"]["trunk_forward"] == res["fault_limits"]["shallow"] == "reference"
     with Clinic() as c:
         p = c.patient("Bob Smith")
         rows = c.progress(p.id, "squat")

@@ -245,3 +245,20 @@ def test_said_keeps_the_last_cues_of_a_long_session():
     said = [c for c in out if c is not None]
     assert len(said) == 40 and 10 <= len(p.said) <= 20 and p.said[-1] == said[-1]
     assert CuePolicy().said_keep is None  # everything is kept by default (a video judged as a whole)
+
+
+def test_a_view_note_behind_the_first_reps_correction_is_still_said_once():
+    """The note comes with the first rep's judgement, often with its correction: it waits for the
+    voice (however long) instead of being dropped as stale, and is said once."""
+    p = CuePolicy()  # max_wait_s 2: the correction takes longer than that to say
+    note = EngineEvent(0.0, "view_note", detail="From the front I cannot check the trunk leaning forward")
+    long = rule("knees", priority=1, cue="Push your knees out over your toes and keep them there")
+    said = run(p, {0.0: [fault(0.0, long), note, fault(0.0, rule("minor", priority=4))]}, until=12.0)
+    assert [(c.kind, c.key) for c in said] == [("form", "knees"), ("note", "view_note")]
+    assert said[1].t >= p.duration(long.cue) > p.max_wait_s
+    # in a whole session: a front-view squat whose first rep caves in still hears the note, once
+    s = Session(find_exercise("squat"))
+    for t, pose in S.squat(n_reps=3, fault="knees_cave", fault_reps=[0], view="front").poses:
+        s.process(t, pose)
+    notes = [c for c in s.cues.said if c.kind == CueKind.NOTE]
+    assert len(notes) == 1 and notes[0].text == s.view_notes[0]

@@ -14,6 +14,7 @@ import statistics
 from collections import deque
 import numpy as np
 
+from posecoach.app.wording import attempts_line, fault_lines, fault_name
 from posecoach.core.exercise.schema import Exercise
 from posecoach.core.landmarks import BONES, INDEX, side_name
 from posecoach.core.sets import SetPlan, SetTracker
@@ -289,23 +290,22 @@ def summary_text(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
             if hold_target > 0 or exercise.counting == "hold":
                 bits.append(_held(d, hold_target))
             if d.get("faults"):
-                bits.append("faults: " + ", ".join(d["faults"]))
+                bits.append("to work on: " + ", ".join(fault_name(f, exercise) for f in d["faults"]))
             lines.append(f"   rep {d['index']}" + (": " + "; ".join(bits) if bits else ": good"))
-    partial = summary.get("partial_reps") or []
-    if partial:
-        lines.append(f"Not counted: {len(partial)} rep(s) that did not reach the top position")
-    faults = summary.get("faults") or {}
+    tried = attempts_line(summary, exercise)
+    if tried:
+        lines.append(tried[:1].upper() + tried[1:] + ".")
+    faults = fault_lines(summary, exercise, fault_cues)
     if faults:
-        cues = fault_cues or {}
         lines.append("Form to work on:")
-        for k, n in faults.items():
-            tip = f" ({cues[k]})" if k in cues else ""
-            lines.append(f"   {k.replace('_', ' ')} x{n}{tip}")
+        lines += [f"   {f}" for f in faults]
     else:
         lines.append("No form faults.")
     pb = "-" if pain_before is None else f"{pain_before}/10"
     pa = "-" if pain_after is None else f"{pain_after}/10"
     lines.append(f"Pain before: {pb}   after: {pa}")
+    for n in summary.get("view_notes") or []:
+        lines.append(f"{n}.")
     for w in summary.get("warnings", []):
         lines.append(f"Note: {w}")
     return "\n".join(lines)
@@ -335,21 +335,21 @@ def summary_html(summary: dict, *, exercise: Exercise, plan: SetPlan, stopped: s
             rows = []
             for d in reps:
                 hold = f"<td>{esc(_held(d, hold_target)[5:])}</td>" if show_hold else ""
-                form = ", ".join(f.replace("_", " ") for f in d.get("faults") or []) or (
+                form = ", ".join(fault_name(f, exercise) for f in d.get("faults") or []) or (
                     "short hold" if d.get("short") else "good")
                 rows.append(f"<tr><td>{d['index']}</td>{hold}<td>{esc(form)}</td></tr>")
             out.append(f"<table cellspacing=0 cellpadding=4>{'<tr>' + head + '</tr>'}{''.join(rows)}</table>")
-    partial = summary.get("partial_reps") or []
-    if partial:
-        out.append(f"<p>Not counted: {len(partial)} rep(s) that did not reach the top position.</p>")
-    faults = summary.get("faults") or {}
+    tried = attempts_line(summary, exercise)
+    if tried:
+        out.append(f"<p>{esc(tried[:1].upper() + tried[1:])}.</p>")
+    faults = fault_lines(summary, exercise, fault_cues)
     if faults:
-        cues = fault_cues or {}
-        items = "".join(f"<li>{esc(k.replace('_', ' '))} x{n}"
-                        + (f": {esc(cues[k])}" if k in cues else "") + "</li>" for k, n in faults.items())
+        items = "".join(f"<li>{esc(f)}</li>" for f in faults)
         out.append(f"<h3>Form to work on</h3><ul>{items}</ul>")
     else:
         out.append("<p>No form faults.</p>")
+    for n in summary.get("view_notes") or []:  # what this camera angle could not check (said once live)
+        out.append(f"<p><i>{esc(n)}.</i></p>")
     for w in summary.get("warnings", []):
         out.append(f"<p><i>Note: {esc(w)}</i></p>")
     return "\n".join(out)

@@ -37,8 +37,8 @@ from posecoach.core.pipeline import Estimator, Pipeline, RawFrame, Step
 from posecoach.core.session import Session, SessionConfig
 
 __all__ = [
-    "DEFAULT_ANALYSIS_FPS", "REP_CSV_FIELDS", "AnalyzeOptions", "analysis_rate", "analyze_video", "final_result",
-    "output_names",
+    "DEFAULT_ANALYSIS_FPS", "REP_CSV_EXPLAINED", "REP_CSV_FIELDS", "AnalyzeOptions", "analysis_rate", "analyze_video",
+    "final_result", "output_names",
     "run_batch", "short_names", "write_result",
 ]
 
@@ -50,6 +50,10 @@ ANNOTATED_TMP_SUFFIX = ".tmp.mp4"
 REP_CSV_FIELDS = [
     "index", "start_s", "end_s", "duration_s", "peak_angle", "peak_s", "up_s", "down_s", "hold_s", "side", "faults",
 ]
+#: after those (and the similarity columns, when judged against a reference): whether the row is a
+#: counted rep or an attempt that did not count (``yes``/``no``), why not, and each fault's value
+#: and limit (``core.explain.detail_code``: ``knees_cave 0.57 < 0.75 (textbook)``)
+REP_CSV_EXPLAINED = ["counted", "why_not_counted", "fault_details"]
 
 
 @dataclass(frozen=True)
@@ -341,17 +345,30 @@ def replay_recording(path: str | Path, exercise: Exercise, rate: float | None = 
 
 # -- output -------------------------------------------------------------------------------------
 def _reps_csv(result: dict) -> str:
+    """One row per counted rep, then per attempt that did not count (``counted`` no, with why),
+    in time order; the faults of each with the value measured and the limit it crossed."""
     import io
+
+    from posecoach.core.explain import details_code
 
     buf = io.StringIO()
     fields = list(REP_CSV_FIELDS)
     if any("similarity" in r for r in result.get("rep_details", [])):
         fields += ["similarity", "differs_most"]  # judged against a patient's reference
+    fields += REP_CSV_EXPLAINED
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore")
     w.writeheader()
-    for r in result.get("rep_details", []):
+    rows = [(r, True) for r in result.get("rep_details", [])]
+    rows += [(r, False) for r in result.get("partial_reps") or []]
+    rows.sort(key=lambda rc: rc[0].get("start_s") or 0.0)  # stable: a rep before an attempt at the same time
+    for r, counted in rows:
         row = dict(r)
         row["faults"] = ";".join(r.get("faults", []))
+        row["counted"] = "yes" if counted else "no"
+        row["why_not_counted"] = "" if counted else r.get("why_not_counted") or "did not reach the peak"
+        if not counted:
+            row["index"] = ""  # not a rep: its number would be the next rep's
+        row["fault_details"] = details_code(r.get("fault_details"))
         w.writerow(row)
     return buf.getvalue()
 
@@ -398,6 +415,9 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str, *, html: b
     """``summary.csv``, ``report.md`` and (unless ``html`` is False) ``report.html``."""
     import io
 
+    from posecoach.cli.batch_report import exercise_or_none as _exercise_or_none
+    from posecoach.core.explain import details_code, limits_sentence
+
     buf = io.StringIO()
     fields = ["source", "exercise", "reps", "duration_s", "frames", "frames_with_pose", "frames_usable", "faults",
               "warnings", "error"]
@@ -423,15 +443,22 @@ def _summary_files(results: list[dict], out_dir: Path, exercise: str, *, html: b
             f"| {name} | {r['reps']} | {r['duration_s']:.1f} | {pct:.0f}% | {faults} | {'; '.join(r['warnings'])} |"
         )
     for r, short in zip(results, short_names(results)):
-        if "error" in r or not r["rep_details"]:
+        if "error" in r or not (r["rep_details"] or r.get("partial_reps")):
             continue
         lines += ["", f"## {_md(short)}", "",
                   "| rep | start (s) | end (s) | peak angle | hold (s) | faults |", "|---:|---:|---:|---:|---:|---|"]
         for d in r["rep_details"]:
             lines.append(
                 f"| {d['index']} | {d['start_s']:.1f} | {d['end_s']:.1f} | {d['peak_angle']} | {d['hold_s']:.1f} "
-                f"| {', '.join(d['faults']) or '-'} |"
+                f"| {_md(details_code(d.get('fault_details')) or ', '.join(d['faults'])) or '-'} |"
             )
+        for d in r.get("partial_reps") or []:
+            lines.append(f"| not counted: {_md(d.get('why_not_counted') or 'short of the peak')} "
+                         f"| {d['start_s']:.1f} | {d['end_s']:.1f} | {d['peak_angle']} | - "
+                         f"| {_md(details_code(d.get('fault_details'))) or '-'} |")
+        for text in [limits_sentence(r, _exercise_or_none(str(r.get("exercise", exercise)))), *r.get("view_notes", [])]:
+            if text:
+                lines += ["", _md(text)]
         if r["cues"]:
             lines += ["", "Cues: " + "; ".join(f"{c['t']:.1f}s \"{c['text']}\"" for c in r["cues"])]
     write_output(out_dir / "report.md", "\n".join(lines) + "\n")

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from posecoach.core.exercise import Exercise
+from posecoach.core.explain import attempts, detail_words, limits_used
 from posecoach.io.html_page import BASE_CSS, esc, head, table
 
-__all__ = ["render_batch_report"]
+__all__ = ["exercise_or_none", "render_batch_report"]
 
 _CSS = BASE_CSS + """
 body { max-width: 1180px; }
@@ -24,6 +26,8 @@ td.warn { text-align: left; color: #8a4b00; font-size: 0.92em; min-width: 16em; 
 .plot img { width: 100%; height: auto; display: block; }
 .failed td.l:last-child { color: #b00020; }
 section.video { margin-bottom: 2em; }
+table.reps td.l:nth-child(8), table.attempts td.l:last-child { max-width: 34em; }
+.limits, .views { font-size: 0.92em; } .limits ul { margin: 0.2em 0 0.6em; } .views p { color: #8a4b00; margin: 0.3em 0; }
 @media print { section.video { break-before: page; } img { max-width: 100%; } }
 """
 
@@ -63,13 +67,19 @@ def render_batch_report(results: Sequence[dict], names: Sequence[str], exercise:
     return "\n".join(parts)
 
 
-def _exercise_name(exercise_id: str) -> str:
+def exercise_or_none(exercise_id: str) -> Exercise | None:
+    """The exercise of a result, or None when its file has gone (a custom one)."""
     try:
         from posecoach.core.exercise import find_exercise
 
-        return find_exercise(exercise_id).name
+        return find_exercise(exercise_id)
     except Exception:  # a custom exercise file that has gone: its id names it
-        return str(exercise_id).replace("_", " ")
+        return None
+
+
+def _exercise_name(exercise_id: str) -> str:
+    ex = exercise_or_none(exercise_id)
+    return ex.name if ex is not None else str(exercise_id).replace("_", " ")
 
 
 def _overview(ok: Sequence[tuple[int, dict]], names: Sequence[str]) -> str:
@@ -113,8 +123,12 @@ def _hold_stat(r: dict, how) -> str:
 
 
 def _faults(r: dict) -> str:
+    """The fault counts, each by what it checks (the rule's label: "knees caving in" and its count)."""
+    from posecoach.core.explain import rule_label
+
     faults = r.get("faults") or {}
-    return ", ".join(f"{str(k).replace('_', ' ')} ×{v}" for k, v in faults.items()) or "none"
+    ex = exercise_or_none(str(r.get("exercise", "")))
+    return ", ".join(f"{rule_label(str(k), ex)} ×{v}" for k, v in faults.items()) or "none"
 
 
 def _judged(r: dict) -> str:
@@ -150,27 +164,76 @@ def _video_section(i: int, r: dict, name: str) -> list[str]:
         f'<figure class="plot"><img alt="{esc("main angle over time: " + name)}" data-plot="timeline" '
         f'src="data:image/png;base64,{png}"></figure>',
     ]
+    ex = exercise_or_none(str(r.get("exercise", "")))
+    parts += _limits_and_views(r, ex)
     details = r.get("rep_details") or []
     if details:
-        parts.append(_rep_table(r, details))
+        parts.append(_rep_table(r, details, ex))
     else:
         parts.append('<p class="note">No rep was counted in this video.</p>')
+    tried = attempts(r)
+    if tried:
+        parts.append(_attempt_table(r, tried, ex))
     parts.append("</section>")
     return parts
 
 
-def _rep_table(r: dict, details: Sequence[dict]) -> str:
+def _limits_and_views(r: dict, ex: Exercise | None) -> list[str]:
+    """Which limits judged the video's faults (the textbook's, or the patient's own: their
+    reference, earlier reps, rest), and what the camera's view could not judge."""
+    out = []
+    used = limits_used(r, ex)
+    if used:
+        items = "".join(f"<li><strong>{esc(src[0].upper() + src[1:])}</strong>: {esc(', '.join(labels))}</li>"
+                        for src, labels in used)
+        out.append(f'<div class="limits" data-part="limits"><p>Faults were judged against these limits:</p>'
+                   f"<ul>{items}</ul></div>")
+    notes = [str(n) for n in r.get("view_notes") or []]
+    if notes:
+        out.append('<div class="views" data-part="view-notes">'
+                   + "".join(f"<p>{esc(n)}.</p>" for n in notes) + "</div>")
+    return out
+
+
+def _unit(r: dict) -> tuple[str, int]:
     unit = "deg" if ((r.get("trace") or {}).get("unit", "deg")) == "deg" else "body lengths"
-    nd = 1 if unit == "deg" else 3
+    return unit, 1 if unit == "deg" else 3
+
+
+def _fault_words(d: dict, ex: Exercise | None) -> str:
+    """A rep's faults, each with its value and the limit it crossed (or its id in words, for a
+    result written before values were recorded)."""
+    from posecoach.core.explain import rule_label
+
+    details = d.get("fault_details") or []
+    if details:
+        return "; ".join(detail_words(f, ex) for f in details)
+    return ", ".join(rule_label(str(f), ex) for f in d.get("faults") or []) or "-"
+
+
+def _rep_table(r: dict, details: Sequence[dict], ex: Exercise | None = None) -> str:
+    unit, nd = _unit(r)
     sim = any("similarity" in d for d in details)
-    header = ["rep", "side", "start (s)", "end (s)", f"peak ({unit})", "peak at (s)", "held (s)", "faults",
+    header = ["rep", "side", "start (s)", "end (s)", f"peak ({unit})", "peak at (s)", "held (s)",
+              "faults: value and limit",
               *(["similarity (0-100)", "differs most"] if sim else [])]
     body = []
     for d in details:
         row = [d.get("index", ""), d.get("side") or "-", _num(d.get("start_s"), 1), _num(d.get("end_s"), 1),
                _num(d.get("peak_angle"), nd), _num(d.get("peak_s"), 1), _num(d.get("hold_s"), 1),
-               ", ".join(str(f).replace("_", " ") for f in d.get("faults") or []) or "-"]
+               _fault_words(d, ex)]
         if sim:
             row += [_num(d.get("similarity"), 0), d.get("differs_most") or "-"]
         body.append(row)
-    return table(header, body, left=0, text=(1, 7, 9) if sim else (1, 7))
+    return table(header, body, left=0, text=(1, 7, 9) if sim else (1, 7), attrs='class="reps"')
+
+
+def _attempt_table(r: dict, tried: Sequence[dict], ex: Exercise | None) -> str:
+    """The attempts that did not count: when, why not, and the faults they still had."""
+    unit, nd = _unit(r)
+    body = [[_num(d.get("start_s"), 1), _num(d.get("end_s"), 1), _num(d.get("peak_angle"), nd),
+             d.get("why_not_counted") or "short of the peak", _fault_words(d, ex)] for d in tried]
+    n = len(tried)
+    return (f"<h3>{n} attempt{'s' if n != 1 else ''} that did not count</h3>"
+            + table(["start (s)", "end (s)", f"peak ({unit})", "why not counted", "faults: value and limit"], body,
+                    left=0, text=(3, 4), attrs='class="attempts"'))

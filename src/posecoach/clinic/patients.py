@@ -216,7 +216,9 @@ class Clinic:
         sets x reps, None if none were planned), sets (sets with a counted rep), planned_sets,
         planned_reps, peak_median (main angle at the peak, median over counted reps), target_peak
         (the session summary's targets, else the current targets), similarity_median (reps'
-        "similarity", or None), faults ({id: count}), pain_before, pain_after, stopped."""
+        "similarity", or None), faults ({id: count}), pain_before, pain_after, stopped, and the faults
+        explained: fault_limits ({id: textbook | reference | earlier reps | rest}, the rules that
+        judged something), fault_details (each fault's value and limit, with its rep) and view_notes."""
         return _progress.progress(self.store, patient_id, exercise_id)
 
     # ------------------------------------------------------ backup/restore

@@ -30,6 +30,7 @@ from typing import Any
 from posecoach.clinic.store import (
     num as _num,  # one definition of "a finite number, or None"
 )
+from posecoach.core.explain import detail_code
 from posecoach.io.atomic import atomic_open
 from posecoach.io.html_page import BASE_CSS
 from posecoach.io.html_page import head as _page_head
@@ -42,7 +43,9 @@ __all__ = [
     "SESSION_FIELDS",
     "WEEK_FIELDS",
     "export_report",
+    "fault_detail_lines",
     "is_empty",
+    "limits_text",
     "pain_text",
     "programme_for_report",
     "progress_figure",
@@ -56,7 +59,8 @@ __all__ = [
 
 SESSION_FIELDS = [
     "session_id", "date", "exercise_id", "sets", "reps_done", "reps_prescribed", "peak_median", "target_peak",
-    "similarity_median", "faults_total", "faults", "pain_before", "pain_after", "stopped",
+    "similarity_median", "faults_total", "faults", "pain_before", "pain_after", "stopped", "fault_limits",
+    "fault_details",
 ]
 WEEK_FIELDS = [
     "exercise_id", "week", "week_start", "sessions", "reps_done", "reps_prescribed", "done_pct", "peak_median",
@@ -192,8 +196,52 @@ def session_rows(rows: Sequence[dict]) -> list[dict]:
             "pain_before": r.get("pain_before"),
             "pain_after": r.get("pain_after"),
             "stopped": r.get("stopped"),
+            "fault_limits": ";".join(f"{k}={v}" for k, v in (r.get("fault_limits") or {}).items()),
+            "fault_details": "; ".join(f"{_which_rep(d)} {detail_code(d)}" for d in r.get("fault_details") or []),
         })
     return out
+
+
+# ---------------------------------------------------------------- faults explained
+_SHORT_SOURCE = {"reference": "patient's reference", "earlier reps": "own earlier reps", "rest": "own rest position",
+                 "textbook": "textbook"}  # the patient's own first (as ``core.explain.limits_used``)
+
+
+def _exercise(exercise_id: str) -> Any:
+    try:
+        from posecoach.core.exercise import find_exercise
+
+        return find_exercise(exercise_id)
+    except Exception:  # an unknown or custom exercise: ids stand in for labels
+        return None
+
+
+def limits_text(row: dict) -> str:
+    """Which limits judged a session's faults, short: ``patient's reference (knees caving in);
+    textbook (too fast)`` ("" for a session stored before limits were recorded)."""
+    from posecoach.core.explain import rule_label
+
+    ex = _exercise(str(row.get("exercise_id", "")))
+    groups: dict[str, list[str]] = {}
+    for rid, src in (row.get("fault_limits") or {}).items():
+        groups.setdefault(str(src), []).append(rule_label(str(rid), ex))
+    order = [k for k in _SHORT_SOURCE if k in groups] + [k for k in groups if k not in _SHORT_SOURCE]
+    return "; ".join(f"{_SHORT_SOURCE.get(k, k)} ({', '.join(groups[k])})" for k in order)
+
+
+def _which_rep(d: dict) -> str:
+    if d.get("counted", True) and d.get("rep") is not None:
+        return f"rep {d['rep']}"
+    return f"attempt ({d['why']})" if d.get("why") else "attempt"
+
+
+def fault_detail_lines(row: dict) -> list[str]:
+    """Each fault of a session with its rep, value and limit: ``rep 2: knees caving in: 0.57,
+    under the limit of 0.83 (this patient's reference recording)``."""
+    from posecoach.core.explain import detail_words
+
+    ex = _exercise(str(row.get("exercise_id", "")))
+    return [f"{_which_rep(d)}: {detail_words(d, ex)}" for d in row.get("fault_details") or []]
 
 
 def weekly_rows(rows: Sequence[dict]) -> list[dict]:
@@ -476,6 +524,7 @@ _CSS = BASE_CSS + """
 .plots { display: grid; grid-template-columns: repeat(2, 1fr); gap: 0.8em; }
 .plots figure { margin: 0; } .plots img { width: 100%; height: auto; }
 .redflag { background: #ffebee; border: 2px solid #c62828; padding: 0.5em 0.8em; font-weight: bold; }
+table.fault-details td:first-child, table.sessions td:first-child { white-space: nowrap; }
 .privacy { background: #f7f7f7; border-left: 4px solid #888; padding: 0.5em 0.8em; font-size: 0.85em; color: #444; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
@@ -652,16 +701,39 @@ def _exercise_section(ex: str, rs: Sequence[dict]) -> list[str]:
         figs.append(f'<figure><img alt="{html.escape(title)}" data-plot="{key}" '
                     f'src="data:image/png;base64,{_png(fig)}"></figure>')
     parts.append(f'<div class="plots">{"".join(figs)}</div>')
+    from posecoach.core.explain import rule_label
+
+    exercise = _exercise(ex)
     body = [[str(_day(r.get("date")) or ""), r.get("sets", ""),
              f"{r.get('reps_done', '')} / {r.get('reps_prescribed', '')}",
              _fmt(r.get("peak_median"), 0), _fmt(r.get("target_peak"), 0), _fmt(r.get("similarity_median"), 0),
-             ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(_faults(r).items())),
-             _fmt(r.get("pain_before")), _fmt(r.get("pain_after")), r.get("stopped") or ""]
+             ", ".join(f"{rule_label(k, exercise)} {v}" for k, v in sorted(_faults(r).items())),
+             _fmt(r.get("pain_before")), _fmt(r.get("pain_after")), r.get("stopped") or "",
+             limits_text(r) or "-"]
             for r in rs]
     parts.append(_table(["date", "sets", "reps done / prescribed", "ROM (deg)", "target", "similarity",
-                         "faults", "pain before", "pain after", "ended"], body))
+                         "faults", "pain before", "pain after", "ended", "limits used"], body, text=(6, 10),
+                        attrs='class="sessions"'))
+    parts.append(_fault_table(rs))
     parts.append("</section>")
     return parts
+
+
+def _fault_table(rs: Sequence[dict], last: int = 10) -> str:
+    """The faults of the last ``last`` sessions rep by rep: the value measured against the limit
+    that flagged it, and where that limit came from; and what the camera's view could not check."""
+    body = []
+    for r in list(rs)[-last:]:
+        # the session's start to the minute: two sessions of a day are told apart
+        day = str(r.get("started_at") or "")[:16].replace("T", " ") or str(_day(r.get("date")) or "")
+        body += [[day, line] for line in fault_detail_lines(r)]
+        notes = [str(n) for n in r.get("view_notes") or []]
+        if notes:
+            body.append([day, "not checked: " + "; ".join(notes)])
+    if not body:
+        return ""
+    return ('<h3>Faults rep by rep (value against the limit)</h3>'
+            + _table(["session", "fault"], body, left=2, attrs='class="fault-details"'))
 
 
 def render_report(

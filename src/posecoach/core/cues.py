@@ -23,7 +23,8 @@ Rules, in this order:
 - a candidate that cannot be said within ``max_wait_s`` is dropped: a cue
   about a rep that is long over only confuses.  Counts and set milestones are the
   exception: each number and each "Set done" is said, in order, as soon as the voice
-  is free (they outrank corrections, so they wait only for what is being said).
+  is free (they outrank corrections, so they wait only for what is being said); so is a
+  view note ("From the side I cannot check ..."), said once, after the cues of its moment.
 
 Output is a stream of timed ``Cue`` events (``said``); speaking them belongs to the app.
 The batch (``posecoach analyze``) never calls ``offer_frame`` and keeps ``count_aloud``
@@ -61,8 +62,10 @@ KIND_RANK: dict[str, int] = {
     CueKind.NOTE: 5, CueKind.HOLD: 5, CueKind.PRAISE: 6,
 }
 
-#: kinds that are news of their own: never stale, never dropped as (nor dropping) leftovers
-_OWN_NEWS = (CueKind.COUNT, CueKind.SET)
+#: kinds that are news of their own: never stale, never dropped as (nor dropping) leftovers.  A
+#: view note is said once per view, usually with the first rep's own cues: dropped as stale behind
+#: that rep's correction, it would never be said (nor shown) at all
+_OWN_NEWS = (CueKind.COUNT, CueKind.SET, CueKind.NOTE)
 
 
 @dataclass(frozen=True)

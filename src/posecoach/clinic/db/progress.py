@@ -102,6 +102,8 @@ def _progress_row(c: sqlite3.Connection, s: sqlite3.Row, current: dict[str, dict
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             sims.append(float(v))
     summary = loads(s["summary"], {}) or {}
+    if not isinstance(summary, dict):
+        summary = {}
     t = summary.get("targets") if isinstance(summary, dict) else None
     target_peak = t.get("peak") if isinstance(t, dict) else None
     if target_peak is None:
@@ -114,7 +116,32 @@ def _progress_row(c: sqlite3.Connection, s: sqlite3.Row, current: dict[str, dict
         "planned_sets": ps, "planned_reps": pr, "peak_median": _median([r["peak_angle"] for r in counted]),
         "target_peak": target_peak, "similarity_median": _median(sims), "faults": dict(faults),
         "pain_before": s["pain_before"], "pain_after": s["pain_after"], "stopped": s["stopped"],
+        **_explained(reps, summary),
     }
+
+
+def _explained(reps: Sequence[sqlite3.Row], summary: dict) -> dict:
+    """Which limits judged the session (``fault_limits``: rule id -> ``textbook``, ``reference``,
+    ``earlier reps`` or ``rest``, only rules that judged something), each fault with its value and
+    limit (``fault_details``: the rep's ``fault_details`` entries plus ``rep`` (its number, None for
+    an attempt), ``counted`` and, for an attempt, ``why``), and the ``view_notes``.  Reps keep their
+    details in their ``data``; attempts that did not count are in the summary.  A session stored
+    before limits were recorded has none of them (empty)."""
+    from posecoach.core.explain import judged_rules
+
+    datas = [(loads(r["data"], {}) or {}, bool(r["counted"])) for r in reps]
+    partials = [p for p in summary.get("partial_reps") or [] if isinstance(p, dict)]
+    got = summary.get("fault_limits")
+    limits: dict = got if isinstance(got, dict) else {}
+    judged = judged_rules({"fault_limits": limits, "rep_details": [d for d, _ in datas], "partial_reps": partials})
+    details = []
+    for d, counted in datas:
+        details += [{**f, "rep": d.get("index"), "counted": counted} for f in d.get("fault_details") or []]
+    for p in partials:
+        details += [{**f, "rep": None, "counted": False, "why": str(p.get("why_not_counted") or "")}
+                    for f in p.get("fault_details") or []]
+    return {"fault_limits": {k: str(limits[k]) for k in judged if k in limits}, "fault_details": details,
+            "view_notes": [str(n) for n in summary.get("view_notes") or []]}
 
 
 def progress(store: Store, patient: int, exercise_id: str | None = None) -> list[dict]:

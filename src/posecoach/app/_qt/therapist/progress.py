@@ -28,13 +28,18 @@ __all__ = ["ProgressTab"]
 
 
 def _row_html(r: dict) -> str:
-    from posecoach.clinic.report import pain_text
+    """One session: its faults rep by rep with the value against the limit (else the counts, for a
+    session stored before values were recorded) and which limits judged it."""
+    from posecoach.clinic.report import fault_detail_lines, limits_text, pain_text
 
-    faults = ", ".join(f"{k} {v}" for k, v in (r.get("faults") or {}).items()) or "-"
+    lines = fault_detail_lines(r)
+    faults = "<br>".join(html.escape(x) for x in lines) if lines else html.escape(
+        ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in (r.get("faults") or {}).items()) or "-")
     sim, peak = r.get("similarity_median"), r.get("peak_median")
     return (f"<tr><td>{html.escape(str(r['date']))}</td><td>{r['reps_done']} / {r.get('reps_prescribed') or '-'}"
             f"</td><td>{'-' if peak is None else f'{peak:.0f}'}</td><td>{'-' if sim is None else f'{sim:.0f}'}</td>"
-            f"<td>{html.escape(faults)}</td><td>{pain_text(r.get('pain_before'), r.get('pain_after'))}</td></tr>")
+            f"<td>{faults}</td><td>{html.escape(limits_text(r) or '-')}</td>"
+            f"<td>{pain_text(r.get('pain_before'), r.get('pain_after'))}</td></tr>")
 
 
 def _progress_png(clinic: Any, pid: int, ex_id: str) -> tuple[list[dict], int, bytes]:
@@ -109,8 +114,8 @@ class ProgressTab(QWidget):
         self.chart.setPixmap(pm)
         cells = "".join(_row_html(r) for r in reversed(rows[-10:]))  # newest first
         self.chart_table.setText(
-            "<table cellpadding='3'><tr><th>date</th><th>reps</th><th>range</th><th>similarity</th><th>faults</th>"
-            f"<th>pain</th></tr>{cells}</table>"
+            "<table cellpadding='3'><tr><th>date</th><th>reps</th><th>range</th><th>similarity</th>"
+            f"<th>faults: value against the limit</th><th>limits used</th><th>pain</th></tr>{cells}</table>"
             + (f"<p>{empty} session(s) with no rep counted are not shown.</p>" if empty else ""))
         return png
 
