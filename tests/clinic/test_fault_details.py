@@ -69,16 +69,19 @@ def test_history_keeps_values_limits_and_attempts(tmp_path, with_reference, stor
     assert row["fault_limits"]["knees_cave"] == "reference" and row["fault_limits"]["too_fast"] == "textbook"
     assert "trunk_forward" not in row["fault_limits"]  # never judged from the front
     deep = s["rep_details"][1]["fault_details"][0]
-    shallow = s["partial_reps"][0]["fault_details"][0]
+    short, shallow = s["partial_reps"][0]["fault_details"][:2]  # (the attempt first says it fell short of the peak)
     assert [(d["rep"], d["counted"], d["id"], d["value"], d["limit"], d["limit_from"]) for d in row["fault_details"]] \
         == [(2, True, "knees_cave", deep["value"], 0.83, "reference"),
+            (None, False, "short_of_peak", short["value"], short["limit"], short["limit_from"]),
             (None, False, "knees_cave", shallow["value"], 0.83, "reference")]
-    assert row["fault_details"][1]["why"] == "short of the peak"
+    assert row["fault_details"][1]["why"] == row["fault_details"][2]["why"] == "short of the peak"
     assert any("cannot check the trunk leaning forward" in n for n in row["view_notes"])
     assert limits_text(row) == ("patient's reference (knees caving in); own earlier reps (depth); "
                                 "textbook (leaning to one side, too fast)")
     assert fault_detail_lines(row) == [
         f"rep 2: knees caving in (knee width): {deep['value']:.2f}, under the limit of 0.83 (this patient's reference recording)",
+        f"attempt (short of the peak): not far enough to count (knee at its furthest): {short['value']:.1f}°, short of "
+        f"the {short['limit']:.1f}° a rep needs (the exercise's standard limit)",
         f"attempt (short of the peak): knees caving in (knee width): {shallow['value']:.2f}, under the limit of 0.83 "
         "(this patient's reference recording)"]
 
@@ -96,16 +99,18 @@ def test_report_says_which_limits_and_each_value_against_its_limit(tmp_path, wit
     assert limits[1].startswith("patient&#x27;s reference (knees caving in); own earlier reps (depth); textbook (")
     details = re.search(r'<table class="fault-details">.*?</table>', page, re.S).group(0)
     deep = textbook["rep_details"][1]["fault_details"][0]["value"]
-    assert f"rep 2: knees caving in (knee width): {deep:.2f}, under the limit of 0.75 (the exercise&#x27;s standard limit)" \
+    assert f"rep 2: knees caving in (knee width): {deep:.2f}, under the limit of 0.80 (the exercise&#x27;s standard limit)" \
         in details
     assert "under the limit of 0.83 (this patient&#x27;s reference recording)" in details
     assert details.count("not checked: From the front I cannot check the trunk leaning forward") == 2
     with open(tmp_path / "out" / "sessions.csv", newline="") as f:
         got = list(csv.DictReader(f))
     assert got[0]["fault_limits"].startswith("knees_cave=textbook;") and "knees_cave=reference" in got[1]["fault_limits"]
+    short, shallow = with_reference["partial_reps"][0]["fault_details"][:2]
     assert got[1]["fault_details"] == (
-        f"rep 2 knees_cave {deep:.2f} < 0.83 (reference); attempt (short of the peak) knees_cave "
-        f"{with_reference['partial_reps'][0]['fault_details'][0]['value']:.2f} < 0.83 (reference)")
+        f"rep 2 knees_cave {deep:.2f} < 0.83 (reference); attempt (short of the peak) short_of_peak "
+        f"{short['value']:.1f} > {short['limit']:.1f} (textbook); attempt (short of the peak) knees_cave "
+        f"{shallow['value']:.2f} < 0.83 (reference)")
 
 
 def test_a_session_stored_before_limits_were_recorded_reads_as_before(tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
+from posecoach.core.engine.counter import SHORT_OF_PEAK
 from posecoach.core.engine.rules import LIMIT_SOURCES
 from posecoach.core.exercise.schema import Exercise, FormRule
 
@@ -47,6 +48,8 @@ def _rule(exercise: Exercise | None, rule_id: str) -> FormRule | None:
 
 def rule_label(rule_id: str, exercise: Exercise | None = None) -> str:
     """What the rule checks in a few words (its ``label``), else its id in words."""
+    if rule_id == SHORT_OF_PEAK:
+        return "not far enough to count"
     rule = _rule(exercise, rule_id)
     return rule.what if rule is not None else str(rule_id).replace("_", " ")
 
@@ -54,6 +57,9 @@ def rule_label(rule_id: str, exercise: Exercise | None = None) -> str:
 def unit(exercise: Exercise | None, rule_id: str) -> str:
     """The unit of the rule's value as written after a number: ``"°"``, ``" s"`` or ``""`` (a ratio,
     a height in body proportions, or not known)."""
+    if rule_id == SHORT_OF_PEAK and exercise is not None:
+        feature = exercise.angles.get(exercise.rep.angle)
+        return "°" if feature is not None and feature.kind in ("joint", "inclination") else ""
     rule = _rule(exercise, rule_id)
     if rule is None or exercise is None:
         return ""
@@ -71,6 +77,8 @@ _METRIC_WORDS = {"duration_s": "the rep's time", "up_s": "time going", "down_s":
 def measured_what(rule_id: str, exercise: Exercise | None = None) -> str:
     """What the rule's number is, in words: the feature (``knee width``), or the rep metric (``knee
     at the peak``, ``the rep's time``); "" when not known."""
+    if rule_id == SHORT_OF_PEAK and exercise is not None:
+        return f"{exercise.rep.angle.replace('_', ' ')} at its furthest"
     rule = _rule(exercise, rule_id)
     if rule is None or exercise is None:
         return ""
@@ -116,6 +124,9 @@ def detail_words(d: Mapping, exercise: Exercise | None = None) -> str:
     u = unit(exercise, rid)
     where = "under" if op == "<" else "over"
     what = measured_what(rid, exercise)
+    if rid == SHORT_OF_PEAK:
+        return (f"{label}{f' ({what})' if what else ''}: {value_text(d.get('value'))}{u}, short of the "
+                f"{value_text(d.get('limit'))}{u} a rep needs ({source})")
     return (f"{label}{f' ({what})' if what else ''}: {value_text(d.get('value'))}{u}, {where} the limit of "
             f"{value_text(d.get('limit'))}{u} ({source})")
 
