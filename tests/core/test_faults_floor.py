@@ -244,6 +244,30 @@ def test_bird_dog_rotation_is_relative_to_the_hips_at_rest(run_session):
     assert abs(d["value"]) == pytest.approx(math.sin(math.radians(15.0)), abs=0.02)  # under 0.5, the textbook
 
 
+def test_side_on_the_hidden_far_hip_hides_the_rotation():
+    """Why not side-on: MediaPipe guesses a hip it cannot see at about the height of the near one
+    (behind it, at the pelvis' width), and a 30 degree turn then reads level; at 50 degrees both
+    hips are in sight and it reads its sine, 0.5."""
+    import math
+    from dataclasses import replace
+
+    from posecoach.core.landmarks import INDEX
+
+    fs = FeatureSet(find_exercise("bird_dog"))
+    reach = Q.bird_dog_reach("right", pelvis_rot=30.0)  # the far leg reaches (facing left)
+    side = S.Camera(view="side", facing="left").fit(Q.lab(reach))
+    pose = Q.render(reach, side)
+    assert abs(fs.values(pose, "left")["pelvis_roll"]) == pytest.approx(0.5, abs=0.02)  # were it seen
+    near, far = INDEX["left_hip"], INDEX["right_hip"]
+    world, xy = pose.world.copy(), pose.xy.copy()
+    world[far, 1], xy[far, 1] = world[near, 1], xy[near, 1]
+    guessed = replace(pose, world=world, xy=xy)
+    assert abs(fs.values(guessed, "left")["pelvis_roll"]) < 0.05
+    half = S.Camera(yaw_deg=OBLIQUE_YAW, facing="left").fit(Q.lab(reach))
+    assert abs(fs.values(Q.render(reach, half), "left")["pelvis_roll"]) == pytest.approx(
+        math.sin(math.radians(30.0)), abs=0.02)
+
+
 @pytest.mark.parametrize("facing", FACINGS)
 def test_bird_dog_rotation_not_judged_side_on(run_session, facing):
     """Side-on the far hip is hidden behind the body (MediaPipe guesses it): a 60 degree turn is
