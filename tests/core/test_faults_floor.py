@@ -109,6 +109,22 @@ def test_plank_reference_gives_the_held_line():
     assert rep["measured"]["hips_sag"] == pytest.approx(188.0, abs=1.5)
 
 
+def test_plank_reference_recording_sets_the_patients_line(run_session):
+    """End to end: a reference plank held with an 8 degree pike (line 188) gives the patient's own
+    line; sagging to 176 (12 under it, well inside the textbook 163) is then caught."""
+    from posecoach.clinic.references import derive_targets, reference_from_frames, targets_for
+
+    ex = find_exercise("plank")
+    ref = F.plank_hold(10.0, fault="hips_piked", fault_window=(0.0, 10.0), fault_deg=8.0)
+    trace, reps, _ = reference_from_frames(ex, [(t, p, False) for t, p in ref.poses])
+    t = derive_targets(ex, trace, reps)
+    assert t["rule_refs"]["hips_sag"] == pytest.approx(188.0, abs=1.5)
+    s, seen = plank_run(run_session, "hips_sag", 4.0, "left", targets=targets_for(ex, t))
+    assert seen == pytest.approx(176.0, abs=0.5)
+    d = detail(s, "hips_sag")
+    assert d["limit_from"] == "reference" and d["limit"] == pytest.approx(t["rule_refs"]["hips_sag"] - 10.0)
+
+
 @pytest.mark.parametrize("facing", FACINGS)
 def test_plank_not_judged_at_an_angle(run_session, facing):
     """At 50 degrees the picture stretches the bend: a 30 degree sag is not called, and said once."""
