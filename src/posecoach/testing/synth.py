@@ -749,11 +749,15 @@ def squat(n_reps: int = 5, depth_knee_deg: float = 100.0, fault: str | None = No
 def glute_bridge(n_reps: int = 5, hold_s: float = 2.0, fault: str | None = None,
                  fault_reps: Sequence[int] | None = None, view: str = "side", facing: str = "left",
                  fps: float = 30.0, rep_s: float = 2.0, rest_s: float = 1.5, start_rest: float = 1.0,
-                 noise_px: float = 0.0, seed: int = 0, camera: Camera | None = None) -> Scenario:
-    """Glute bridges from hook lying; top = shoulder-hip-knee 180 (``signed_shk``).
-    Faults: "hips_low" (top at 150), "over_arch" (top at 195, hips above the line)."""
+                 noise_px: float = 0.0, seed: int = 0, camera: Camera | None = None,
+                 top_deg: float = 180.0, fault_top_deg: float | None = None) -> Scenario:
+    """Glute bridges from hook lying; top = shoulder-hip-knee ``top_deg`` (``signed_shk``; 180 =
+    straight).  Faults: "hips_low" (top at 150), "over_arch" (top at 210, hips above the line);
+    ``fault_top_deg`` sets the faulty reps' top instead (any size, for tests at the limit)."""
     faults = _faults(n_reps, fault, fault_reps)
-    tops = [{"hips_low": 150.0, "over_arch": 195.0}.get(f or "", 180.0) for f in faults]
+    default = {"hips_low": 150.0, "over_arch": 210.0}
+    tops = [top_deg if not f else (fault_top_deg if fault_top_deg is not None else default.get(f, top_deg))
+            for f in faults]
     peaks = [hook_lying(shk_deg=a) for a in tops]
     cam = camera or Camera(view=view, facing=facing)
     return _scenario("glute_bridge", hook_lying(), peaks, faults, fps, cam, rep_s, hold_s, rest_s,

@@ -235,6 +235,7 @@ class ExerciseEngine:
         # An edited video's next shot may open anywhere in a rep: no look-back after a cut.
         self._after_cut = why is ResetReason.CAMERA_CUT
         self._rules.clear_always()
+        self._rules.forget_rest()
         self._baseline.clear()
         return events
 
@@ -278,7 +279,7 @@ class ExerciseEngine:
         if self.phase == Phase.REST:
             self._rules.at_rest(t, values)
         if self._cur is not None:
-            events += self._rules.judge_always(t, values, self._cur)
+            events += self._rules.judge_always(t, values, self._cur, at_peak=self.phase == Phase.PEAK)
         else:
             self._rules.clear_always()
         return events

@@ -61,14 +61,17 @@ def view_note(view: str, rules: Sequence[FormRule]) -> str:
 
 
 class _RuleState:
-    """An ``always`` rule's persistence: since when it has been broken, and whether it was raised."""
+    """An ``always`` rule's persistence: since when it has been broken, and whether it was raised;
+    and the sum and number of its values at the peak of the rep in progress (its measured value)."""
 
-    __slots__ = ("active", "rule", "since")
+    __slots__ = ("active", "n", "rule", "since", "total")
 
     def __init__(self, rule: FormRule) -> None:
         self.rule = rule
         self.since: float | None = None
         self.active = False
+        self.total = 0.0
+        self.n = 0
 
 
 class FormRules:
@@ -130,8 +133,17 @@ class FormRules:
         while self._at_rest and t - self._at_rest[0][0] > REST_WINDOW_S:
             self._at_rest.popleft()
 
+    def forget_rest(self) -> None:
+        """A camera cut or a lost person: the rest seen before it belongs to another shot (a
+        close-up's guessed shoulders are no floor line for the rep after it), nor for a rep in
+        progress that resumes after the cut: its ``own: rest`` rules are not judged."""
+        self._at_rest.clear()
+        self._rest_own = {}
+
     def start_rep(self) -> None:
         """A rep starts: the resting values of the ``own: rest`` rules are those of the last second."""
+        for rs in self._always:
+            rs.total, rs.n = 0.0, 0
         self._rest_own = {}
         for r in self._rest_rules:
             vals = [v[r.angle] for _, v in self._at_rest if r.angle in v and not math.isnan(v[r.angle])]
@@ -236,11 +248,19 @@ class FormRules:
                 events += self._judge(t, rule, v, rep)
         return events
 
-    def judge_always(self, t: float, values: dict[str, float], rep: RepRecord | None) -> list[EngineEvent]:
-        """One frame inside a rep: raise ``always`` faults that have persisted long enough."""
+    def judge_always(self, t: float, values: dict[str, float], rep: RepRecord | None, *,
+                     at_peak: bool = False) -> list[EngineEvent]:
+        """One frame inside a rep: raise ``always`` faults that have persisted long enough.
+
+        ``at_peak``: the frame is at the peak (in the hold): the rule's measured value for the rep
+        is the mean over those frames (a plank's body line while held, not while getting up),
+        which a reference recording then gives as the patient's own value."""
         events: list[EngineEvent] = []
         for rs in self._always:
             v = values.get(rs.rule.angle or "", math.nan)
+            if at_peak and rep is not None and not math.isnan(v):
+                rs.total, rs.n = rs.total + v, rs.n + 1
+                rep.measured[rs.rule.id] = round(rs.total / rs.n, 4)
             own, source = self._own(rs.rule)
             bad = (not math.isnan(v) and bool(source) and rs.rule.violated(v, own)
                    and self._viewable(t, rs.rule, events))

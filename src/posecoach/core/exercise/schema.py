@@ -482,7 +482,11 @@ class Exercise(_Strict):
                 check(rule.angle, f"form_rules[{i}].angle")
             if rule.id in seen:
                 raise ValueError(f"form_rules[{i}].id: fault id {short_repr(rule.id)} is used twice")
-            allowed = {"side": {"side"}, "front": {"front"}, "oblique": {"side", "oblique"}}.get(self.view)
+            # A side (front) exercise's camera is accepted turned up to 50 (40) degrees from side-on
+            # (facing it), where the rules' view is already oblique: a fault that needs the camera
+            # turned halfway (both hips of a bird dog in sight) can still be judged there.
+            allowed = {"side": {"side", "oblique"}, "front": {"front", "oblique"},
+                       "oblique": {"side", "oblique"}}.get(self.view)
             if rule.views is not None and allowed is not None and not allowed & set(rule.views):
                 raise ValueError(f"form_rules[{i}].views: {rule.views} never happens in this exercise's "
                                  f"view ({self.view}): the fault would never be judged")

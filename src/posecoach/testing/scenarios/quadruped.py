@@ -257,10 +257,11 @@ def _faults(n: int, fault: str | None, fault_reps: Sequence[int] | None) -> list
 
 def bird_dog(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence[int] | None = None,
              sides: Sequence[str] | None = None, near_miss: Sequence[int] = (), rep_s: float = 3.0,
-             hold_s: float = 1.5, **kw) -> S.Scenario:
+             hold_s: float = 1.5, rotation_deg: float = 60.0, **kw) -> S.Scenario:
     """Alternating bird dogs (left leg first).  Faults: ``leg_too_high`` (leg 35 deg above the
-    trunk line), ``hips_rotating`` (pelvis turned 60 deg), ``too_fast`` (2 s, no hold).
-    ``near_miss`` reps only reach the leg 40 deg short of the trunk line (not a rep)."""
+    trunk line), ``hips_rotating`` (the reaching leg's hip rises: pelvis turned ``rotation_deg``
+    about the trunk, any size, so a test can sit just either side of the limit), ``too_fast``
+    (2 s, no hold).  ``near_miss`` reps only reach the leg 40 deg short of the trunk line (not a rep)."""
     sides = list(sides) if sides is not None else _alternate(n_reps)
     faults = _faults(n_reps, fault, fault_reps)
     peaks, rs, hs = [], [], []
@@ -269,7 +270,7 @@ def bird_dog(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence[int
             peaks.append(bird_dog_reach(s, leg_ext=-40.0).with_(**{f"{s}_knee_flex": 20.0}))
         else:
             peaks.append(bird_dog_reach(s, leg_ext=35.0 if f == "leg_too_high" else 5.0,
-                                        pelvis_rot=60.0 if f == "hips_rotating" else 0.0))
+                                        pelvis_rot=rotation_deg if f == "hips_rotating" else 0.0))
         rs.append(2.0 if f == "too_fast" else rep_s)
         hs.append(0.0 if f == "too_fast" else hold_s)
     return make_scenario("bird_dog", all_fours(), peaks, faults, sides=sides, rep_s=rs, hold_s=hs,

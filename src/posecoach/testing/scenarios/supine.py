@@ -14,6 +14,7 @@ anchored at the mid-hip so moving a leg does not shift the rest of the body.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from posecoach.testing.synth import Camera, Posture, Scenario
 
 __all__ = [
     "Step",
+    "arch_back",
     "build",
     "crunch_posture",
     "dead_bug",
@@ -158,13 +160,25 @@ def _fault_list(n: int, fault: str | None, fault_reps: Sequence[int] | None) -> 
 # --------------------------------------------------------------------------- dead bug
 
 
+def arch_back(p: Posture, deg: float) -> Posture:
+    """``p`` (lying on the back) with the hips lifted off the floor line: the trunk tilts ``deg``
+    degrees about the shoulders, which stay on the floor, the hips rising; the legs and arms keep
+    their place in the room (their angles to the trunk change by as much)."""
+    return p.with_(trunk_pitch=p.trunk_pitch - deg,
+                   root=(p.root[0], p.root[1] + S.TRUNK * math.sin(math.radians(deg)), p.root[2]),
+                   **{f"{s}_{j}": getattr(getattr(p, s), j) - deg
+                      for s in ("left", "right") for j in ("hip_flex", "shoulder_flex")})
+
+
 def dead_bug(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence[int] | None = None,
-             first: str = "left", lower_deg: float = 15.0, rep_s: float = 3.0, **kw: Any) -> Scenario:
+             first: str = "left", lower_deg: float = 15.0, rep_s: float = 3.0, arch_deg: float = 15.0,
+             **kw: Any) -> Scenario:
     """Alternating dead bugs (first side ``first``): the leg straightens to ``lower_deg`` hip
     flexion (15 = hovering above the floor) while the opposite arm reaches overhead.
     Faults: "leg_too_low" (leg let down 12 degrees past the body line), "other_leg_drifting"
-    (the other thigh drops 45 degrees from upright), "too_fast" (a 1.2 s rep),
-    "short" (the leg only goes to 60 degrees: not a rep)."""
+    (the other thigh drops 45 degrees from upright), "back_arching" (the hips lift off the floor
+    line as the leg goes down: the trunk tilts ``arch_deg`` about the shoulders, any size, see
+    :func:`arch_back`), "too_fast" (a 1.2 s rep), "short" (the leg only goes to 60 degrees: not a rep)."""
     faults = _fault_list(n_reps, fault, fault_reps)
     base = tabletop()
     steps = []
@@ -176,6 +190,8 @@ def dead_bug(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence[int
                              f"{other}_shoulder_flex": 170.0})
         if f == "other_leg_drifting":
             peak = peak.with_(**{f"{other}_hip_flex": 45.0})
+        if f == "back_arching":
+            peak = arch_back(peak, arch_deg)
         move = 0.6 if f == "too_fast" else rep_s / 2
         steps.append(Step(peak, move_s=move, hold_s=0.5, rest_s=1.2, fault=f, side=side))
     return build("dead_bug", base, steps, **kw)
