@@ -327,7 +327,7 @@ def run_clips(landmarks: Path, footage: Path) -> dict:
     manifest = footage / "MANIFEST.tsv"
     if not manifest.is_file() or not landmarks.is_dir():
         return {}
-    out: dict = {"clips": [], "events": 0, "reps": 0, "by_fault": {}}
+    out: dict = {"clips": [], "events": 0, "said": 0, "reps": 0, "by_fault": {}}
     with manifest.open(newline="") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
     out["visible"] = []
@@ -344,14 +344,18 @@ def run_clips(landmarks: Path, footage: Path) -> dict:
                 continue
             sm = replay_recording(p, ex)
             n = sum(sm["faults"].values())
+            said = sum(1 for c in sm["cues"] if c["kind"] in ("form", "safety"))
             out["events"] += n
+            out["said"] += said
             out["reps"] += sm["reps"]
             for k, v in sm["faults"].items():
                 out["by_fault"][f"{r['exercise_id']}/{k}"] = out["by_fault"].get(f"{r['exercise_id']}/{k}", 0) + v
             out["clips"].append({"clip": r["file"], "variant": kind, "exercise": r["exercise_id"], "reps": sm["reps"],
-                                 "fault_events": n, "faults": sm["faults"], "view_notes": sm["view_notes"],
+                                 "fault_events": n, "form_cues_said": said, "faults": sm["faults"],
+                                 "view_notes": sm["view_notes"],
                                  "attempts": len(sm["partial_reps"])})
     out["per_rep"] = round(out["events"] / out["reps"], 3) if out["reps"] else None
+    out["said_per_rep"] = round(out["said"] / out["reps"], 3) if out["reps"] else None
     return out
 
 
@@ -412,7 +416,8 @@ def markdown(report: dict) -> str:
         L.append("## Shared clips: good form stays quiet (original and mirrored)\n")
         by_fault = ", ".join(f"{k} {v}" for k, v in sorted(clips["by_fault"].items())) or "none"
         L.append(f"**{clips['events']} fault events over {clips['reps']} counted reps = {clips['per_rep']} per rep** "
-                 f"(limit 0.2).  By fault: {by_fault}\n")
+                 f"(limit 0.2).  By fault: {by_fault}.  Form cues said (what the patient hears, after the cue "
+                 f"policy's cooldowns; the partial-rep cue included): {clips['said']} = {clips['said_per_rep']} per rep.\n")
         if clips.get("visible"):
             L.append("Clips whose MANIFEST form note names something a physiotherapist can see, and what the coach said:\n")
             L.append("| clip | view | form note | original: faults | mirrored: faults | view note |")
@@ -425,12 +430,12 @@ def markdown(report: dict) -> str:
                 note = next((n for kind in ("orig", "mirror") for n in (v.get(kind) or {}).get("view_notes", [])), "")
                 L.append(f"| {v['clip']} | {v['view']} | {v['form']} | {cells[0]} | {cells[1]} | {note} |")
             L.append("")
-        L.append("| clip | variant | reps | fault events | faults | attempts | view notes |")
-        L.append("|---|---|---|---|---|---|---|")
+        L.append("| clip | variant | reps | fault events | form cues said | faults | attempts | view notes |")
+        L.append("|---|---|---|---|---|---|---|---|")
         for c in clips["clips"]:
             faults = ", ".join(f"{k} {v}" for k, v in c["faults"].items()) or "-"
-            L.append(f"| {c['clip']} | {c['variant']} | {c['reps']} | {c['fault_events']} | {faults} | "
-                     f"{c['attempts']} | {len(c['view_notes'])} |")
+            L.append(f"| {c['clip']} | {c['variant']} | {c['reps']} | {c['fault_events']} | {c['form_cues_said']} | "
+                     f"{faults} | {c['attempts']} | {len(c['view_notes'])} |")
         L.append("")
     return "\n".join(L) + "\n"
 
