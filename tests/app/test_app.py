@@ -119,7 +119,8 @@ def test_live_stats_lighting_and_summary_text():
     text = summary_text(summary, exercise=ex, plan=SetPlan(2, 2, 30), stopped="pain", pain_before=3,
                         pain_after=6, fault_cues={"hips_low": "Lift your hips higher"})
     assert "Set 1: 2 of 2 reps" in text and "Set 2: 1 of 2 reps" in text
-    assert "rep 2: held 3.0 s; to work on: hips low" in text
+    assert f"rep 2: held 3.0 s; to work on: {ex.form_rules[0].what}" in text  # (the rule's label)
+    assert ex.form_rules[0].id == "hips_low"
     assert "Your hips stayed lower than a straight line from your shoulders to your knees in 1 rep. " \
         "Lift your hips higher." in text
     assert "hips_low" not in text  # never a raw id
