@@ -54,6 +54,8 @@ ANGLE_MARGIN_DEG = 1.0  # an angle: one degree
 RELATIVE_MARGIN = 0.03  # a ratio, height or offset: 3 % of the limit
 TIME_MARGIN_FRAMES = 1.5  # a duration: 3 % of the limit, but at least 1.5 frames (a frame is the resolution)
 
+AT_LIMIT = 1e-3  # a value this close to the limit is at it (rounding, whole frames): either verdict is right
+
 Build = Callable[[list[dict[str, float]]], Seq]
 
 
@@ -185,7 +187,7 @@ def _consistent(rule: FormRule, run: Run, expect_reps: int) -> list[str]:
         return [f"{where}: nothing measured (value {run.value}, limit {run.limit})"]
     above = rule.above is not None or rule.above_own is not None
     beyond = run.value > run.limit if above else run.value < run.limit
-    if abs(run.value - run.limit) > 1e-3 and beyond != run.raised:
+    if abs(run.value - run.limit) > AT_LIMIT and beyond != run.raised:
         out.append(f"{where}: value {run.value:.4g} vs limit {run.limit:.4g} but raised={run.raised}")
     if run.raised:
         d = run.detail or {}
@@ -223,13 +225,16 @@ def check_rule(exercise: Exercise, rule: FormRule, build: Build, *, param: str, 
     def d(r: Run) -> float:  # > 0: outside
         return sign * (r.value - r.limit)
 
+    def out(r: Run) -> bool:  # a value at the limit to rounding (a duration of whole frames) goes either way
+        return d(r) > AT_LIMIT or (abs(d(r)) <= AT_LIMIT and r.raised)
+
     a, b = (run(start[0]), run(start[1])) if start else (run(good), run(bad))
-    if start and not (d(a) <= 0 < d(b)):
+    if start and not (not out(a) and out(b)):
         a, b = run(good), run(bad)
     limit = a.limit if not math.isnan(a.limit) else b.limit
     margin = margin_for(exercise, rule, limit, fps) if not math.isnan(limit) else math.nan
     source = a.source or b.source
-    if problems or math.isnan(d(a)) or math.isnan(d(b)) or not (d(a) <= 0 < d(b)):
+    if problems or math.isnan(d(a)) or math.isnan(d(b)) or out(a) or not out(b):
         problems.append(f"{rule.id}: the knob does not bracket the limit {limit:.4g}: {param}={a.knob:.4g} "
                         f"measures {a.value:.4g}, {param}={b.knob:.4g} measures {b.value:.4g}")
         return LimitResult(rule.id, limit, margin, source, None, None, runs, problems)
@@ -249,12 +254,11 @@ def check_rule(exercise: Exercise, rule: FormRule, build: Build, *, param: str, 
         if math.isnan(d(r)):
             problems.append(f"{rule.id}: nothing measured at {param}={k:.4g}")
             break
-        closer = (d(r) <= 0 and d(r) >= -margin) or (d(r) > 0 and d(r) <= margin)
-        stalled = 0 if closer else stalled + 1
-        if d(r) <= 0:
-            a = r
-        else:
+        stalled = 0 if abs(d(r)) <= margin else stalled + 1
+        if out(r):
             b = r
+        else:
+            a = r
     return LimitResult(rule.id, limit, margin, source, a, b, runs, problems)
 
 
