@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Self
 from collections.abc import Callable, Iterable, Sequence
@@ -422,6 +423,12 @@ class Camera:
     yaw_deg: float | None = None  # instead of ``view``: 90 side-on, 45 oblique, 0 from the front
 
     def _axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self._basis
+
+    @cached_property
+    def _basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(camera centre, right, up, forward) in the lab: worked out once per camera (every
+        frame of a sequence projects through it twice)."""
         sz = 1.0 if self.facing == "left" else -1.0
         if self.yaw_deg is not None:
             y = math.radians(self.yaw_deg)
