@@ -25,6 +25,8 @@ import pytest
 
 from posecoach.core.exercise import Exercise, FormRule, find_exercise
 from posecoach.testing import limits as L
+from posecoach.testing import synth as S
+from posecoach.testing.scenarios import functional as F
 from posecoach.testing.scenarios.knobs import KNOBS, SCENES, Knob, Scene
 
 FPS = 30.0
@@ -130,3 +132,25 @@ def test_every_rule_has_a_knob() -> None:
     """The table covers every form rule of these exercises (a new rule needs a knob)."""
     for ex_id, knobs in KNOBS.items():
         assert set(knobs) == {r.id for r in find_exercise(ex_id).form_rules}, ex_id
+
+
+NAMED = [
+    ("squat", lambda: S.squat(3, fault="weight_shift", fault_reps=[2], view="front"), "weight_shift"),
+    ("squat", lambda: S.squat(4, fault="shallow", fault_reps=[3], shallow_knee_deg=75.0), "shallow"),
+    ("sit_to_stand", lambda: F.sit_to_stand(3, fault="weight_shift", fault_reps=[2], view="front"), "weight_shift"),
+    ("standing_leg_raise", lambda: F.standing_leg_raise(3, fault="standing_knee_bent", fault_reps=[2]),
+     "standing_knee_bent"),
+    ("standing_leg_raise", lambda: F.standing_leg_raise(4, fault="low_lift", fault_reps=[3], lift_deg=70.0),
+     "low_lift"),
+]
+
+
+@pytest.mark.parametrize("ex_id, make, fault", NAMED, ids=[f"{e}-{f}" for e, _, f in NAMED])
+def test_named_fault_of_the_scenario_generators(run_session, ex_id: str, make, fault: str) -> None:
+    """The scenario generators' named faults for the new rules land on the faulty rep only (the
+    shallow squat and the low lift against the person's own earlier reps)."""
+    sc = make()
+    session, _ = run_session(ex_id, sc.poses)
+    s = session.summary()
+    assert [d["faults"] for d in s["rep_details"]] == [[f] if f else [] for f in sc.truth["faults"]], s
+    assert s["partial_reps"] == []

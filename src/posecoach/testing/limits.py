@@ -149,10 +149,8 @@ def run_reps(exercise: Exercise, rule: FormRule, seq: Seq, knob: float, *,
     if not reps:
         return Run(knob, math.nan, False, None, 0, [], summary=summary)
     last = reps[-1]
-    if rule.phase == "always":
-        value = _always_value(session, rule, last, results)
-    else:
-        value = last["measured"].get(rule.id, math.nan)
+    always = rule.phase == "always"
+    value = _always_value(session, rule, last, results) if always else last["measured"].get(rule.id, math.nan)
     detail = next((d for d in last["fault_details"] if d["id"] == rule.id), None)
     earlier = [rule.id for r in reps[:-1] if rule.id in r["faults"]]
     run = Run(knob, float(value), rule.id in last["faults"], detail, len(reps), earlier, summary=summary,

@@ -25,7 +25,7 @@ inside the limit and one clearly outside it (the search needs nothing closer).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -61,7 +61,6 @@ class Scene:
     flip: str = "camera"  # how to face the other way: camera | mirror | down (lie on the other side)
     mid: Callable[[Params], Posture | None] | None = None
     build: Callable[[Scene, list[Params], str, str, float], Seq] | None = None
-    views: tuple[str, ...] = field(default=())
 
     def params(self, rep: Params, facing: str) -> Params:
         p = {**self.defaults, **rep}
