@@ -54,15 +54,19 @@ def _setup(ex_id: str, rule_id: str) -> tuple[Exercise, FormRule, Scene, Knob]:
     return ex, _rule(ex, rule_id), SCENES[ex_id], KNOBS[ex_id][rule_id]
 
 
-def _views(rule: FormRule, scene: Scene) -> list[str]:
-    return list(rule.views) if rule.views else [scene.view]
+def _views(rule: FormRule, scene: Scene, ex: Exercise | None = None) -> list[str]:
+    """The views the rule declares; else the scene's own, and for an exercise filmed side-on or
+    obliquely (``view: oblique``, every angle in 3D) both."""
+    if rule.views:
+        return list(rule.views)
+    return ["side", "oblique"] if ex is not None and ex.view == "oblique" else [scene.view]
 
 
 def _check_both_ways(ex: Exercise, rule: FormRule, scene: Scene, knob: Knob, *, before: int,
                      refs: dict[str, float] | None = None, source: str) -> list[L.LimitResult]:
     """Bracket the limit in each view and facing; assert it was found and judged right."""
     out = []
-    for view in _views(rule, scene):
+    for view in _views(rule, scene, ex):
         start = None
         for facing in ("left", "right"):
             def build(reps, view=view, facing=facing):
