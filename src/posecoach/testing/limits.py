@@ -27,6 +27,7 @@ Used by ``tests/core/test_fault_limits.py`` and reusable by a benchmark
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections.abc import Callable, Sequence
@@ -71,7 +72,7 @@ def margin_for(exercise: Exercise, rule: FormRule, limit: float, fps: float = 30
 
 @dataclass
 class Run:
-    """One generated sequence through a session: the judged (last counted) rep of it."""
+    """One generated sequence through a session, and its judged attempt (the last one)."""
 
     knob: float
     value: float  # what the rule measured on the judged rep (NaN: not measured)
@@ -109,9 +110,12 @@ def _persisted(rule: FormRule, frames: list[tuple[float, float]], above: bool) -
     """The most extreme level the value stayed beyond for ``rule.persist_s`` over ``frames``
     ((t, value), in time order; NaN breaks a run): what an ``always`` rule compares."""
     best = math.nan
-    for i, (t, _) in enumerate(frames):
-        window = [v for tj, v in frames[: i + 1] if tj >= t - rule.persist_s - 1e-6]
-        if frames[0][0] > t - rule.persist_s + 1e-6 or any(math.isnan(v) for v in window):
+    times = [t for t, _ in frames]
+    for i, t in enumerate(times):
+        if t - times[0] < rule.persist_s - 1e-6:
+            continue  # not yet ``persist_s`` into the rep
+        window = [v for _, v in frames[bisect.bisect_left(times, t - rule.persist_s - 1e-6): i + 1]]
+        if any(math.isnan(v) for v in window):
             continue
         level = min(window) if above else max(window)
         if math.isnan(best) or (level > best if above else level < best):
