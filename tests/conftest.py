@@ -202,7 +202,7 @@ def run_session() -> Callable[..., tuple[Session, list[FrameResult]]]:
 _SLOW_MODULES = {
     "test_library_supine.py", "test_library_quadruped.py", "test_library_functional.py", "test_session.py",
     "test_rep_side.py", "test_reference.py", "test_report.py", "test_synth.py", "test_recording.py",
-    "test_similarity.py", "test_dask.py",
+    "test_similarity.py", "test_dask.py", "test_fault_limits.py",
 }
 
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Self
 from collections.abc import Callable, Iterable, Sequence
@@ -422,6 +423,12 @@ class Camera:
     yaw_deg: float | None = None  # instead of ``view``: 90 side-on, 45 oblique, 0 from the front
 
     def _axes(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        return self._basis
+
+    @cached_property
+    def _basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(camera centre, right, up, forward) in the lab: worked out once per camera (every
+        frame of a sequence projects through it twice)."""
         sz = 1.0 if self.facing == "left" else -1.0
         if self.yaw_deg is not None:
             y = math.radians(self.yaw_deg)
@@ -729,18 +736,21 @@ def squat(n_reps: int = 5, depth_knee_deg: float = 100.0, fault: str | None = No
           fault_reps: Sequence[int] | None = None, view: str = "side", facing: str = "left",
           fps: float = 30.0, rep_s: float = 2.5, hold_s: float = 0.0, rest_s: float = 1.0,
           start_rest: float = 1.0, noise_px: float = 0.0, seed: int = 0,
-          camera: Camera | None = None) -> Scenario:
+          camera: Camera | None = None, shallow_knee_deg: float = 50.0, shift_deg: float = 20.0) -> Scenario:
     """Bodyweight squats.  Faults: "knees_cave" (valgus, visible in front/oblique view),
-    "trunk_forward" (trunk 70 deg from vertical at the bottom), "shallow" (knee 50 deg).
-    Truth "peak": per-rep knee flexion / trunk pitch / valgus at the bottom."""
+    "trunk_forward" (trunk 70 deg from vertical at the bottom), "shallow" (knee ``shallow_knee_deg``:
+    50, short of a rep; 75 with the default depth is a counted rep shallower than the person's own),
+    "weight_shift" (the trunk tilted ``shift_deg`` to the person's left at the bottom, seen from the front).
+    Truth "peak": per-rep knee flexion / trunk pitch / valgus / side tilt at the bottom."""
     faults = _faults(n_reps, fault, fault_reps)
     peaks, info = [], []
     for f in faults:
-        knee = min(depth_knee_deg, 50.0) if f == "shallow" else depth_knee_deg
+        knee = min(depth_knee_deg, shallow_knee_deg) if f == "shallow" else depth_knee_deg
         trunk = 70.0 if f == "trunk_forward" else 0.45 * knee
         valgus = 8.0 if f == "knees_cave" else 0.0
-        peaks.append(squat_posture(knee, trunk, valgus_deg=valgus))
-        info.append({"knee_flex": knee, "trunk_pitch": trunk, "valgus_rot": valgus})
+        roll = shift_deg if f == "weight_shift" else 0.0
+        peaks.append(squat_posture(knee, trunk, valgus_deg=valgus).with_(trunk_roll=roll))
+        info.append({"knee_flex": knee, "trunk_pitch": trunk, "valgus_rot": valgus, "trunk_roll": roll})
     cam = camera or Camera(view=view, facing=facing)
     return _scenario("squat", standing(), peaks, faults, fps, cam, rep_s, hold_s, rest_s, start_rest,
                      noise_px, seed, {"peak": info})

@@ -292,7 +292,8 @@ def sit_to_stand(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence
     trunk 35 deg forward).  Faults: "hands_push" (hands on the knees until half-way up),
     "trunk_forward" (trunk 75 deg forward mid-rise), "knees_cave" (12 deg valgus mid-rise,
     visible from the front), "sit_fast" (drops into the chair in 0.35 s), "half_rise"
-    (only to the mid-rise posture and back: a near miss)."""
+    (only to the mid-rise posture and back: a near miss), "weight_shift" (the trunk tilted 20 deg
+    to the person's left mid-rise, seen from the front)."""
     faults = _faults(n_reps, fault, fault_reps)
     seat = S.sitting()
     stand = S.standing()
@@ -302,6 +303,8 @@ def sit_to_stand(n_reps: int = 4, fault: str | None = None, fault_reps: Sequence
     for f in faults:
         mid = S.squat_posture(60.0, 75.0 if f == "trunk_forward" else 35.0,
                               valgus_deg=12.0 if f == "knees_cave" else 0.0, arms_flex=0.0)
+        if f == "weight_shift":
+            mid = mid.with_(trunk_roll=20.0)
         if f == "hands_push":
             mid = _hands_on_knees(mid)
             kf.append((t, _hands_on_knees(seat)))
@@ -409,13 +412,17 @@ def standing_leg_raise(n_reps: int = 4, fault: str | None = None, fault_reps: Se
                        camera: Camera | None = None) -> Scenario:
     """Standing straight leg raises (UI-PRMD m06): ``leg`` per rep, or one for all.  Faults:
     "knee_bent" (knee bent 40 deg at the top, the hip 20 deg higher so the foot still rises as far),
-    "trunk_lean" (trunk 35 deg back at the top),
+    "trunk_lean" (trunk 35 deg back at the top), "standing_knee_bent" (the standing knee bent 35 deg
+    at the top), "low_lift" (lifted 25 deg less than ``lift_deg``: still a rep when ``lift_deg`` is
+    70 or so, lower than the person's own lifts),
     "half" (lifted 12 deg only: a near miss that must not count).  Truth "legs": the lifted leg per rep."""
     faults = _faults(n_reps, fault, fault_reps)
     legs = [leg] * n_reps if isinstance(leg, str) else list(leg)
-    lifts = {"half": 12.0, "knee_bent": lift_deg + 20.0}
+    lifts = {"half": 12.0, "knee_bent": lift_deg + 20.0, "low_lift": lift_deg - 25.0}
     peaks = [standing_leg_raise_peak(g, lifts.get(f or "", lift_deg), 40.0 if f == "knee_bent" else 0.0,
-                                     -35.0 if f == "trunk_lean" else 0.0) for f, g in zip(faults, legs)]
+                                     -35.0 if f == "trunk_lean" else 0.0).with_(
+        **{f"{'right' if g == 'left' else 'left'}_knee_flex": 35.0 if f == "standing_knee_bent" else 0.0})
+        for f, g in zip(faults, legs)]
     base = S.standing().with_(root=(0.0, 0.0, 0.0), anchor="floor")
     cam = camera or Camera(view=view, facing=facing)
     sc = _reps_scen("standing_leg_raise", base, peaks, faults, cam, fps, rep_s, hold_s, rest_s, start_rest,
