@@ -45,7 +45,7 @@ def _rule(ex: Exercise, rule_id: str) -> FormRule:
     return next(r for r in ex.form_rules if r.id == rule_id)
 
 
-PERSONAL = [(ex, r) for ex, r in CASES if _rule(find_exercise(ex), r).personal]
+PERSONAL = [(ex, r) for ex, r in CASES if _rule(find_exercise(ex), r).personal and _rule(find_exercise(ex), r).own != "rest"]
 VIEW_LIMITED = [(ex, r) for ex, r in CASES if _rule(find_exercise(ex), r).views is not None]
 
 
@@ -96,7 +96,9 @@ def test_fault_at_textbook_limit(ex_id: str, rule_id: str) -> None:
     ex, rule, scene, knob = _setup(ex_id, rule_id)
     if (ex_id, rule_id) in NOT_AT_LIMIT:
         pytest.skip(NOT_AT_LIMIT[ex_id, rule_id])
-    if not rule.absolute:  # only personal limits: the session's own earlier reps
+    if rule.own == "rest":  # the person's own value at rest just before the rep, reference or not
+        _check_both_ways(ex, rule, scene, knob, before=1, source="rest")
+    elif not rule.absolute:  # only personal limits: the session's own earlier reps
         _check_both_ways(ex, rule, scene, knob, before=rule.own_reps, source="earlier reps")
     else:
         _check_both_ways(ex, rule, scene, knob, before=1, source="textbook")

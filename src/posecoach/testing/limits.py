@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from posecoach.core.engine.records import Targets
+from posecoach.core.engine.rules import REST_WINDOW_S
 from posecoach.core.exercise.schema import Exercise, FormRule
 from posecoach.core.session import Session
 from posecoach.testing.synth import Seq
@@ -137,6 +138,19 @@ def _always_value(session: Session, rule: FormRule, rep: dict, results: list) ->
     return _persisted(rule, frames, above) if frames else math.nan
 
 
+def _rest_value(session: Session, rule: FormRule, rep: dict, results: list) -> float | None:
+    """``own: rest``: the rule's feature over the second before the rep, at rest (the frames the
+    session judged: a rep starts from the last frame at rest), recomputed from the smoothed poses."""
+    vals = []
+    for r in results:
+        if r.pose is None or not rep["start_s"] - REST_WINDOW_S - 1e-6 <= r.t <= rep["start_s"] + 1e-6:
+            continue
+        v = session.features.values(r.pose, r.side, session.config.min_visibility).get(rule.angle or "", math.nan)
+        if not math.isnan(v):
+            vals.append(v)
+    return statistics.median(vals) if vals else None
+
+
 def run_reps(exercise: Exercise, rule: FormRule, seq: Seq, knob: float, *,
              refs: dict[str, float] | None = None) -> Run:
     """``seq`` through a session (with ``refs`` as the therapist's reference values): the rule's
@@ -160,7 +174,10 @@ def run_reps(exercise: Exercise, rule: FormRule, seq: Seq, knob: float, *,
     run = Run(knob, float(value), rule.id in last["faults"], detail, len(reps), earlier, summary=summary,
               counted="why_not_counted" not in last)
     run.source = summary["fault_limits"].get(rule.id, "")
-    below, above = _limits_in_force(rule, refs, [r for r in reps[:-1] if "why_not_counted" not in r])
+    if rule.own == "rest" and rule.personal:
+        below, above = rule.limits(_rest_value(session, rule, last, results))
+    else:
+        below, above = _limits_in_force(rule, refs, [r for r in reps[:-1] if "why_not_counted" not in r])
     run.limit = above if above is not None else (below if below is not None else math.nan)
     return run
 

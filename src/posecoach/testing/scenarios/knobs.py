@@ -327,7 +327,7 @@ KNOBS: dict[str, dict[str, Knob]] = {
               "too_fast": _fast(0.45)},
     "standing_leg_raise": {"knee_bent": Knob("knee", 0.0, 50.0), "trunk_lean": Knob("trunk", 0.0, -40.0),
                            "standing_knee_bent": Knob("stance_knee", 0.0, 50.0), "low_lift": Knob("lift", 70.0, 45.0),
-                           "too_fast": _fast(0.55)},
+                           "trunk_sway": Knob("trunk", 0.0, -40.0), "too_fast": _fast(0.5)},
     "straight_leg_raise": {"knee_bent": Knob("knee", 0.0, 45.0), "too_high": Knob("lift", 45.0, 85.0),
                            "too_fast": _fast(0.5)},
     "superman": {"too_high": Knob("scale", 1.0, 2.2), "neck_cranked": Knob("neck", 30.0, 90.0),
