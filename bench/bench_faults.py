@@ -264,7 +264,7 @@ def run_generated() -> dict:
             continue
         params = inspect.signature(gen).parameters
         direct = "facing" in params  # else the view and facing go in a Camera (the floor exercises' builders)
-        views = [v for v in (rule.views or [ex.view if ex.view != "any" else "side"]) if v != "oblique"] or ["side"]
+        views = list(rule.views or [ex.view if ex.view != "any" else "side"])
         caught = clean = n_bad = n_good = 0
         runs = []
         for view in views:
