@@ -223,3 +223,16 @@ def test_todays_planned_hold_keeps_the_personal_limits(exercise):
     tg, stored = patient_targets(exercise("glute_bridge"), judge, 8.0)
     assert tg is not None and tg.hold_s == 8.0 and tg.rule_refs == {"hips_low": 170.0} and tg.rest == 150.0
     assert stored is not None and stored["hold_s"] == 8.0
+
+
+def test_the_view_for_faults_is_left_only_past_its_boundary_by_the_hysteresis(exercise):
+    """A front-on squat read at yaw 28-36 (a mirrored picture reads a few degrees off) stays front;
+    only past 38 (30 + 8) is it oblique, and back to front only under 22 (30 - 8)."""
+    s = Session(exercise("squat"))
+    seen = []
+    for yaw in (25, 33, 36, 28, 37, 39, 31, 25, 21, 65, 55, 51):
+        s._yaw = float(yaw)
+        seen.append(s._judge_fault_view())
+    assert seen == ["front"] * 5 + ["oblique"] * 3 + ["front", "side", "side", "oblique"]
+    s._yaw = None  # (a cut: the view is judged afresh)
+    assert s._judge_fault_view() is None and s.view is None

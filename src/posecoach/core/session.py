@@ -208,6 +208,7 @@ class Session:
         self.cut_times: list[float] = []
         self._resting = False
         self.view_notes: list[str] = []  # said once each: faults the camera's view cannot judge
+        self._fault_view: str | None = None  # the view the form rules judge in (see ``_judge_fault_view``)
 
     # -- the rest between sets -------------------------------------------------
     @property
@@ -253,7 +254,7 @@ class Session:
             status, side_values, restarted = self._judge(t, smoothed, events)
             cut = cut or restarted
         self.unjudged.add(t, status)
-        view = self.view
+        view = self._judge_fault_view()
         for key, eng in self.engines.items():
             if self._resting:
                 break
@@ -292,12 +293,21 @@ class Session:
     def view(self) -> str | None:
         """The camera's view of the person, for the form rules: ``front``, ``side`` or ``oblique``
         (None until the trunk has been seen in this shot)."""
+        return self._fault_view
+
+    def _judge_fault_view(self) -> str | None:
+        """The view for the form rules this frame, from the yaw averaged over time.  Like the exercise's
+        own view check, a view once taken is left only when the yaw crosses the boundary by
+        ``view_hysteresis`` more: MediaPipe's yaw of a mirrored picture differs by a few degrees, and a
+        front-on squat read at yaw 28-33 must not flip between front and oblique from rep to rep."""
         if self._yaw is None:
+            self._fault_view = None
             return None
-        cfg = self.config
-        if self._yaw <= cfg.fault_front_max_yaw:
-            return "front"
-        return "side" if self._yaw >= cfg.fault_side_min_yaw else "oblique"
+        cfg, cur, band = self.config, self._fault_view, self.config.view_hysteresis
+        front_max = cfg.fault_front_max_yaw + (band if cur == "front" else -band if cur == "oblique" else 0.0)
+        side_min = cfg.fault_side_min_yaw - (band if cur == "side" else -band if cur == "oblique" else 0.0)
+        self._fault_view = "front" if self._yaw <= front_max else ("side" if self._yaw >= side_min else "oblique")
+        return self._fault_view
 
     def _note_views_once(self, events: list[EngineEvent]) -> list[EngineEvent]:
         """Each engine notes a view it cannot judge some faults in; the session says each note once."""
