@@ -372,8 +372,11 @@ def markdown(report: dict) -> str:
     if ui:
         L.append("## UI-PRMD (real people; every repetition labelled correct or incorrect)\n")
         ov = ui.get("overall", {})
+        words = {"side": "every movement side-on", "front": "squat and sit-to-stand from the front, the leg raise side-on "
+                 "(its exercise's view)"}
         for k, v in ov.items():
-            L.append(f"- overall **{k}**: balanced agreement **{v['balanced']:.2f}** "
+            mode, view = k.split("/")
+            L.append(f"- overall, **{mode} limits, {words.get(view, view)}**: balanced agreement **{v['balanced']:.2f}** "
                      f"({', '.join(f'{a} {b:.2f}' for a, b in v['parts'].items())})")
         L.append("")
         L.append("| movement | view | limits | flagged incorrect | clean correct | balanced | faults only: caught / clean |")
