@@ -45,7 +45,8 @@ def _rule(ex: Exercise, rule_id: str) -> FormRule:
     return next(r for r in ex.form_rules if r.id == rule_id)
 
 
-PERSONAL = [(ex, r) for ex, r in CASES if _rule(find_exercise(ex), r).personal and _rule(find_exercise(ex), r).own != "rest"]
+PERSONAL = [(ex, r) for ex, r in CASES
+            if _rule(find_exercise(ex), r).personal and _rule(find_exercise(ex), r).own == "reference"]
 VIEW_LIMITED = [(ex, r) for ex, r in CASES if _rule(find_exercise(ex), r).views is not None]
 
 
@@ -98,6 +99,8 @@ def test_fault_at_textbook_limit(ex_id: str, rule_id: str) -> None:
         pytest.skip(NOT_AT_LIMIT[ex_id, rule_id])
     if rule.own == "rest":  # the person's own value at rest just before the rep, reference or not
         _check_both_ways(ex, rule, scene, knob, before=1, source="rest")
+    elif rule.own == "hold_start":  # where this hold started: its first second at the peak
+        _check_both_ways(ex, rule, scene, knob, before=1, source="hold start")
     elif not rule.absolute:  # only personal limits: the session's own earlier reps
         _check_both_ways(ex, rule, scene, knob, before=rule.own_reps, source="earlier reps")
     else:

@@ -236,3 +236,38 @@ def test_the_view_for_faults_is_left_only_past_its_boundary_by_the_hysteresis(ex
     assert seen == ["front"] * 5 + ["oblique"] * 3 + ["front", "side", "side", "oblique"]
     s._yaw = None  # (a cut: the view is judged afresh)
     assert s._judge_fault_view() is None and s.view is None
+
+
+def test_a_hold_sinking_from_where_it_started_is_told_and_still_timed(make_exercise, sig, feed):
+    """``own: hold_start``: the position of the first second at the peak is the patient's own; a
+    sink of more than 10 from it for a second is a fault, and (``pause_hold: false``) the hold goes on."""
+    rule = aux_rule(phase="always", own="hold_start", below_own=10, persist_s=1.0, pause_hold=False)
+    ex = make_exercise(hold={"seconds": 20}, form_rules=[rule])
+
+    def hold(sink_to: float) -> list:
+        frames = [{"main": v, "aux": 180.0} for v in sig.hold(170, 1.0) + sig.ramp(170, 100, 0.5)]
+        frames += [{"main": 100.0, "aux": 180.0} for _ in sig.hold(100, 1.5)]  # the first second: 180
+        frames += [{"main": 100.0, "aux": a} for a in sig.ramp(180, sink_to, 2.0) + sig.hold(sink_to, 2.0)]
+        return frames + [{"main": v, "aux": sink_to} for v in sig.ramp(100, 170, 0.5) + sig.hold(170, 0.5)]
+
+    inside, outside = ExerciseEngine(ex), ExerciseEngine(ex)
+    feed(inside, hold(170.5))
+    feed(outside, hold(169.0))
+    assert inside.reps[0].faults == [] and outside.reps[0].faults == ["aux_fault"]
+    d = outside.reps[0].fault_details[0]
+    assert d["limit_from"] == "hold start" and d["limit"] == pytest.approx(170.0) and d["value"] < 170.0
+    assert outside.reps[0].hold_s == pytest.approx(inside.reps[0].hold_s, abs=0.05)  # still timed
+    # the same rule stopping the clock (the default) times less
+    paused = ExerciseEngine(make_exercise(hold={"seconds": 20}, form_rules=[{**rule, "pause_hold": True}]))
+    feed(paused, hold(169.0))
+    assert paused.reps[0].hold_s < outside.reps[0].hold_s - 0.5
+
+
+@pytest.mark.parametrize("rule, message", [
+    (aux_rule(own="hold_start", below_own=5), "hold_start"),
+    (aux_rule(phase="always", own="hold_start", below=5), "hold_start"),
+    (aux_rule(above=3, pause_hold=False), "pause_hold"),
+])
+def test_hold_start_and_pause_hold_are_for_always_rules(make_exercise, rule, message):
+    with pytest.raises(ValidationError, match=message):
+        make_exercise(form_rules=[rule])

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from posecoach.core.engine.records import Targets
-from posecoach.core.engine.rules import REST_WINDOW_S
+from posecoach.core.engine.rules import HOLD_START_S, REST_WINDOW_S
 from posecoach.core.exercise.schema import Exercise, FormRule
 from posecoach.core.session import Session
 from posecoach.testing.synth import Seq
@@ -151,6 +151,20 @@ def _rest_value(session: Session, rule: FormRule, rep: dict, results: list) -> f
     return statistics.median(vals) if vals else None
 
 
+def _hold_start_value(session: Session, rule: FormRule, rep: dict, results: list) -> float | None:
+    """``own: hold_start``: the rule's feature over the first ``HOLD_START_S`` of the rep at its peak
+    (the frames the session judged at the peak), recomputed from the smoothed poses."""
+    if rep.get("up_s") is None:
+        return None
+    t0 = rep["start_s"] + rep["up_s"]  # (when the rep reached its peak: the engine's own, whichever side counted)
+    eps = 5e-3  # (the rep's times are rounded to the millisecond; frames lie 33 ms apart)
+    peak = [r for r in results if r.pose is not None and t0 - eps <= r.t <= rep["end_s"] + eps]
+    vals = [v for r in peak if r.t - t0 <= HOLD_START_S + eps
+            and not math.isnan(v := session.features.values(r.pose, r.side, session.config.min_visibility)
+                               .get(rule.angle or "", math.nan))]
+    return statistics.median(vals) if vals else None
+
+
 def run_reps(exercise: Exercise, rule: FormRule, seq: Seq, knob: float, *,
              refs: dict[str, float] | None = None) -> Run:
     """``seq`` through a session (with ``refs`` as the therapist's reference values): the rule's
@@ -176,6 +190,8 @@ def run_reps(exercise: Exercise, rule: FormRule, seq: Seq, knob: float, *,
     run.source = summary["fault_limits"].get(rule.id, "")
     if rule.own == "rest" and rule.personal:
         below, above = rule.limits(_rest_value(session, rule, last, results))
+    elif rule.own == "hold_start":
+        below, above = rule.limits(_hold_start_value(session, rule, last, results))
     else:
         below, above = _limits_in_force(rule, refs, [r for r in reps[:-1] if "why_not_counted" not in r])
     run.limit = above if above is not None else (below if below is not None else math.nan)

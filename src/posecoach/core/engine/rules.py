@@ -43,9 +43,11 @@ LIMIT_SOURCES = {
     "reference": "this patient's reference recording",
     "earlier reps": "the patient's own earlier reps of the session",
     "rest": "the patient's own resting position before the rep",
+    "hold start": "where the patient held the position at the start of the hold",
 }
 
 REST_WINDOW_S = 1.0  # ``own: rest``: the median over this long at rest before the rep
+HOLD_START_S = 1.0  # ``own: hold_start``: the median over this long from the first frame at the peak
 
 _VIEW_WORDS = {"front": "the front", "side": "the side", "oblique": "this angle"}
 _VIEW_HOW = {"front": "face the camera", "side": "turn side-on to the camera", "oblique": "turn halfway to the camera"}
@@ -64,7 +66,7 @@ class _RuleState:
     """An ``always`` rule's persistence: since when it has been broken, and whether it was raised;
     and the sum and number of its values at the peak of the rep in progress (its measured value)."""
 
-    __slots__ = ("active", "n", "rule", "since", "total")
+    __slots__ = ("active", "n", "rule", "since", "start", "start_t", "total")
 
     def __init__(self, rule: FormRule) -> None:
         self.rule = rule
@@ -72,6 +74,12 @@ class _RuleState:
         self.active = False
         self.total = 0.0
         self.n = 0
+        self.start_t = math.nan  # ``own: hold_start``: the rep's first frame at the peak...
+        self.start: list[float] = []  # ...and its values over the next ``HOLD_START_S``
+
+    def hold_start(self) -> float | None:
+        """The position held at the start of the hold, once its first second has been seen."""
+        return statistics.median(self.start) if self.start and not math.isnan(self.start_t) else None
 
 
 class FormRules:
@@ -101,8 +109,8 @@ class FormRules:
 
     @property
     def always_active(self) -> bool:
-        """True while an ``always`` fault is raised (the hold clock stops)."""
-        return any(rs.active for rs in self._always)
+        """True while an ``always`` fault that stops the hold clock is raised (``FormRule.pause_hold``)."""
+        return any(rs.active and rs.rule.pause_hold for rs in self._always)
 
     def limit_sources(self) -> dict[str, str]:
         """Rule id -> where its limits come from now (``textbook``, ``reference``, ``earlier reps``,
@@ -111,6 +119,8 @@ class FormRules:
         for r in self._rules:
             if r.personal and r.own == "rest":
                 out[r.id] = "rest"
+            elif r.personal and r.own == "hold_start":
+                out[r.id] = "hold start"
             elif r.personal and r.id in self._refs:
                 out[r.id] = "reference"
             elif r.absolute:
@@ -144,6 +154,7 @@ class FormRules:
         """A rep starts: the resting values of the ``own: rest`` rules are those of the last second."""
         for rs in self._always:
             rs.total, rs.n = 0.0, 0
+            rs.start_t, rs.start = math.nan, []
         self._rest_own = {}
         for r in self._rest_rules:
             vals = [v[r.angle] for _, v in self._at_rest if r.angle in v and not math.isnan(v[r.angle])]
@@ -261,7 +272,10 @@ class FormRules:
             if at_peak and rep is not None and not math.isnan(v):
                 rs.total, rs.n = rs.total + v, rs.n + 1
                 rep.measured[rs.rule.id] = round(rs.total / rs.n, 4)
-            own, source = self._own(rs.rule)
+            if rs.rule.own == "hold_start":
+                own, source = self._hold_start(rs, t, v, at_peak)
+            else:
+                own, source = self._own(rs.rule)
             bad = (not math.isnan(v) and bool(source) and rs.rule.violated(v, own)
                    and self._viewable(t, rs.rule, events))
             if not bad:
@@ -275,6 +289,20 @@ class FormRules:
                 limit = below if below is not None and v < below else above
                 events.append(self.fault(t, rs.rule, rep, v, math.nan if limit is None else limit, source))
         return events
+
+
+    @staticmethod
+    def _hold_start(rs: _RuleState, t: float, v: float, at_peak: bool) -> tuple[float | None, str]:
+        """``own: hold_start``: collect the first ``HOLD_START_S`` at the peak; then the position held
+        there is the rule's own value (before that, nothing to compare with: not judged)."""
+        if at_peak and math.isnan(rs.start_t):
+            rs.start_t = t
+        if not math.isnan(rs.start_t) and t - rs.start_t <= HOLD_START_S:
+            if not math.isnan(v):
+                rs.start.append(v)
+            return None, ""
+        own = rs.hold_start()
+        return (own, "hold start") if own is not None else (None, "")
 
 
 def _stat(rule: FormRule, frames: Frames) -> float:

@@ -271,7 +271,8 @@ class FormRule(_Strict):
     - ``phase: peak``/``moving``: ``stat`` of the feature over the frames of
       that phase of a rep, judged once when the phase ends;
     - ``phase: always``: every frame of a rep (rest excluded); raised once
-      the condition has held for ``persist_s``;
+      the condition has held for ``persist_s``; while it is raised the hold clock stops, unless
+      ``pause_hold: false`` (a drift worth a cue that still holds the position);
     - ``metric`` rules are judged when a rep ends (``duration_s``, ``up_s``,
       ``down_s``, ``hold_s``, ``peak``).
 
@@ -284,7 +285,10 @@ class FormRule(_Strict):
       the person's own earlier reps of this session instead (the median of those counted so
       far, once there are ``own_reps``): "shallower than your own squats", never a textbook depth;
     - ``own: rest``: the feature's median over the last second at rest before the rep (lying
-      flat before a dead bug, standing before a squat), with or without a reference.
+      flat before a dead bug, standing before a squat), with or without a reference;
+    - ``own: hold_start`` (``phase: always``): the feature's median over the first second of this
+      rep at its peak: a side plank's hips sinking as the hold goes on, against where the patient
+      held them at its start, not against a textbook angle.
 
     ``views``: the camera views that can judge the fault (``front``: the camera faces the person,
     ``side``: side-on, ``oblique``: in between); in any other view it is not judged, and the
@@ -303,11 +307,12 @@ class FormRule(_Strict):
     above: _Limit | None = None
     above_own: Annotated[float, Field(ge=0, le=ANGLE_LIMIT, allow_inf_nan=False)] | None = None
     below_own: Annotated[float, Field(ge=0, le=ANGLE_LIMIT, allow_inf_nan=False)] | None = None
-    own: Literal["reference", "rest"] = "reference"
+    own: Literal["reference", "rest", "hold_start"] = "reference"
     own_reps: Annotated[int, Field(ge=1, le=10)] = 2
     views: list[Literal["front", "side", "oblique"]] | None = None
     label: str = ""
     persist_s: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.4
+    pause_hold: bool = True
     priority: Annotated[int, Field(ge=1, le=9)] = 5
     safety: bool = False
     explain: str = ""
@@ -326,6 +331,11 @@ class FormRule(_Strict):
         if self.own == "rest" and (self.angle is None or (self.below_own is None and self.above_own is None)):
             raise ValueError("'own: rest' compares a feature ('angle') with its value at rest: give "
                              "'above_own' and/or 'below_own' too")
+        if not self.pause_hold and self.phase != "always":
+            raise ValueError("'pause_hold' is for 'phase: always' rules (only they stop the hold clock)")
+        if self.own == "hold_start" and (self.phase != "always" or self.angle is None or not self.personal):
+            raise ValueError("'own: hold_start' compares a held position with where the hold started: a "
+                             "'phase: always' rule on a feature ('angle') with 'above_own' and/or 'below_own'")
         if self.views is not None and (not self.views or len(set(self.views)) != len(self.views)):
             raise ValueError("'views' lists the views that can judge the fault, each once (front, side, oblique)")
         if self.metric is not None and self.phase == "always":

@@ -318,7 +318,7 @@ KNOBS: dict[str, dict[str, Knob]] = {
     "prone_press_up": {"hips_lifting": Knob("hip_lift", 0.0, 0.3), "too_fast": _fast(0.25)},
     "side_lying_leg_raise": {"leg_forward": Knob("flex", 0.0, 100.0), "too_high": Knob("abd", 45.0, 70.0),
                              "too_fast": _fast(0.5)},
-    "side_plank": {"hips_drop": Knob("drop", 0.0, 0.55)},
+    "side_plank": {"hips_drop": Knob("drop", 0.0, 0.55), "hips_sinking": Knob("drop", 0.0, 0.4)},
     "sit_to_stand": {"hands_push": Knob("hands", 0.0, 1.0), "trunk_forward": Knob("trunk", 35.0, 70.0),
                      "knees_cave": Knob("valgus", 0.0, 20.0), "weight_shift": Knob("roll", 0.0, 25.0),
                      "sit_fast": Knob("down_s", 1.6, 0.1)},
