@@ -124,45 +124,47 @@ def _persisted(rule: FormRule, frames: list[tuple[float, float]], above: bool) -
     return best
 
 
+def _feature_over(session: Session, rule: FormRule, rep: dict, results: list, t0: float,
+                  t1: float) -> list[tuple[float, float]]:
+    """(t, the rule's feature) on the session's own smoothed poses from ``t0`` to ``t1`` (a few ms of
+    slack: the rep's times are rounded to the millisecond; frames lie 33 ms apart), on the side
+    that counted ``rep`` (a both-sided exercise) or the side the session followed."""
+    side = rep.get("side") or ""
+    eps = 5e-3
+    out = []
+    for r in results:
+        if r.pose is None or not t0 - eps <= r.t <= t1 + eps:
+            continue
+        key = side if session.exercise.sides == "both" and side in ("left", "right") else r.side
+        out.append((r.t, session.features.values(r.pose, key, session.config.min_visibility)
+                    .get(rule.angle or "", math.nan)))
+    return out
+
+
+def _median(frames: list[tuple[float, float]]) -> float | None:
+    vals = [v for _, v in frames if not math.isnan(v)]
+    return statistics.median(vals) if vals else None
+
+
 def _always_value(session: Session, rule: FormRule, rep: dict, results: list) -> float:
     """An ``always`` rule's value on ``rep``, from the session's own smoothed poses of the rep."""
     above = rule.above is not None or rule.above_own is not None
-    side = rep.get("side") or ""
-    frames = []
-    for r in results:
-        if r.pose is None or not rep["start_s"] - 1e-6 <= r.t <= rep["end_s"] + 1e-6:
-            continue
-        key = side if session.exercise.sides == "both" and side in ("left", "right") else r.side
-        v = session.features.values(r.pose, key, session.config.min_visibility).get(rule.angle or "", math.nan)
-        frames.append((r.t, v))
+    frames = _feature_over(session, rule, rep, results, rep["start_s"], rep["end_s"])
     return _persisted(rule, frames, above) if frames else math.nan
 
 
 def _rest_value(session: Session, rule: FormRule, rep: dict, results: list) -> float | None:
     """``own: rest``: the rule's feature over the second before the rep, at rest (the frames the
-    session judged: a rep starts from the last frame at rest), recomputed from the smoothed poses."""
-    vals = []
-    for r in results:
-        if r.pose is None or not rep["start_s"] - REST_WINDOW_S - 1e-6 <= r.t <= rep["start_s"] + 1e-6:
-            continue
-        v = session.features.values(r.pose, r.side, session.config.min_visibility).get(rule.angle or "", math.nan)
-        if not math.isnan(v):
-            vals.append(v)
-    return statistics.median(vals) if vals else None
+    session judged: a rep starts from the last frame at rest)."""
+    return _median(_feature_over(session, rule, rep, results, rep["start_s"] - REST_WINDOW_S, rep["start_s"]))
 
 
 def _hold_start_value(session: Session, rule: FormRule, rep: dict, results: list) -> float | None:
-    """``own: hold_start``: the rule's feature over the first ``HOLD_START_S`` of the rep at its peak
-    (the frames the session judged at the peak), recomputed from the smoothed poses."""
+    """``own: hold_start``: the rule's feature over the first ``HOLD_START_S`` of the rep at its peak."""
     if rep.get("up_s") is None:
         return None
     t0 = rep["start_s"] + rep["up_s"]  # (when the rep reached its peak: the engine's own, whichever side counted)
-    eps = 5e-3  # (the rep's times are rounded to the millisecond; frames lie 33 ms apart)
-    peak = [r for r in results if r.pose is not None and t0 - eps <= r.t <= rep["end_s"] + eps]
-    vals = [v for r in peak if r.t - t0 <= HOLD_START_S + eps
-            and not math.isnan(v := session.features.values(r.pose, r.side, session.config.min_visibility)
-                               .get(rule.angle or "", math.nan))]
-    return statistics.median(vals) if vals else None
+    return _median(_feature_over(session, rule, rep, results, t0, min(t0 + HOLD_START_S, rep["end_s"])))
 
 
 def run_reps(exercise: Exercise, rule: FormRule, seq: Seq, knob: float, *,

@@ -687,12 +687,19 @@ class ExerciseEngine:
             events += self._rules.judge_metrics(t, cur)
         return events
 
+    @property
+    def _judges_attempts(self) -> bool:
+        """Are attempts that did not count judged for faults?  Not when the cycle started at the file's
+        peak end (its "peak" rules would judge the rest), nor with both sides counted apart (the other
+        limb's half movements follow the working one's and are no attempts)."""
+        return not self._reversed and self.exercise.sides != "both"
+
     def _too_fast(self, t: float, cur: RepRecord) -> list[EngineEvent]:
         """A rest-peak-rest cycle shorter than ``min_duration_s``: not a rep.  If it was a real
         attempt (at least half that long, not a blip of noise) it is a partial attempt, judged
         like a rep, so a squat bobbed too fast to count still hears why ("slow down")."""
         events = [EngineEvent(t, EventKind.RESET, detail=ResetReason.TOO_SHORT)]
-        if cur.duration_s < 0.5 * self.exercise.rep.min_duration_s or self._reversed or self.exercise.sides == "both":
+        if cur.duration_s < 0.5 * self.exercise.rep.min_duration_s or not self._judges_attempts:
             return events
         cur.counted = False
         cur.why = "too fast to count"
@@ -723,7 +730,7 @@ class ExerciseEngine:
             # The cue says how to reach the file's peak; from the other end it would be wrong.
             cue = "" if self._reversed else self.exercise.rep.partial_cue or ""
             events.insert(0, EngineEvent(t, EventKind.PARTIAL, rep=cur, detail=cue))
-            if cue and self.exercise.sides == "near":
+            if cue and self._judges_attempts:
                 self._note_short(cur, cue)
         self._reset_cycle()
         self._enter(Phase.REST, t)
@@ -747,9 +754,7 @@ class ExerciseEngine:
         """A partial attempt's faults: the peak rules over its frames nearest its own extreme (within
         the hysteresis of it) and the moving rules over all its frames: a shallow squat with the
         knees caving in still hears about the knees."""
-        if self._reversed or self.exercise.sides == "both":
-            # (started at the file's peak end: its "peak" rules would judge the rest; with both sides
-            # counted apart, the other limb's half movements follow the working one's and are no attempts)
+        if not self._judges_attempts:
             return []
         top = [v for v, x in zip(self._moving_values, self._moving_x) if x >= self._max_x - self.h]
         events = self._rules.judge_phase(t, "peak", top, cur)

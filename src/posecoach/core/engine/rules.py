@@ -114,20 +114,20 @@ class FormRules:
 
     def limit_sources(self) -> dict[str, str]:
         """Rule id -> where its limits come from now (``textbook``, ``reference``, ``earlier reps``,
-        ``rest``): what the report says was used."""
-        out = {}
-        for r in self._rules:
-            if r.personal and r.own == "rest":
-                out[r.id] = "rest"
-            elif r.personal and r.own == "hold_start":
-                out[r.id] = "hold start"
-            elif r.personal and r.id in self._refs:
-                out[r.id] = "reference"
-            elif r.absolute:
-                out[r.id] = "textbook"
-            else:
-                out[r.id] = "earlier reps"
-        return out
+        ``rest``, ``hold start``): what the report says was used."""
+        return {r.id: self._source(r) for r in self._rules}
+
+    def _source(self, rule: FormRule) -> str:
+        """Where ``rule``'s limit comes from in this session (see ``FormRule``)."""
+        if not rule.personal:
+            return "textbook"
+        if rule.own == "rest":
+            return "rest"
+        if rule.own == "hold_start":
+            return "hold start"
+        if rule.id in self._refs:
+            return "reference"
+        return "textbook" if rule.absolute else "earlier reps"
 
     def clear_always(self) -> None:
         """Forget persisting ``always`` faults (outside a rep, or after a reset)."""
@@ -169,20 +169,19 @@ class FormRules:
                 self._earlier.setdefault(rid, []).append(v)
 
     def _own(self, rule: FormRule) -> tuple[float | None, str]:
-        """(the person's own value, where it came from), or (None, how the absolute limit applies)."""
-        if not rule.personal:
-            return None, "textbook"
-        if rule.own == "rest":
+        """(the person's own value, where the limit comes from): (None, "textbook") for the absolute
+        limit, (None, "") when there is nothing to judge against yet (too few earlier reps).  Not for
+        ``own: hold_start`` rules, whose value belongs to the hold (``_hold_start``)."""
+        source = self._source(rule)
+        if source == "rest":
             v = self._rest_own.get(rule.id)
             return (v, "rest") if v is not None else (None, "textbook")
-        if rule.id in self._refs:
+        if source == "reference":
             return self._refs[rule.id], "reference"
-        if rule.absolute:
-            return None, "textbook"
-        earlier = self._earlier.get(rule.id, [])
-        if len(earlier) >= rule.own_reps:
-            return statistics.median(earlier), "earlier reps"
-        return None, ""
+        if source == "earlier reps":
+            earlier = self._earlier.get(rule.id, [])
+            return (statistics.median(earlier), source) if len(earlier) >= rule.own_reps else (None, "")
+        return None, "textbook"
 
     # -- judging --------------------------------------------------------------------
     def _viewable(self, t: float, rule: FormRule, events: list[EngineEvent]) -> bool:
