@@ -159,6 +159,22 @@ def no_thread_left():
     assert not extra, f"threads left running: {[t.name for t in extra]}"
 
 
+def coaching_window(tmp_path: Path, clinic, clip: SynthClip | None = None, *, speed: float | None = 6.0, **kw):
+    """The window the app tests drive: settings in ``tmp_path``, records in ``clinic``, speech
+    recorded (``RecordingBackend``); with ``speed``, ``clip``'s poses stand in for the model (none:
+    no pictures at all) and play that many times as fast, no frame skipped.  ``speed=None``: the
+    window as the app opens it (the layout tests)."""
+    from posecoach.app._qt.main_window import MainWindow
+    from posecoach.io.speech import Speaker
+
+    speaker = Speaker(backend=RecordingBackend())
+    speaker.start()
+    if speed is not None:
+        kw = {"estimator_factory": clip.estimator_factory() if clip is not None else None, "speed": speed,
+              "lossless": True, **kw}
+    return MainWindow(settings_path=tmp_path / "settings.json", speaker=speaker, clinic=clinic, **kw)
+
+
 def window_maker(qtbot, build, *, wait_active: bool):
     """Body of the ``make_window`` fixtures: ``make(...)`` builds a window with ``build(...)``,
     shows it offscreen at 1366x768 (waiting for it to become the active window when

@@ -21,14 +21,13 @@ make_app()
 from PySide6.QtCore import Qt  # noqa: E402
 
 from app_helpers import (  # noqa: E402
-    RecordingBackend, bridge_clip,
+    coaching_window,
+    bridge_clip,
     no_thread_left,  # noqa: F401 - autouse fixture
     window_maker,
 )
 from posecoach.app._qt.main_window import MainWindow  # noqa: E402
-from posecoach.clinic.patients import Clinic  # noqa: E402
 from posecoach.clinic.red_flags import QUESTIONS  # noqa: E402
-from posecoach.io.speech import Speaker  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -48,20 +47,9 @@ def stiff_clip(tmp_path_factory):
 
 
 @pytest.fixture
-def clinic():
-    c = Clinic()  # POSECOACH_HOME is a temporary folder (conftest)
-    yield c
-    c.close()
-
-
-@pytest.fixture
 def make_window(qtbot, tmp_path, clinic):
     def build(clip=None, **kw) -> MainWindow:
-        speaker = Speaker(backend=RecordingBackend())
-        speaker.start()
-        return MainWindow(settings_path=tmp_path / "settings.json", speaker=speaker, clinic=clinic,
-                          estimator_factory=clip.estimator_factory() if clip is not None else None, speed=SPEED,
-                          lossless=True, **kw)
+        return coaching_window(tmp_path, clinic, clip, speed=SPEED, **kw)
 
     yield from window_maker(qtbot, build, wait_active=False)
 

@@ -16,7 +16,8 @@ from posecoach.app.main import make_app
 make_app()
 
 from app_helpers import (  # noqa: E402
-    RecordingBackend, bridge_clip,
+    coaching_window,
+    bridge_clip,
     no_thread_left,  # noqa: F401 - autouse fixture
     window_maker,
 )
@@ -24,11 +25,9 @@ from posecoach.app._qt.main_window import MainWindow  # noqa: E402
 from posecoach.app import run as run_module  # noqa: E402
 from posecoach.app.run import CoachingRun  # noqa: E402
 from posecoach.clinic.history import History  # noqa: E402
-from posecoach.clinic.patients import Clinic  # noqa: E402
 from posecoach.core.exercise import find_exercise  # noqa: E402
 from posecoach.core.sets import SetPlan  # noqa: E402
 from posecoach.errors import SessionNotFound  # noqa: E402
-from posecoach.io.speech import Speaker  # noqa: E402
 from posecoach.testing import synth as S  # noqa: E402
 
 SPEED = 6.0
@@ -41,20 +40,9 @@ def clip(tmp_path_factory):
 
 
 @pytest.fixture
-def clinic():
-    c = Clinic()  # POSECOACH_HOME is a temporary folder (conftest)
-    yield c
-    c.close()
-
-
-@pytest.fixture
 def make_window(qtbot, tmp_path, clinic):
     def build(clip=None, **kw) -> MainWindow:
-        speaker = Speaker(backend=RecordingBackend())
-        speaker.start()
-        return MainWindow(settings_path=tmp_path / "settings.json", speaker=speaker, clinic=clinic,
-                          estimator_factory=clip.estimator_factory() if clip is not None else None, speed=SPEED,
-                          lossless=True, **kw)
+        return coaching_window(tmp_path, clinic, clip, speed=SPEED, **kw)
 
     yield from window_maker(qtbot, build, wait_active=False)
 

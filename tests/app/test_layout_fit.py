@@ -23,14 +23,13 @@ from PySide6.QtGui import QColor, QImage  # noqa: E402
 from PySide6.QtWidgets import QAbstractButton, QLabel, QListWidget, QWidget  # noqa: E402
 
 from app_helpers import (  # noqa: E402
-    RecordingBackend,
+    coaching_window,
     no_thread_left,  # noqa: F401 - autouse fixture
     window_maker,
 )
 from posecoach.app._qt.main_window import MainWindow  # noqa: E402
 from posecoach.clinic.patients import Clinic  # noqa: E402
 from posecoach.core.exercise import list_exercises  # noqa: E402
-from posecoach.io.speech import Speaker  # noqa: E402
 
 pytestmark = pytest.mark.gui
 
@@ -40,18 +39,9 @@ SCREEN_W, SCREEN_H = 1366, 768 - 40
 
 
 @pytest.fixture
-def clinic():
-    c = Clinic()  # POSECOACH_HOME is a temporary folder (conftest)
-    yield c
-    c.close()
-
-
-@pytest.fixture
 def make_window(qtbot, tmp_path, clinic):
     def build() -> MainWindow:
-        speaker = Speaker(backend=RecordingBackend())
-        speaker.start()
-        return MainWindow(settings_path=tmp_path / "settings.json", speaker=speaker, clinic=clinic)
+        return coaching_window(tmp_path, clinic, speed=None)
 
     yield from window_maker(qtbot, build, wait_active=False)
 
